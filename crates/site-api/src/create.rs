@@ -1,0 +1,45 @@
+//! Triggering an ad-hoc scan or audit.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Target, TaskKind};
+
+/// `POST /api/v1/sites/{site}/tasks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTaskRequest {
+    /// Scan or audit.
+    pub kind: TaskKind,
+    /// What to act on.
+    pub target: Target,
+    /// The Segment or device set covered.
+    pub scope: String,
+    /// Demo and test servers only: how the simulated Audit Service runs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulate: Option<SimulateSpec>,
+}
+
+/// How a simulated Audit Service runs a task (demo and test mode only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateSpec {
+    /// How long it runs once picked up.
+    pub duration_ms: u64,
+    /// How it ends.
+    pub outcome: SimulatedOutcome,
+    /// Errors it reports (a failed outcome reports at least one).
+    #[serde(default)]
+    pub errors: u64,
+}
+
+/// How a simulated task ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SimulatedOutcome {
+    /// Completes.
+    Finished,
+    /// Errors out.
+    Failed,
+    /// Never ends by itself (until cancelled).
+    Hang,
+}

@@ -1,0 +1,12 @@
+//! The health check.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok` when serving.
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+}

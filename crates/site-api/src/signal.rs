@@ -1,0 +1,47 @@
+//! Operational signals: a long queue, a task running for hours, an Audit Service offline.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ObjectRef, TaskId, Timestamp};
+
+/// One operational signal, tagged by `kind` on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    /// The queue has stayed at or over the Site's threshold for its window.
+    QueueLong {
+        /// Since when the queue has been long.
+        since: Timestamp,
+        /// Queued tasks now.
+        queued: u64,
+        /// The Site's threshold.
+        threshold: u64,
+        /// A human sentence.
+        message: String,
+    },
+    /// A task has been running longer than the Site's limit.
+    TaskRunningLong {
+        /// The task.
+        task: TaskId,
+        /// When it started running.
+        running_since: Timestamp,
+        /// A human sentence.
+        message: String,
+    },
+    /// An Audit Service stopped answering.
+    AuditServiceOffline {
+        /// Which one.
+        audit_service: ObjectRef,
+        /// Since when.
+        since: Timestamp,
+        /// A human sentence.
+        message: String,
+    },
+}
+
+/// `GET …/signals`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalsResponse {
+    /// The signals in force now.
+    pub signals: Vec<Signal>,
+}

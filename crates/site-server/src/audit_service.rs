@@ -1,0 +1,273 @@
+//! Audit Services: slot pools that take queued tasks FIFO and run them.
+//!
+//! Each service runs one dispatch loop: while it has a free slot it claims the
+//! oldest queued task through [`lifecycle::claim_next`] and runs it on a slot.
+//! Runners report progress and the outcome through the lifecycle module too;
+//! they never touch a status themselves.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::Rng;
+use site_api::{
+    AuditService, AuditServiceState, ObjectRef, Progress, SimulateSpec, SimulatedOutcome, Task,
+    TaskKind, TaskStatus, Timestamp,
+};
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{AuditServiceConfig, RunnerKind};
+use crate::db::{self, TaskRow};
+use crate::lifecycle::{self, Completion};
+use crate::state::SiteRuntime;
+
+/// How often an idle dispatch loop looks at the queue even without a wake-up.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// One Audit Service as it runs.
+pub struct AuditServiceRuntime {
+    config: AuditServiceConfig,
+    busy: AtomicU32,
+    wake: Notify,
+    last_heartbeat: Mutex<Option<Timestamp>>,
+}
+
+impl AuditServiceRuntime {
+    /// A service with all slots free.
+    pub fn new(config: AuditServiceConfig) -> AuditServiceRuntime {
+        AuditServiceRuntime {
+            config,
+            busy: AtomicU32::new(0),
+            wake: Notify::new(),
+            last_heartbeat: Mutex::new(None),
+        }
+    }
+
+    /// Its id and name, as tasks reference it.
+    pub fn reference(&self) -> ObjectRef {
+        ObjectRef {
+            id: self.config.id.clone(),
+            name: self.config.name.clone(),
+        }
+    }
+
+    /// Its state as the API reports it.
+    pub fn snapshot(&self) -> AuditService {
+        AuditService {
+            id: self.config.id.clone(),
+            name: self.config.name.clone(),
+            slots: self.config.slots,
+            busy: self.busy.load(Ordering::SeqCst),
+            state: AuditServiceState::Online,
+            last_heartbeat: *self.last_heartbeat.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
+    /// Asks the dispatch loop to look at the queue now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    fn heartbeat(&self) {
+        *self.last_heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Some(db::now());
+    }
+}
+
+/// Runs the dispatch loop of `service` until `shutdown`.
+pub async fn dispatch(
+    pool: SqlitePool,
+    site: Arc<SiteRuntime>,
+    service: Arc<AuditServiceRuntime>,
+    shutdown: CancellationToken,
+) {
+    let reference = service.reference();
+    loop {
+        service.heartbeat();
+        while service.busy.load(Ordering::SeqCst) < service.config.slots {
+            match lifecycle::claim_next(&pool, &site, &reference).await {
+                Ok(Some((task, row))) => {
+                    service.busy.fetch_add(1, Ordering::SeqCst);
+                    let slot = Slot {
+                        pool: pool.clone(),
+                        site: site.clone(),
+                        service: service.clone(),
+                    };
+                    tokio::spawn(slot.run(task, row, shutdown.clone()));
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::error!(%error, service = %reference.id, "cannot claim a task");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = service.wake.notified() => {}
+            _ = tokio::time::sleep(IDLE_POLL) => {}
+            _ = shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// One busy slot of a service.
+struct Slot {
+    pool: SqlitePool,
+    site: Arc<SiteRuntime>,
+    service: Arc<AuditServiceRuntime>,
+}
+
+impl Slot {
+    async fn run(self, task: Task, row: TaskRow, shutdown: CancellationToken) {
+        let completion = match self.service.config.runner {
+            RunnerKind::Simulated => {
+                let spec = row
+                    .simulate
+                    .as_deref()
+                    .and_then(|json| serde_json::from_str::<SimulateSpec>(json).ok())
+                    .unwrap_or_else(|| demo_spec(task.kind, &mut rand::rng()));
+                self.simulate(&task, spec, &shutdown).await
+            }
+            RunnerKind::Command => Some(Completion {
+                status: TaskStatus::Failed,
+                error_messages: vec!["The command runner is not available in this build.".into()],
+            }),
+        };
+        // None: the server is stopping; it ends running tasks itself.
+        if let Some(completion) = completion {
+            if let Err(error) =
+                lifecycle::complete(&self.pool, &self.site, task.id, completion).await
+            {
+                tracing::error!(%error, task = %task.id, "cannot record the end of a task");
+            }
+        }
+        self.service.busy.fetch_sub(1, Ordering::SeqCst);
+        self.service.wake();
+    }
+
+    /// Plays `spec` out: progress in steps, then the outcome. `None` if
+    /// interrupted by shutdown.
+    async fn simulate(
+        &self,
+        task: &Task,
+        spec: SimulateSpec,
+        shutdown: &CancellationToken,
+    ) -> Option<Completion> {
+        let total = units_of_work(task);
+        let steps = plan_steps(spec.duration_ms);
+        let step = Duration::from_millis(spec.duration_ms / steps);
+        let mut done_steps = 0;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(step) => {}
+                _ = shutdown.cancelled() => return None,
+            }
+            if spec.outcome == SimulatedOutcome::Hang {
+                continue;
+            }
+            done_steps += 1;
+            if done_steps >= steps {
+                break;
+            }
+            let progress = Progress {
+                done: total * done_steps / steps,
+                total,
+            };
+            if let Ok(None) =
+                lifecycle::report_progress(&self.pool, &self.site, task.id, progress).await
+            {
+                // No longer running: someone else ended it.
+                return None;
+            }
+        }
+        let failed = spec.outcome == SimulatedOutcome::Failed;
+        let n_errors = if failed { spec.errors.max(1) } else { spec.errors };
+        Some(Completion {
+            status: if failed {
+                TaskStatus::Failed
+            } else {
+                TaskStatus::Finished
+            },
+            error_messages: (0..n_errors)
+                .map(|i| simulated_error(task, i))
+                .collect(),
+        })
+    }
+}
+
+/// How many progress steps a simulated run of `duration_ms` takes: about one
+/// a second, at least one, at most twenty.
+pub fn plan_steps(duration_ms: u64) -> u64 {
+    (duration_ms / 1000).clamp(1, 20)
+}
+
+fn units_of_work(task: &Task) -> u64 {
+    // Stable per task, so repeated runs of a test see the same totals.
+    let spread = task.number % 7;
+    match task.kind {
+        TaskKind::Scan => 40 + spread * 30,
+        TaskKind::Audit => 24 + spread * 12,
+    }
+}
+
+fn simulated_error(task: &Task, index: u64) -> String {
+    const CAUSES: [&str; 4] = [
+        "connection refused",
+        "timed out after 30 s",
+        "access denied",
+        "WMI query failed",
+    ];
+    let cause = CAUSES[((task.number + index) % CAUSES.len() as u64) as usize];
+    format!("{}: {cause}", task.target.name)
+}
+
+/// A realistic run for demo traffic: scans take seconds to a minute, audits
+/// longer; about one in ten fails.
+pub fn demo_spec(kind: TaskKind, rng: &mut impl Rng) -> SimulateSpec {
+    let duration_ms = match kind {
+        TaskKind::Scan => rng.random_range(6_000..40_000),
+        TaskKind::Audit => rng.random_range(12_000..75_000),
+    };
+    let roll: f64 = rng.random();
+    let (outcome, errors) = if roll < 0.10 {
+        (SimulatedOutcome::Failed, rng.random_range(1..4))
+    } else {
+        (SimulatedOutcome::Finished, 0)
+    };
+    SimulateSpec {
+        duration_ms,
+        outcome,
+        errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_about_one_a_second_within_bounds() {
+        assert_eq!(plan_steps(0), 1);
+        assert_eq!(plan_steps(300), 1);
+        assert_eq!(plan_steps(5_500), 5);
+        assert_eq!(plan_steps(600_000), 20);
+    }
+
+    #[test]
+    fn demo_runs_are_realistic() {
+        let mut rng = rand::rng();
+        let mut failures = 0;
+        for _ in 0..1000 {
+            let spec = demo_spec(TaskKind::Audit, &mut rng);
+            assert!((12_000..75_000).contains(&spec.duration_ms));
+            if spec.outcome == SimulatedOutcome::Failed {
+                failures += 1;
+                assert!(spec.errors >= 1);
+            } else {
+                assert_eq!(spec.outcome, SimulatedOutcome::Finished);
+            }
+        }
+        assert!((30..250).contains(&failures), "{failures} failures in 1000");
+    }
+}

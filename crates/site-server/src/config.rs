@@ -1,0 +1,391 @@
+//! The server's TOML configuration, as the contract's last section writes it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use site_api::{SiteRole, Timestamp};
+
+use crate::error::StartError;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; port 0 takes a free port.
+    pub listen: SocketAddr,
+    /// Where the SQLite database lives; created if missing.
+    pub data_dir: PathBuf,
+    /// `production` or `test`.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Requests a minute per client id, token requests included.
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit_per_minute: u32,
+    /// Serve HTTPS when present.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    /// The Sites this server hosts.
+    #[serde(default)]
+    pub sites: Vec<SiteConfig>,
+    /// The users, with their per-Site roles.
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+    /// The app registrations (client credentials).
+    #[serde(default)]
+    pub app_registrations: Vec<AppRegistrationConfig>,
+}
+
+/// How the server treats test-only inputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Refuses `simulate` and plain-text secrets.
+    #[default]
+    Production,
+    /// Accepts `simulate` on new tasks and `client_secret` in the file.
+    Test,
+    /// `taskdeck-site demo`: like test, plus generated live traffic.
+    Demo,
+}
+
+impl Mode {
+    /// True if and only if `simulate` is accepted on new tasks.
+    pub fn allows_simulate(self) -> bool {
+        matches!(self, Mode::Test | Mode::Demo)
+    }
+}
+
+/// `[tls]`: certificate and key in PEM.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
+
+/// `[[sites]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// `[a-z0-9-]{1,64}`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// How failed tasks are labelled.
+    #[serde(default)]
+    pub failed_label: FailedLabel,
+    /// Queued tasks at which the queue counts as long.
+    #[serde(default = "default_queue_long_threshold")]
+    pub queue_long_threshold: u64,
+    /// How long the queue must stay long before the signal.
+    #[serde(default = "default_queue_long_window", with = "humantime_serde")]
+    pub queue_long_window: Duration,
+    /// Running longer than this raises `task_running_long`.
+    #[serde(default = "default_running_long_after", with = "humantime_serde")]
+    pub running_long_after: Duration,
+    /// The Site's Audit Services.
+    #[serde(default)]
+    pub audit_services: Vec<AuditServiceConfig>,
+}
+
+/// How a Site labels failed tasks on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailedLabel {
+    /// `status: failed`.
+    #[default]
+    Failed,
+    /// `status: finished` with `errors >= 1`, as some deployments do.
+    Finished,
+}
+
+/// `[[sites.audit_services]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditServiceConfig {
+    /// Id, e.g. `as-1`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Tasks it runs at once.
+    pub slots: u32,
+    /// How it runs a task.
+    #[serde(default)]
+    pub runner: RunnerKind,
+    /// The program and its arguments, for the `command` runner.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// Kill a `command` task after this long.
+    #[serde(default, with = "humantime_serde")]
+    pub timeout: Option<Duration>,
+}
+
+/// How an Audit Service runs tasks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunnerKind {
+    /// Simulated work (demo durations, or the task's `simulate`).
+    #[default]
+    Simulated,
+    /// Runs a program per task.
+    Command,
+}
+
+/// `[[users]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// The user's email: Initiator of what they trigger.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Site id to role.
+    #[serde(default)]
+    pub roles: HashMap<String, SiteRole>,
+}
+
+/// `[[app_registrations]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppRegistrationConfig {
+    /// 20 characters.
+    pub client_id: String,
+    /// Argon2 PHC string of the secret.
+    #[serde(default)]
+    pub client_secret_hash: Option<String>,
+    /// The plain secret: test mode only.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// The owner's email.
+    pub owner: String,
+    /// What the registration is for.
+    pub name: String,
+    /// No tokens after this.
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+}
+
+fn default_rate_limit() -> u32 {
+    600
+}
+
+fn default_queue_long_threshold() -> u64 {
+    50
+}
+
+fn default_queue_long_window() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
+fn default_running_long_after() -> Duration {
+    Duration::from_secs(2 * 60 * 60)
+}
+
+impl Config {
+    /// Reads and validates a configuration file; relative paths in it are
+    /// taken from the file's folder.
+    pub fn load(path: &Path) -> Result<Config, StartError> {
+        let text = std::fs::read_to_string(path).map_err(|source| StartError::ReadConfig {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| StartError::InvalidConfig {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.data_dir = base.join(&config.data_dir);
+        if let Some(tls) = &mut config.tls {
+            tls.cert = base.join(&tls.cert);
+            tls.key = base.join(&tls.key);
+        }
+        config.validate().map_err(|message| StartError::InvalidConfig {
+            path: path.to_owned(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: id formats, references, test-only fields.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut site_ids = std::collections::HashSet::new();
+        for site in &self.sites {
+            if !is_valid_site_id(&site.id) {
+                return Err(format!(
+                    "site id {:?} must be 1 to 64 of a-z, 0-9 and -",
+                    site.id
+                ));
+            }
+            if !site_ids.insert(site.id.as_str()) {
+                return Err(format!("site id {:?} appears twice", site.id));
+            }
+            let mut service_ids = std::collections::HashSet::new();
+            for service in &site.audit_services {
+                if !service_ids.insert(service.id.as_str()) {
+                    return Err(format!(
+                        "audit service {:?} appears twice in site {:?}",
+                        service.id, site.id
+                    ));
+                }
+                if service.slots == 0 {
+                    return Err(format!("audit service {:?} has no slots", service.id));
+                }
+                if service.runner == RunnerKind::Command && service.command.is_empty() {
+                    return Err(format!(
+                        "audit service {:?} uses the command runner but names no command",
+                        service.id
+                    ));
+                }
+            }
+        }
+        let mut emails = std::collections::HashSet::new();
+        for user in &self.users {
+            if !emails.insert(user.email.as_str()) {
+                return Err(format!("user {:?} appears twice", user.email));
+            }
+            for site in user.roles.keys() {
+                if !site_ids.contains(site.as_str()) {
+                    return Err(format!(
+                        "user {:?} has a role on unknown site {site:?}",
+                        user.email
+                    ));
+                }
+            }
+        }
+        let mut client_ids = std::collections::HashSet::new();
+        for registration in &self.app_registrations {
+            if registration.client_id.chars().count() != 20 {
+                return Err(format!(
+                    "client id {:?} must be 20 characters",
+                    registration.client_id
+                ));
+            }
+            if !client_ids.insert(registration.client_id.as_str()) {
+                return Err(format!(
+                    "client id {:?} appears twice",
+                    registration.client_id
+                ));
+            }
+            if !emails.contains(registration.owner.as_str()) {
+                return Err(format!(
+                    "app registration {:?} is owned by unknown user {:?}",
+                    registration.client_id, registration.owner
+                ));
+            }
+            match (
+                &registration.client_secret_hash,
+                &registration.client_secret,
+                self.mode,
+            ) {
+                (Some(_), None, _) => {}
+                (None, Some(_), Mode::Test | Mode::Demo) => {}
+                (None, Some(_), Mode::Production) => {
+                    return Err(format!(
+                        "app registration {:?}: client_secret is only allowed in test mode; use client_secret_hash",
+                        registration.client_id
+                    ))
+                }
+                _ => {
+                    return Err(format!(
+                        "app registration {:?} needs exactly one of client_secret_hash and client_secret",
+                        registration.client_id
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// True if and only if `id` is `[a-z0-9-]{1,64}`.
+pub fn is_valid_site_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+listen = "127.0.0.1:8080"
+data_dir = "data"
+mode = "production"
+rate_limit_per_minute = 600
+
+[[sites]]
+id = "hq"
+name = "Headquarters"
+failed_label = "failed"
+queue_long_threshold = 50
+queue_long_window = "15m"
+running_long_after = "2h"
+
+[[sites.audit_services]]
+id = "as-1"
+name = "AS-1"
+slots = 4
+runner = "simulated"
+
+[[users]]
+email = "alice@example.com"
+display_name = "Alice"
+roles = { hq = "site_administrator" }
+
+[[app_registrations]]
+client_id = "01234567890123456789"
+client_secret_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+owner = "alice@example.com"
+name = "Alice's laptop"
+expires_at = "2027-12-31T00:00:00Z"
+"#;
+
+    #[test]
+    fn contract_example_config_parses() {
+        let config: Config = toml::from_str(EXAMPLE).unwrap();
+        config.validate().unwrap();
+        let site = &config.sites[0];
+        assert_eq!(site.queue_long_window, Duration::from_secs(900));
+        assert_eq!(site.running_long_after, Duration::from_secs(7200));
+        assert_eq!(site.audit_services[0].slots, 4);
+        assert_eq!(config.users[0].roles["hq"], SiteRole::SiteAdministrator);
+    }
+
+    #[test]
+    fn plain_secrets_are_refused_in_production() {
+        let text = EXAMPLE.replace(
+            "client_secret_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo\"",
+            "client_secret = \"hunter2\"",
+        );
+        let config: Config = toml::from_str(&text).unwrap();
+        assert!(config.validate().unwrap_err().contains("test mode"));
+        let config: Config = toml::from_str(&text.replace("\"production\"", "\"test\"")).unwrap();
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_site_ids_and_dangling_roles_are_refused() {
+        let config: Config = toml::from_str(&EXAMPLE.replace("id = \"hq\"", "id = \"HQ\"")).unwrap();
+        assert!(config.validate().is_err());
+        let config: Config =
+            toml::from_str(&EXAMPLE.replace("roles = { hq", "roles = { branch")).unwrap();
+        assert!(config.validate().unwrap_err().contains("unknown site"));
+        assert!(toml::from_str::<Config>(&EXAMPLE.replace("slots = 4", "slots = 4\ncolour = 1")).is_err());
+    }
+
+    #[test]
+    fn site_ids_follow_the_contract_pattern() {
+        assert!(is_valid_site_id("hq"));
+        assert!(is_valid_site_id("branch-2"));
+        assert!(!is_valid_site_id(""));
+        assert!(!is_valid_site_id("a_b"));
+        assert!(!is_valid_site_id(&"a".repeat(65)));
+    }
+}

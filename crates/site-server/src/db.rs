@@ -1,0 +1,181 @@
+//! SQLite storage: opening the database, and the one place where rows and
+//! columns map to the contract's types (statuses, kinds and times included).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use site_api::{
+    Initiator, LogEntry, ObjectRef, Progress, Target, TargetType, Task, TaskId, TaskKind,
+    TaskStatus, Timestamp,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::config::FailedLabel;
+use crate::error::{AppError, StartError};
+
+/// Opens (creating if needed) `data_dir/site.db` in WAL mode and migrates it.
+pub async fn open(data_dir: &Path) -> Result<SqlitePool, StartError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.to_owned(),
+        source,
+    })?;
+    let options = SqliteConnectOptions::new()
+        .filename(data_dir.join("site.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a committed transition survives power loss, not only a crash.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}
+
+/// Seconds since the Unix epoch, as stored.
+pub fn to_db_time(time: Timestamp) -> i64 {
+    time.timestamp()
+}
+
+/// The stored seconds back as a timestamp.
+pub fn from_db_time(seconds: i64) -> Result<Timestamp, AppError> {
+    DateTime::<Utc>::from_timestamp(seconds, 0)
+        .ok_or_else(|| AppError::Internal(format!("stored time {seconds} is out of range")))
+}
+
+/// Now, truncated to whole seconds as the database keeps it.
+pub fn now() -> Timestamp {
+    from_db_time(Utc::now().timestamp()).unwrap_or_else(|_| Utc::now())
+}
+
+/// A stored enum column back as its type.
+pub fn parse_column<T: FromStr>(column: &str, value: &str) -> Result<T, AppError> {
+    value
+        .parse()
+        .map_err(|_| AppError::Internal(format!("stored {column} {value:?} is not valid")))
+}
+
+/// Every column of a `tasks` row, for `SELECT {TASK_COLUMNS} FROM tasks`.
+pub const TASK_COLUMNS: &str = "kind, number, target_type, target_name, scope, initiator, \
+     schedule_id, schedule_name, status, audit_service_id, audit_service_name, running_since, \
+     progress_done, progress_total, start_date, end_date, errors, error_messages, cancelled_by, \
+     simulate";
+
+/// A `tasks` row as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TaskRow {
+    kind: String,
+    number: i64,
+    target_type: String,
+    target_name: String,
+    scope: String,
+    initiator: String,
+    schedule_id: Option<String>,
+    schedule_name: Option<String>,
+    status: String,
+    audit_service_id: Option<String>,
+    audit_service_name: Option<String>,
+    running_since: Option<i64>,
+    progress_done: Option<i64>,
+    progress_total: Option<i64>,
+    start_date: i64,
+    end_date: Option<i64>,
+    errors: i64,
+    error_messages: String,
+    cancelled_by: Option<String>,
+    /// The `simulate` spec as JSON, for simulated Audit Services.
+    pub simulate: Option<String>,
+}
+
+impl TaskRow {
+    /// The task's id.
+    pub fn id(&self) -> Result<TaskId, AppError> {
+        Ok(TaskId::new(
+            parse_column("kind", &self.kind)?,
+            to_u64("number", self.number)?,
+        ))
+    }
+
+    /// The task as the contract shows it on a Site with `failed_label`.
+    pub fn to_task(&self, failed_label: FailedLabel) -> Result<Task, AppError> {
+        let id = self.id()?;
+        let mut status: TaskStatus = parse_column("status", &self.status)?;
+        if status == TaskStatus::Failed && failed_label == FailedLabel::Finished {
+            status = TaskStatus::Finished;
+        }
+        let target_type: TargetType = parse_column("target_type", &self.target_type)?;
+        let schedule = match (&self.schedule_id, &self.schedule_name) {
+            (Some(id), Some(name)) => Some(ObjectRef {
+                id: id.clone(),
+                name: name.clone(),
+            }),
+            _ => None,
+        };
+        let audit_service = match (&self.audit_service_id, &self.audit_service_name) {
+            (Some(id), Some(name)) => Some(ObjectRef {
+                id: id.clone(),
+                name: name.clone(),
+            }),
+            _ => None,
+        };
+        let progress = match (self.progress_done, self.progress_total) {
+            (Some(done), Some(total)) => Some(Progress {
+                done: to_u64("progress_done", done)?,
+                total: to_u64("progress_total", total)?,
+            }),
+            _ => None,
+        };
+        Ok(Task {
+            id,
+            kind: id.kind,
+            number: id.number,
+            label: id.label(),
+            target: Target {
+                target_type,
+                name: self.target_name.clone(),
+            },
+            start_date: from_db_time(self.start_date)?,
+            scope: self.scope.clone(),
+            initiator: Initiator::from(self.initiator.as_str()),
+            schedule,
+            status,
+            audit_service,
+            running_since: self.running_since.map(from_db_time).transpose()?,
+            progress,
+            end_date: self.end_date.map(from_db_time).transpose()?,
+            errors: to_u64("errors", self.errors)?,
+        })
+    }
+
+    /// The Scan-log or Audit-log row of a terminal task.
+    pub fn to_log_entry(&self, failed_label: FailedLabel) -> Result<LogEntry, AppError> {
+        let error_messages: Vec<String> = serde_json::from_str(&self.error_messages)
+            .map_err(|e| AppError::Internal(format!("stored error messages: {e}")))?;
+        Ok(LogEntry {
+            task: self.to_task(failed_label)?,
+            error_messages,
+            cancelled_by: self.cancelled_by.clone(),
+        })
+    }
+}
+
+fn to_u64(column: &str, value: i64) -> Result<u64, AppError> {
+    u64::try_from(value)
+        .map_err(|_| AppError::Internal(format!("stored {column} {value} is negative")))
+}
+
+/// The stored text of a kind.
+pub fn kind_column(kind: TaskKind) -> &'static str {
+    kind.as_str()
+}
+
+/// The stored text of a status.
+pub fn status_column(status: TaskStatus) -> &'static str {
+    status.as_str()
+}

@@ -1,0 +1,241 @@
+//! taskdeck-site: the reference Site server.
+//!
+//! It holds a Site's Active tasks queue in SQLite, runs tasks on simulated
+//! Audit Services, and serves the Site task API of `site-task-api.md` over
+//! HTTP. The desktop app embeds it as the Demo Site; tests run against it.
+//!
+//! Map of the crate:
+//! - [`config`]: the TOML file; [`db`]: storage and the row/type mapping;
+//! - [`lifecycle`]: the task state machine, the only writer of a status;
+//! - [`audit_service`]: slot pools that claim and run tasks;
+//! - `auth`, `tasks`, `health`: one module per domain noun, each with its
+//!   router; [`app`] merges them;
+//! - [`demo`]: demo Sites, users and live traffic.
+
+#![deny(missing_docs)]
+
+pub mod audit_service;
+mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod events;
+mod extract;
+mod health;
+pub mod lifecycle;
+pub mod state;
+mod tasks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+pub use auth::{hash_secret, new_client_id, new_client_secret};
+pub use config::Config;
+pub use error::{AppError, StartError};
+pub use state::{AppState, SiteRuntime};
+
+use config::{Mode, RunnerKind};
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The message of a task that was running when the server stopped or died.
+pub const INTERRUPTED_MESSAGE: &str =
+    "Interrupted: the Site server stopped while the task was running.";
+
+/// The whole HTTP API over `state`: every route, the contract's 404 and 405
+/// bodies, the body limit and request tracing.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(tasks::router())
+        .fallback(|| async { AppError::NotFound("there is nothing at this path".to_owned()) })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A started server: its address, and the handle to stop it.
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    state: AppState,
+    shutdown: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl RunningServer {
+    /// The address it accepts connections on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// Its state, for code running beside it (the demo's traffic).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// A token cancelled when the server stops.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stops cleanly: no new requests, Audit Services stop, running tasks
+    /// end `failed` (interrupted), event streams close.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        while self.tasks.join_next().await.is_some() {}
+        for site in self.state.sites() {
+            if let Err(error) =
+                lifecycle::interrupt_running(self.state.pool(), site, INTERRUPTED_MESSAGE).await
+            {
+                tracing::error!(%error, site = site.id(), "cannot end running tasks");
+            }
+        }
+        self.state.pool().close().await;
+    }
+}
+
+/// Opens the database, brings it in line with `config`, binds the listen
+/// address and starts serving and running tasks.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    config.validate().map_err(|message| StartError::InvalidConfig {
+        path: "(configuration)".into(),
+        message,
+    })?;
+    if config.tls.is_some() {
+        return Err(StartError::Unsupported("[tls] is not supported by this build yet"));
+    }
+    let uses_command_runner = config
+        .sites
+        .iter()
+        .flat_map(|site| &site.audit_services)
+        .any(|service| service.runner == RunnerKind::Command);
+    if uses_command_runner {
+        return Err(StartError::Unsupported(
+            "the command runner is not supported by this build yet",
+        ));
+    }
+    let pool = db::open(&config.data_dir).await?;
+    sync_configuration(&pool, &config).await?;
+    let sites: Vec<Arc<SiteRuntime>> = config
+        .sites
+        .iter()
+        .cloned()
+        .map(|site| Arc::new(SiteRuntime::new(site)))
+        .collect();
+    let state = AppState::new(pool.clone(), config.mode, sites);
+    for site in state.sites() {
+        let ended = lifecycle::interrupt_running(&pool, site, INTERRUPTED_MESSAGE)
+            .await
+            .map_err(StartError::Recover)?;
+        if !ended.is_empty() {
+            tracing::warn!(site = site.id(), n = ended.len(), "ended tasks left running by a crash");
+        }
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    let router = app(state.clone());
+    let stop = shutdown.clone();
+    tasks.spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned());
+        if let Err(error) = serve.await {
+            tracing::error!(%error, "the HTTP server failed");
+        }
+    });
+    for site in state.sites() {
+        for service in &site.audit_services {
+            tasks.spawn(audit_service::dispatch(
+                pool.clone(),
+                site.clone(),
+                service.clone(),
+                shutdown.clone(),
+            ));
+        }
+    }
+    Ok(RunningServer {
+        local_addr,
+        state,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Makes the stored Sites, users, roles and registrations match `config`.
+async fn sync_configuration(pool: &sqlx::SqlitePool, config: &Config) -> Result<(), StartError> {
+    let mut hashed = Vec::with_capacity(config.app_registrations.len());
+    for registration in &config.app_registrations {
+        let hash = match (&registration.client_secret_hash, &registration.client_secret) {
+            (Some(hash), _) => hash.clone(),
+            (None, Some(secret)) if config.mode != Mode::Production => {
+                hash_secret(secret).map_err(StartError::Hash)?
+            }
+            _ => return Err(StartError::Hash("no usable client secret".to_owned())),
+        };
+        hashed.push(hash);
+    }
+    let mut tx = pool.begin().await?;
+    for site in &config.sites {
+        sqlx::query("INSERT OR IGNORE INTO sites (id) VALUES (?)")
+            .bind(&site.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM roles").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM users").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM app_registrations").execute(&mut *tx).await?;
+    for user in &config.users {
+        sqlx::query("INSERT INTO users (email, display_name) VALUES (?, ?)")
+            .bind(&user.email)
+            .bind(&user.display_name)
+            .execute(&mut *tx)
+            .await?;
+        for (site, role) in &user.roles {
+            sqlx::query("INSERT INTO roles (email, site_id, role) VALUES (?, ?, ?)")
+                .bind(&user.email)
+                .bind(site)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    for (registration, hash) in config.app_registrations.iter().zip(hashed) {
+        sqlx::query(
+            "INSERT INTO app_registrations (client_id, secret_hash, owner, name, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&registration.client_id)
+        .bind(hash)
+        .bind(&registration.owner)
+        .bind(&registration.name)
+        .bind(registration.expires_at.map(db::to_db_time))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

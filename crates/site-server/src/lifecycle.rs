@@ -1,0 +1,278 @@
+//! The task state machine: the only code that changes a task's status.
+//!
+//! `queued -> running -> finished | cancelled | failed`, and `queued -> cancelled`.
+//! Each transition is one SQLite transaction whose `UPDATE` names the state
+//! it leaves (`WHERE … AND status = ?`): zero rows changed means another
+//! transition won, and the caller learns so instead of overwriting it. The
+//! Site's revision is bumped in the same transaction, and the change is
+//! published only after commit, under the Site's write lock, so subscribers
+//! see revisions in order.
+
+use site_api::{
+    Initiator, ObjectRef, Progress, SimulateSpec, Target, Task, TaskId, TaskKind, TaskStatus,
+};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use tokio::sync::MutexGuard;
+
+use crate::db::{self, kind_column, status_column, TaskRow, TASK_COLUMNS};
+use crate::error::AppError;
+use crate::events::{Change, SiteEvent};
+use crate::state::SiteRuntime;
+
+/// A task to put in the queue.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    /// Scan or audit.
+    pub kind: TaskKind,
+    /// What it acts on.
+    pub target: Target,
+    /// The Segment or device set covered.
+    pub scope: String,
+    /// Who started it.
+    pub initiator: Initiator,
+    /// The schedule, when `initiator` is `Schedule`.
+    pub schedule: Option<ObjectRef>,
+    /// How a simulated Audit Service should run it (demo and test mode).
+    pub simulate: Option<SimulateSpec>,
+}
+
+/// How a running task ended on its Audit Service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// `finished` or `failed`.
+    pub status: TaskStatus,
+    /// One message per error.
+    pub error_messages: Vec<String>,
+}
+
+/// A write to one Site: holds its write lock and one transaction, and
+/// publishes the changed tasks once committed.
+struct SiteWrite<'a> {
+    site: &'a SiteRuntime,
+    _guard: MutexGuard<'a, ()>,
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl<'a> SiteWrite<'a> {
+    async fn begin(pool: &SqlitePool, site: &'a SiteRuntime) -> Result<SiteWrite<'a>, AppError> {
+        let guard = site.lock_writes().await;
+        // IMMEDIATE: take SQLite's write lock now, not at the first write.
+        let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(SiteWrite {
+            site,
+            _guard: guard,
+            tx,
+        })
+    }
+
+    /// Commits, numbering each changed task with a new revision, and
+    /// publishes them in that order.
+    async fn commit(mut self, changed: Vec<TaskRow>) -> Result<Vec<Task>, AppError> {
+        let mut events = Vec::with_capacity(changed.len());
+        let mut tasks = Vec::with_capacity(changed.len());
+        for row in changed {
+            let revision: i64 = sqlx::query_scalar(
+                "UPDATE sites SET revision = revision + 1 WHERE id = ? RETURNING revision",
+            )
+            .bind(self.site.id())
+            .fetch_one(&mut *self.tx)
+            .await?;
+            let task = row.to_task(self.site.failed_label())?;
+            events.push(SiteEvent {
+                revision: revision as u64,
+                change: Change::Task(task.clone()),
+            });
+            tasks.push(task);
+        }
+        self.tx.commit().await?;
+        for event in events {
+            self.site.publish(event);
+        }
+        Ok(tasks)
+    }
+}
+
+/// Queues a new task with the Site's next number for its kind.
+pub async fn create(pool: &SqlitePool, site: &SiteRuntime, new: NewTask) -> Result<Task, AppError> {
+    let mut write = SiteWrite::begin(pool, site).await?;
+    let number: i64 = sqlx::query_scalar(
+        "INSERT INTO task_numbers (site_id, kind, last) VALUES (?, ?, 1)
+         ON CONFLICT (site_id, kind) DO UPDATE SET last = last + 1
+         RETURNING last",
+    )
+    .bind(site.id())
+    .bind(kind_column(new.kind))
+    .fetch_one(&mut *write.tx)
+    .await?;
+    let simulate = new
+        .simulate
+        .map(|spec| serde_json::to_string(&spec))
+        .transpose()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let row: TaskRow = sqlx::query_as(&format!(
+        "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator,
+                            schedule_id, schedule_name, status, start_date, simulate)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         RETURNING {TASK_COLUMNS}"
+    ))
+    .bind(site.id())
+    .bind(kind_column(new.kind))
+    .bind(number)
+    .bind(new.target.target_type.as_str())
+    .bind(&new.target.name)
+    .bind(&new.scope)
+    .bind(new.initiator.as_str())
+    .bind(new.schedule.as_ref().map(|s| s.id.as_str()))
+    .bind(new.schedule.as_ref().map(|s| s.name.as_str()))
+    .bind(status_column(TaskStatus::Queued))
+    .bind(db::to_db_time(db::now()))
+    .bind(simulate)
+    .fetch_one(&mut *write.tx)
+    .await?;
+    let task = write.commit(vec![row]).await?.remove(0);
+    site.wake_audit_services();
+    Ok(task)
+}
+
+/// Gives the oldest queued task (FIFO by start date) to `audit_service`:
+/// `queued -> running`. `None` when nothing is queued.
+pub async fn claim_next(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    audit_service: &ObjectRef,
+) -> Result<Option<(Task, TaskRow)>, AppError> {
+    let mut write = SiteWrite::begin(pool, site).await?;
+    let row: Option<TaskRow> = sqlx::query_as(&format!(
+        "UPDATE tasks
+            SET status = ?, audit_service_id = ?, audit_service_name = ?, running_since = ?
+          WHERE seq = (SELECT seq FROM tasks WHERE site_id = ? AND status = ?
+                        ORDER BY start_date, seq LIMIT 1)
+            AND status = ?
+         RETURNING {TASK_COLUMNS}"
+    ))
+    .bind(status_column(TaskStatus::Running))
+    .bind(&audit_service.id)
+    .bind(&audit_service.name)
+    .bind(db::to_db_time(db::now()))
+    .bind(site.id())
+    .bind(status_column(TaskStatus::Queued))
+    .bind(status_column(TaskStatus::Queued))
+    .fetch_optional(&mut *write.tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let task = write.commit(vec![row.clone()]).await?.remove(0);
+    Ok(Some((task, row)))
+}
+
+/// Records progress of a running task. `None` if it is no longer running.
+pub async fn report_progress(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    id: TaskId,
+    progress: Progress,
+) -> Result<Option<Task>, AppError> {
+    let mut write = SiteWrite::begin(pool, site).await?;
+    let row: Option<TaskRow> = sqlx::query_as(&format!(
+        "UPDATE tasks SET progress_done = ?, progress_total = ?
+          WHERE site_id = ? AND kind = ? AND number = ? AND status = ?
+         RETURNING {TASK_COLUMNS}"
+    ))
+    .bind(progress.done as i64)
+    .bind(progress.total as i64)
+    .bind(site.id())
+    .bind(kind_column(id.kind))
+    .bind(id.number as i64)
+    .bind(status_column(TaskStatus::Running))
+    .fetch_optional(&mut *write.tx)
+    .await?;
+    match row {
+        Some(row) => Ok(write.commit(vec![row]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// Ends a running task as its Audit Service reports: `running -> finished | failed`.
+/// A failed task always counts at least one error. `None` if the task was
+/// no longer running (cancelled meanwhile): the earlier terminal state stands.
+pub async fn complete(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    id: TaskId,
+    completion: Completion,
+) -> Result<Option<Task>, AppError> {
+    if !matches!(completion.status, TaskStatus::Finished | TaskStatus::Failed) {
+        return Err(AppError::Internal(format!(
+            "an Audit Service cannot end a task as {}",
+            completion.status
+        )));
+    }
+    let mut messages = completion.error_messages;
+    if completion.status == TaskStatus::Failed && messages.is_empty() {
+        messages.push("The task failed without a message.".to_owned());
+    }
+    let errors = messages.len() as i64;
+    let messages = serde_json::to_string(&messages).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut write = SiteWrite::begin(pool, site).await?;
+    let row: Option<TaskRow> = sqlx::query_as(&format!(
+        "UPDATE tasks SET status = ?, end_date = ?, errors = ?, error_messages = ?
+          WHERE site_id = ? AND kind = ? AND number = ? AND status = ?
+         RETURNING {TASK_COLUMNS}"
+    ))
+    .bind(status_column(completion.status))
+    .bind(db::to_db_time(db::now()))
+    .bind(errors)
+    .bind(messages)
+    .bind(site.id())
+    .bind(kind_column(id.kind))
+    .bind(id.number as i64)
+    .bind(status_column(TaskStatus::Running))
+    .fetch_optional(&mut *write.tx)
+    .await?;
+    match row {
+        Some(row) => Ok(write.commit(vec![row]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// Ends every running task of the Site as `failed` with `message`: used when
+/// the server stops, and at start for tasks a crash left running.
+pub async fn interrupt_running(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    message: &str,
+) -> Result<Vec<Task>, AppError> {
+    let mut write = SiteWrite::begin(pool, site).await?;
+    let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+        "UPDATE tasks
+            SET status = ?, end_date = ?, errors = errors + 1,
+                error_messages = json_insert(error_messages, '$[#]', ?)
+          WHERE site_id = ? AND status = ?
+         RETURNING {TASK_COLUMNS}"
+    ))
+    .bind(status_column(TaskStatus::Failed))
+    .bind(db::to_db_time(db::now()))
+    .bind(message)
+    .bind(site.id())
+    .bind(status_column(TaskStatus::Running))
+    .fetch_all(&mut *write.tx)
+    .await?;
+    write.commit(rows).await
+}
+
+/// The task `id` of the Site, active or terminal.
+pub async fn get(pool: &SqlitePool, site: &SiteRuntime, id: TaskId) -> Result<Task, AppError> {
+    let row: Option<TaskRow> = sqlx::query_as(&format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE site_id = ? AND kind = ? AND number = ?"
+    ))
+    .bind(site.id())
+    .bind(kind_column(id.kind))
+    .bind(id.number as i64)
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some(row) => row.to_task(site.failed_label()),
+        None => Err(AppError::NotFound(format!("there is no task {id} on this Site"))),
+    }
+}

@@ -1,0 +1,126 @@
+//! The `taskdeck-site` command: `serve --config FILE` and `demo`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use taskdeck_site::demo::{self, DemoOptions};
+use taskdeck_site::{Config, RunningServer};
+
+/// The reference Site server of Taskdeck.
+#[derive(Parser)]
+#[command(name = "taskdeck-site", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a Site server from a TOML configuration file.
+    Serve {
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run a self-contained demo Site with live traffic.
+    Demo {
+        /// Keep the demo's data in this folder (default: a temporary one).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("taskdeck-site: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("taskdeck-site: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Serve { config } => {
+            let config = Config::load(&config).map_err(|e| e.to_string())?;
+            let server = taskdeck_site::start(config).await.map_err(|e| e.to_string())?;
+            announce(&server)?;
+            wait_for_stop_signal().await;
+            server.stop().await;
+        }
+        Command::Demo { data, listen } => {
+            let demo = demo::start(DemoOptions {
+                listen,
+                data_dir: data,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            for registration in &demo.registrations {
+                eprintln!(
+                    "demo app registration: {} ({}) client_id={} client_secret={}",
+                    registration.owner,
+                    registration.role.as_str(),
+                    registration.client_id,
+                    registration.client_secret,
+                );
+            }
+            eprintln!("demo Site id: {}", demo::DEMO_SITE_ID);
+            announce(&demo.server)?;
+            wait_for_stop_signal().await;
+            demo.stop().await;
+        }
+    }
+    Ok(())
+}
+
+/// Prints the one line standard output carries.
+fn announce(server: &RunningServer) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on {}", server.url())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("cannot write to standard output: {e}"))
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

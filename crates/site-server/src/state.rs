@@ -1,0 +1,148 @@
+//! The server's shared state: the database pool and each Site's runtime.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use site_api::{SiteRole, TaskId};
+use sqlx::SqlitePool;
+use tokio::sync::{broadcast, Mutex, MutexGuard};
+
+use crate::audit_service::AuditServiceRuntime;
+use crate::config::{FailedLabel, Mode, SiteConfig};
+use crate::error::AppError;
+use crate::events::SiteEvent;
+
+/// What every handler reads through axum's `State`: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: SqlitePool,
+    mode: Mode,
+    sites: HashMap<String, Arc<SiteRuntime>>,
+}
+
+impl AppState {
+    /// State over an opened database and the configured Sites.
+    pub fn new(pool: SqlitePool, mode: Mode, sites: Vec<Arc<SiteRuntime>>) -> AppState {
+        let sites = sites
+            .into_iter()
+            .map(|site| (site.config.id.clone(), site))
+            .collect();
+        AppState {
+            inner: Arc::new(Inner { pool, mode, sites }),
+        }
+    }
+
+    /// The database.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.inner.pool
+    }
+
+    /// Whether test-only inputs are accepted.
+    pub fn mode(&self) -> Mode {
+        self.inner.mode
+    }
+
+    /// Every Site, in no particular order.
+    pub fn sites(&self) -> impl Iterator<Item = &Arc<SiteRuntime>> {
+        self.inner.sites.values()
+    }
+
+    /// The Site `id`, if this server hosts it.
+    pub fn site(&self, id: &str) -> Option<&Arc<SiteRuntime>> {
+        self.inner.sites.get(id)
+    }
+}
+
+/// A Site as it runs: its configuration, its Audit Services and its event stream.
+pub struct SiteRuntime {
+    /// The Site's configuration.
+    pub config: SiteConfig,
+    /// Its Audit Services, in configuration order.
+    pub audit_services: Vec<Arc<AuditServiceRuntime>>,
+    events: broadcast::Sender<SiteEvent>,
+    write_lock: Mutex<()>,
+}
+
+impl SiteRuntime {
+    /// The runtime of one configured Site.
+    pub fn new(config: SiteConfig) -> SiteRuntime {
+        let audit_services = config
+            .audit_services
+            .iter()
+            .cloned()
+            .map(|service| Arc::new(AuditServiceRuntime::new(service)))
+            .collect();
+        let (events, _) = broadcast::channel(1024);
+        SiteRuntime {
+            config,
+            audit_services,
+            events,
+            write_lock: Mutex::new(()),
+        }
+    }
+
+    /// The Site id.
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    /// How failed tasks read on this Site.
+    pub fn failed_label(&self) -> FailedLabel {
+        self.config.failed_label
+    }
+
+    /// Serialises the Site's writes, so that revisions are published in the
+    /// order they were committed.
+    pub(crate) async fn lock_writes(&self) -> MutexGuard<'_, ()> {
+        self.write_lock.lock().await
+    }
+
+    /// Sends committed changes to every live subscriber.
+    pub(crate) fn publish(&self, event: SiteEvent) {
+        // No receivers is fine: nobody is watching.
+        let _ = self.events.send(event);
+    }
+
+    /// A stream of this Site's changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<SiteEvent> {
+        self.events.subscribe()
+    }
+
+    /// Wakes the Site's Audit Services: a task was queued.
+    pub(crate) fn wake_audit_services(&self) {
+        for service in &self.audit_services {
+            service.wake();
+        }
+    }
+}
+
+/// A caller's access to one Site: only made when the caller has a role there.
+pub struct SiteAccess {
+    /// The Site.
+    pub site: Arc<SiteRuntime>,
+    /// The caller's role on it.
+    pub role: SiteRole,
+}
+
+impl SiteAccess {
+    /// Fails with 403 unless the caller is a Site Administrator here.
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.role.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "only Site Administrators may do this on this Site",
+            ))
+        }
+    }
+}
+
+/// Parses a task id from a path; an id that does not parse names no task.
+pub fn parse_task_id(text: &str) -> Result<TaskId, AppError> {
+    text.parse()
+        .map_err(|_| AppError::NotFound(format!("there is no task {text:?} on this Site")))
+}

@@ -1,0 +1,115 @@
+//! Tasks of a Site: the Active tasks list, triggering, one task, and the logs.
+
+mod list;
+
+use list::ActiveTasksQuery;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use site_api::{ActiveTasksPage, CreateTaskRequest, Initiator, LogPage, Task, TaskKind};
+
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::lifecycle::{self, NewTask};
+use crate::state::{parse_task_id, AppState};
+
+/// The task routes under `/api/v1/sites/{site}`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sites/{site}/active-tasks", get(active_tasks_list))
+        .route("/api/v1/sites/{site}/tasks", post(tasks_create))
+        .route("/api/v1/sites/{site}/tasks/{id}", get(tasks_show))
+        .route("/api/v1/sites/{site}/scan-log", get(scan_log_list))
+        .route("/api/v1/sites/{site}/audit-log", get(audit_log_list))
+}
+
+async fn active_tasks_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(site): Path<String>,
+    ApiQuery(query): ApiQuery<list::ActiveTasksParams>,
+) -> Result<Json<ActiveTasksPage>, AppError> {
+    let access = caller.site_access(&state, &site).await?;
+    let query = ActiveTasksQuery::try_from(query)?;
+    Ok(Json(list::active_tasks(state.pool(), &access.site, &query).await?))
+}
+
+/// Longest accepted target name or scope.
+const MAX_TEXT_LEN: usize = 256;
+
+async fn tasks_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(site): Path<String>,
+    ApiJson(request): ApiJson<CreateTaskRequest>,
+) -> Result<(StatusCode, Json<Task>), AppError> {
+    let access = caller.site_access(&state, &site).await?;
+    if request.simulate.is_some() && !state.mode().allows_simulate() {
+        return Err(AppError::InvalidRequest(
+            "simulate is only accepted by servers in demo or test mode".to_owned(),
+        ));
+    }
+    for (field, value) in [("target.name", &request.target.name), ("scope", &request.scope)] {
+        if value.trim().is_empty() || value.chars().count() > MAX_TEXT_LEN {
+            return Err(AppError::InvalidRequest(format!(
+                "{field} must be 1 to {MAX_TEXT_LEN} characters"
+            )));
+        }
+    }
+    let task = lifecycle::create(
+        state.pool(),
+        &access.site,
+        NewTask {
+            kind: request.kind,
+            target: request.target,
+            scope: request.scope,
+            initiator: Initiator::User(caller.email),
+            schedule: None,
+            simulate: request.simulate,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(task)))
+}
+
+async fn tasks_show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((site, id)): Path<(String, String)>,
+) -> Result<Json<Task>, AppError> {
+    let access = caller.site_access(&state, &site).await?;
+    let id = parse_task_id(&id)?;
+    Ok(Json(lifecycle::get(state.pool(), &access.site, id).await?))
+}
+
+async fn scan_log_list(
+    state: State<AppState>,
+    caller: Caller,
+    site: Path<String>,
+    query: ApiQuery<list::LogParams>,
+) -> Result<Json<LogPage>, AppError> {
+    log_list(state, caller, site, query, TaskKind::Scan).await
+}
+
+async fn audit_log_list(
+    state: State<AppState>,
+    caller: Caller,
+    site: Path<String>,
+    query: ApiQuery<list::LogParams>,
+) -> Result<Json<LogPage>, AppError> {
+    log_list(state, caller, site, query, TaskKind::Audit).await
+}
+
+async fn log_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(site): Path<String>,
+    ApiQuery(query): ApiQuery<list::LogParams>,
+    kind: TaskKind,
+) -> Result<Json<LogPage>, AppError> {
+    let access = caller.site_access(&state, &site).await?;
+    Ok(Json(list::log_entries(state.pool(), &access.site, kind, &query).await?))
+}

@@ -1,0 +1,569 @@
+//! The Site task API over real HTTP on loopback: a server started from a
+//! test configuration, driven with reqwest as any client would.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use site_api::{ActiveTasksPage, LogPage, Me, Task, TaskStatus, TokenResponse};
+use taskdeck_site::{Config, RunningServer};
+
+const ADMIN_ID: &str = "admin000000000000001";
+const ADMIN_SECRET: &str = "admin-secret";
+const USER_ID: &str = "user0000000000000001";
+const USER_SECRET: &str = "user-secret";
+const EXPIRED_ID: &str = "expired0000000000001";
+
+fn test_config(data_dir: &Path, mode: &str, slots: u32) -> Config {
+    let text = format!(
+        r#"
+listen = "127.0.0.1:0"
+data_dir = "{data}"
+mode = "{mode}"
+
+[[sites]]
+id = "hq"
+name = "Headquarters"
+
+[[sites.audit_services]]
+id = "as-1"
+name = "AS-1"
+slots = {slots}
+
+[[sites]]
+id = "branch-2"
+name = "Branch 2"
+failed_label = "finished"
+
+[[sites.audit_services]]
+id = "as-9"
+name = "AS-9"
+slots = 2
+
+[[sites]]
+id = "secret-site"
+name = "Secret"
+
+[[users]]
+email = "alice@example.com"
+display_name = "Alice"
+roles = {{ hq = "site_administrator", branch-2 = "site_administrator" }}
+
+[[users]]
+email = "bob@example.com"
+display_name = "Bob"
+roles = {{ hq = "site_user" }}
+
+[[app_registrations]]
+client_id = "{ADMIN_ID}"
+client_secret_hash = "{admin_hash}"
+owner = "alice@example.com"
+name = "Alice's laptop"
+
+[[app_registrations]]
+client_id = "{USER_ID}"
+client_secret_hash = "{user_hash}"
+owner = "bob@example.com"
+name = "Bob's laptop"
+
+[[app_registrations]]
+client_id = "{EXPIRED_ID}"
+client_secret_hash = "{user_hash}"
+owner = "bob@example.com"
+name = "Old"
+expires_at = "2020-01-01T00:00:00Z"
+"#,
+        data = data_dir.display(),
+        admin_hash = taskdeck_site::hash_secret(ADMIN_SECRET).unwrap(),
+        user_hash = taskdeck_site::hash_secret(USER_SECRET).unwrap(),
+    );
+    let config: Config = toml::from_str(&text).unwrap();
+    config.validate().unwrap();
+    config
+}
+
+/// A running test server and an HTTP client for it.
+struct Site {
+    server: RunningServer,
+    http: Client,
+}
+
+impl Site {
+    async fn start(data_dir: &Path) -> Site {
+        Site::start_with(test_config(data_dir, "test", 2)).await
+    }
+
+    async fn start_with(config: Config) -> Site {
+        let server = taskdeck_site::start(config).await.unwrap();
+        Site {
+            server,
+            http: Client::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    async fn token(&self, id: &str, secret: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json::<TokenResponse>().await.unwrap().access_token
+    }
+
+    async fn admin(&self) -> String {
+        self.token(ADMIN_ID, ADMIN_SECRET).await
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn create(&self, token: &str, site: &str, body: Value) -> Task {
+        let (status, task) = self
+            .post(token, &format!("/api/v1/sites/{site}/tasks"), &body)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{task}");
+        serde_json::from_value(task).unwrap()
+    }
+
+    /// Polls the task until `done` holds, for at most 15 s.
+    async fn wait_for(&self, token: &str, site: &str, id: &str, done: impl Fn(&Task) -> bool) -> Task {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (status, body) = self
+                .get(token, &format!("/api/v1/sites/{site}/tasks/{id}"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let task: Task = serde_json::from_value(body).unwrap();
+            if done(&task) {
+                return task;
+            }
+            assert!(Instant::now() < deadline, "{id} never got there: {task:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn scan(name: &str, outcome: &str, duration_ms: u64, errors: u64) -> Value {
+    json!({
+        "kind": "scan",
+        "target": {"type": "device", "name": name},
+        "scope": "Segment HQ-LAN",
+        "simulate": {"duration_ms": duration_ms, "outcome": outcome, "errors": errors}
+    })
+}
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error body>")
+}
+
+#[tokio::test]
+async fn token_endpoint_issues_tokens_for_form_and_basic_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    assert_eq!(token.len(), 43);
+
+    let basic = site
+        .http
+        .post(site.url("/api/oauth/token"))
+        .basic_auth(ADMIN_ID, Some(ADMIN_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), StatusCode::OK);
+    let body: TokenResponse = basic.json().await.unwrap();
+    assert_eq!(body.token_type, "Bearer");
+    assert_eq!(body.expires_in, 3600);
+    assert_ne!(body.access_token, token);
+}
+
+#[tokio::test]
+async fn token_endpoint_refuses_wrong_unknown_and_expired_clients_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    for (id, secret) in [
+        (ADMIN_ID, "wrong"),
+        ("nobody00000000000000", ADMIN_SECRET),
+        (EXPIRED_ID, USER_SECRET),
+    ] {
+        let response = site
+            .http
+            .post(site.url("/api/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{id}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_client");
+        assert!(body["error_description"].as_str().unwrap().len() > 10);
+    }
+    let cases = [
+        ("grant_type=password&client_id=a&client_secret=b", "unsupported_grant_type"),
+        ("client_id=a&client_secret=b", "invalid_request"),
+        ("grant_type=client_credentials", "invalid_request"),
+        ("%%%", "invalid_request"),
+    ];
+    for (body, expected) in cases {
+        let response = site
+            .http
+            .post(site.url("/api/oauth/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(json["error"], expected, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn revoked_and_unknown_tokens_are_unauthenticated() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    assert_eq!(site.get(&token, "/api/v1/me").await.0, StatusCode::OK);
+
+    let revoke = site
+        .http
+        .post(site.url("/api/oauth/revoke"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), StatusCode::OK);
+    let (status, body) = site.get(&token, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "unauthenticated");
+
+    let (status, body) = site.get("made-up", "/api/v1/sites").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "unauthenticated");
+    let response = site.http.get(site.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn me_and_sites_show_only_sites_with_a_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    let (status, body) = site.get(&token, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK);
+    let me: Me = serde_json::from_value(body).unwrap();
+    assert_eq!(me.email, "alice@example.com");
+    assert_eq!(me.client_id, ADMIN_ID);
+    let ids: Vec<_> = me.sites.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["branch-2", "hq"]);
+
+    let user = site.token(USER_ID, USER_SECRET).await;
+    let (_, body) = site.get(&user, "/api/v1/sites").await;
+    assert_eq!(body, json!({"sites": [{"id": "hq", "name": "Headquarters", "role": "site_user"}]}));
+
+    // A Site without a role, or none at all, is not disclosed.
+    for path in [
+        "/api/v1/sites/branch-2/active-tasks",
+        "/api/v1/sites/secret-site/active-tasks",
+        "/api/v1/sites/no-such-site/active-tasks",
+        "/api/v1/sites/branch-2/tasks/scan-1",
+    ] {
+        let (status, body) = site.get(&user, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(error_code(&body), "not_found");
+    }
+}
+
+#[tokio::test]
+async fn simulated_tasks_run_to_their_outcome_and_leave_a_log_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    let user = site.token(USER_ID, USER_SECRET).await;
+
+    let ok = site.create(&user, "hq", scan("WS-1", "finished", 300, 0)).await;
+    assert_eq!(ok.initiator.as_str(), "bob@example.com");
+    assert!(matches!(ok.status, TaskStatus::Queued | TaskStatus::Running));
+    assert_eq!(ok.errors, 0);
+    assert_eq!(ok.end_date, None);
+    let bad = site.create(&token, "hq", scan("WS-2", "failed", 300, 2)).await;
+
+    let ok = site
+        .wait_for(&token, "hq", &ok.id.to_string(), |t| t.status.is_terminal())
+        .await;
+    assert_eq!(ok.status, TaskStatus::Finished);
+    assert_eq!(ok.errors, 0);
+    assert!(ok.end_date.is_some());
+    assert_eq!(ok.audit_service.as_ref().unwrap().id, "as-1");
+    assert!(ok.running_since.is_some());
+
+    let bad = site
+        .wait_for(&token, "hq", &bad.id.to_string(), |t| t.status.is_terminal())
+        .await;
+    assert_eq!(bad.status, TaskStatus::Failed);
+    assert_eq!(bad.errors, 2);
+
+    let (status, body) = site.get(&token, "/api/v1/sites/hq/scan-log").await;
+    assert_eq!(status, StatusCode::OK);
+    let log: LogPage = serde_json::from_value(body).unwrap();
+    assert_eq!(log.entries.len(), 2);
+    let row = log.entries.iter().find(|e| e.task.id == bad.id).unwrap();
+    assert_eq!(row.error_messages.len(), 2);
+    assert_eq!(row.task.number, bad.number);
+    assert_eq!(row.task.initiator.as_str(), "alice@example.com");
+    assert_eq!(row.cancelled_by, None);
+
+    let (_, body) = site.get(&token, "/api/v1/sites/hq/audit-log").await;
+    assert_eq!(body["entries"], json!([]));
+    let (_, body) = site.get(&token, "/api/v1/sites/hq/active-tasks").await;
+    assert_eq!(body["tasks"], json!([]), "terminal tasks left the queue");
+}
+
+#[tokio::test]
+async fn a_finished_label_site_reports_failures_as_finished_with_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    let task = site.create(&token, "branch-2", scan("WS-9", "failed", 100, 0)).await;
+    let task = site
+        .wait_for(&token, "branch-2", &task.id.to_string(), |t| t.status.is_terminal())
+        .await;
+    assert_eq!(task.status, TaskStatus::Finished);
+    assert_eq!(task.errors, 1, "a failure counts at least one error");
+    assert!(task.is_effectively_failed());
+}
+
+#[tokio::test]
+async fn active_tasks_are_newest_first_and_pages_neither_skip_nor_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start_with(test_config(dir.path(), "test", 1)).await;
+    let token = site.admin().await;
+    let mut created = Vec::new();
+    for i in 0..7 {
+        let kind = if i % 3 == 0 { "audit" } else { "scan" };
+        let mut body = scan(&format!("WS-{i}"), "hang", 1000, 0);
+        body["kind"] = json!(kind);
+        created.push(site.create(&token, "hq", body).await);
+    }
+    let (status, body) = site.get(&token, "/api/v1/sites/hq/active-tasks").await;
+    assert_eq!(status, StatusCode::OK);
+    let page: ActiveTasksPage = serde_json::from_value(body).unwrap();
+    assert_eq!(page.total, 7);
+    assert_eq!(page.counts.queued + page.counts.running, 7);
+    assert!(page.counts.running <= 1, "one slot");
+    assert!(page.revision >= 7);
+    assert_eq!(page.next_cursor, None);
+    let order: Vec<_> = page.tasks.iter().map(|t| (t.start_date, t.number)).collect();
+    let mut sorted = order.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(order, sorted, "newest first, ties by number desc");
+
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/sites/hq/active-tasks?limit=3&cursor={c}"),
+            None => "/api/v1/sites/hq/active-tasks?limit=3".to_owned(),
+        };
+        let (status, body) = site.get(&token, &path).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page: ActiveTasksPage = serde_json::from_value(body).unwrap();
+        assert!(page.tasks.len() <= 3);
+        paged.extend(page.tasks.into_iter().map(|t| t.id));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let all: Vec<_> = page.tasks.iter().map(|t| t.id).collect();
+    assert_eq!(paged, all);
+}
+
+#[tokio::test]
+async fn malformed_requests_get_the_contract_error_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    let bad_bodies = [
+        json!({"kind": "inventory", "target": {"type": "device", "name": "x"}, "scope": "s"}),
+        json!({"kind": "scan", "target": {"type": "printer", "name": "x"}, "scope": "s"}),
+        json!({"kind": "scan", "target": {"type": "device", "name": ""}, "scope": "s"}),
+        json!({"kind": "scan", "target": {"type": "device", "name": "x"}}),
+        json!({"kind": "scan", "target": {"type": "device", "name": "x"}, "scope": "s", "simulate": {"duration_ms": -1, "outcome": "finished"}}),
+        json!({"kind": "scan", "target": {"type": "device", "name": "x"}, "scope": "s", "simulate": {"duration_ms": 1, "outcome": "exploded"}}),
+        json!([1, 2, 3]),
+    ];
+    for body in bad_bodies {
+        let (status, answer) = site.post(&token, "/api/v1/sites/hq/tasks", &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error_code(&answer), "invalid_request", "{body}");
+        assert!(answer["error"]["message"].as_str().unwrap().ends_with('.'));
+    }
+    let not_json = site
+        .http
+        .post(site.url("/api/v1/sites/hq/tasks"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"kind\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+
+    for query in ["limit=0", "limit=1001", "limit=x", "cursor=not-a-cursor", "colour=blue"] {
+        let (status, body) = site
+            .get(&token, &format!("/api/v1/sites/hq/active-tasks?{query}"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(error_code(&body), "invalid_request", "{query}");
+    }
+
+    let huge = json!({"kind": "scan", "target": {"type": "device", "name": "x"}, "scope": "x".repeat(1_100_000)});
+    let (status, body) = site.post(&token, "/api/v1/sites/hq/tasks", &huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&body), "payload_too_large");
+
+    let (status, body) = site.get(&token, "/api/v1/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&body), "not_found");
+    let (status, body) = site.get(&token, "/api/v1/sites/hq/tasks/scan-x").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&body), "not_found");
+    let response = site.http.delete(site.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "method_not_allowed");
+}
+
+#[tokio::test]
+async fn production_servers_refuse_simulate() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start_with(test_config(dir.path(), "production", 2)).await;
+    let token = site.admin().await;
+    let (status, body) = site
+        .post(&token, "/api/v1/sites/hq/tasks", &scan("WS-1", "finished", 10, 0))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "invalid_request");
+}
+
+#[tokio::test]
+async fn numbers_survive_a_restart_and_running_tasks_end_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    let first = site.create(&token, "hq", scan("WS-1", "hang", 1000, 0)).await;
+    let second = site.create(&token, "hq", scan("WS-2", "hang", 1000, 0)).await;
+    let third = site.create(&token, "hq", scan("WS-3", "hang", 1000, 0)).await;
+    assert_eq!((first.number, second.number, third.number), (1, 2, 3));
+    site.wait_for(&token, "hq", "scan-1", |t| t.status == TaskStatus::Running)
+        .await;
+    site.server.stop().await;
+
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    let (_, body) = site.get(&token, "/api/v1/sites/hq/tasks/scan-1").await;
+    let interrupted: Task = serde_json::from_value(body).unwrap();
+    assert_eq!(interrupted.status, TaskStatus::Failed);
+    assert!(interrupted.errors >= 1);
+    let (_, body) = site.get(&token, "/api/v1/sites/hq/scan-log").await;
+    let messages = body["entries"][0]["error_messages"].to_string();
+    assert!(messages.contains("Interrupted"), "{messages}");
+    // The third was still queued: it survived and runs now.
+    site.wait_for(&token, "hq", "scan-3", |t| t.status == TaskStatus::Running)
+        .await;
+    let fourth = site.create(&token, "hq", scan("WS-4", "finished", 10, 0)).await;
+    assert_eq!(fourth.number, 4, "numbers are never reused");
+    let audit = site
+        .create(
+            &token,
+            "hq",
+            json!({"kind": "audit", "target": {"type": "segment", "name": "HQ-LAN"}, "scope": "HQ"}),
+        )
+        .await;
+    assert_eq!(audit.label, "Audit #1", "numbers count per kind");
+}
+
+#[tokio::test]
+async fn the_binary_announces_its_address_and_stops_cleanly_on_sigterm() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_taskdeck-site"))
+        .args(["demo", "--data"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = line.strip_prefix("listening on ").expect(&line);
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    let health: Value = reqwest::get(format!("{url}/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+
+    let pid = child.id().unwrap().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert_eq!(lines.next_line().await.unwrap(), None, "nothing else on stdout");
+}

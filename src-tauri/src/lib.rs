@@ -1,1 +1,111 @@
+//! The Taskdeck desktop backend: a Tauri 2 shell around the Leptos UI.
+//!
+//! Everything secret, networked or persistent happens here, in Rust: the
+//! OS keyring ([`credentials`]), the Site client ([`site_client`]), the
+//! embedded Demo Site ([`demo_site`]) and the live list ([`live`]). The
+//! WebView only calls [`commands`] and listens to events (`taskdeck-ipc`).
 
+#![deny(missing_docs)]
+
+mod commands;
+pub mod credentials;
+pub mod demo_site;
+pub mod error;
+pub mod live;
+pub mod site_client;
+pub mod state;
+
+pub use error::{Error, Result};
+
+use taskdeck_ipc::{ConnectionPhase, Identity, SiteSummary};
+use tauri::{AppHandle, Manager, RunEvent};
+
+use crate::state::{update_status, DesktopState};
+
+/// Starts the app: the window, then the Demo Site connection in the background.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let app = tauri::Builder::default()
+        .manage(DesktopState::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::connection_status,
+            commands::active_tasks
+        ])
+        .setup(|app| {
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(connect_demo(handle));
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("taskdeck: cannot start: {error}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            let handle = handle.clone();
+            tauri::async_runtime::block_on(async move {
+                let state = handle.state::<DesktopState>();
+                let demo = state.demo.lock().await.take();
+                if let Some(demo) = demo {
+                    demo.stop().await;
+                }
+            });
+        }
+    });
+}
+
+/// Starts the Demo Site, connects to it as its administrator and keeps the
+/// list live. Failures end up in the connection status, never in a panic.
+async fn connect_demo(app: AppHandle) {
+    if let Err(error) = try_connect_demo(&app).await {
+        tracing::error!(%error, "cannot connect to the Demo Site");
+        update_status(&app, |status| {
+            status.phase = ConnectionPhase::Failed;
+            status.error = Some(error.to_ui());
+        });
+    }
+}
+
+async fn try_connect_demo(app: &AppHandle) -> Result<()> {
+    let data_dir = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| Error::Demo(format!("no data folder: {e}")))?
+        .join("demo-site");
+    let connection = demo_site::start(data_dir).await?;
+    let me = connection.client.me().await?;
+    let site = me
+        .sites
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::UnexpectedResponse("the demo user has no Site".to_owned()))?;
+    update_status(app, |status| {
+        status.server_url = Some(connection.client.base().to_string());
+        status.keyring = connection.keyring.clone();
+        status.identity = Some(Identity {
+            email: me.email.clone(),
+            display_name: me.display_name.clone(),
+        });
+        status.site = Some(SiteSummary {
+            id: site.id.clone(),
+            name: site.name.clone(),
+            role: site.role,
+        });
+        status.phase = ConnectionPhase::Connected;
+        status.error = None;
+    });
+    let client = connection.client;
+    *app.state::<DesktopState>().demo.lock().await = Some(connection.demo);
+    live::watch(app.clone(), client, site.id).await;
+    Ok(())
+}

@@ -1,1 +1,8 @@
-fn main() {}
+//! The `taskdeck` desktop binary.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    taskdeck_app::run();
+}

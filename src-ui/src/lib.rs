@@ -1,1 +1,22 @@
+//! The Taskdeck UI: Leptos (client-side rendering) compiled to WebAssembly.
+//!
+//! It talks to the desktop backend only through Tauri commands and events
+//! ([`bridge`]); it never makes an HTTP request. Pure logic (ordering,
+//! formatting) lives in [`format`] and [`tasks`], tested natively with
+//! `cargo test`; components live in [`components`].
 
+#![deny(missing_docs)]
+
+pub mod bridge;
+pub mod components;
+pub mod format;
+pub mod tasks;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Mounts the app: called by the generated JS once the module is loaded.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(components::App);
+}

@@ -1,1 +1,156 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <command>` (alias in .cargo/config.toml).
+//!
+//! - `setup`: installs what building and testing need (apt packages, the
+//!   wasm32 target, tauri-driver), skipping what is already there.
+//! - `build-ui`: compiles the Leptos UI to WebAssembly and lays out `src-ui/dist`.
+//! - `build`: the UI, then the desktop app and the Site server (debug, with
+//!   Tauri's custom protocol), leaving the app at `target/debug/taskdeck`.
+//! - `run`: set-up, build, then launches the app on the embedded Demo Site.
+//! - `test`: set-up, formatting, clippy, then every test (unit, server
+//!   integration over HTTP, end-to-end through tauri-driver) inside a D-Bus
+//!   session with Xvfb and an unlocked gnome-keyring.
+
+mod session;
+mod setup;
+mod ui;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().map(String::as_str).unwrap_or("help");
+    let result = match command {
+        "setup" => setup::install(setup::Scope::Test),
+        "build-ui" => ui::build(args.iter().any(|a| a == "--release")),
+        "build" => build(),
+        "run" => run_app(),
+        "test" => test(),
+        // Internal: the part of `test` that runs inside `dbus-run-session`.
+        "test-session" => session::run_tests(),
+        "help" | "--help" | "-h" => {
+            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test>");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}; try cargo xtask help")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
+}
+
+/// Cargo's target folder, honouring `CARGO_TARGET_DIR`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => root().join("target"),
+    }
+}
+
+/// Runs `command`, failing with its description unless it exits 0.
+pub fn run(command: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: running {command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start {:?}: {e}", command.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{:?} failed: {status}", command.get_program()))
+    }
+}
+
+/// A `cargo` command in the workspace root.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.current_dir(root());
+    command
+}
+
+/// Builds the UI, the app (with the custom protocol) and the server.
+fn build() -> Result<(), String> {
+    ui::build(true)?;
+    run(cargo().args([
+        "build",
+        "--package",
+        "taskdeck",
+        "--package",
+        "taskdeck-site",
+        "--features",
+        "taskdeck/custom-protocol",
+        "--bins",
+    ]))?;
+    place_app_binary()
+}
+
+/// Makes `target/debug/taskdeck` exist in the workspace even when Cargo's
+/// target folder is elsewhere (CI keeps it under ~/.cache).
+fn place_app_binary() -> Result<(), String> {
+    let built = target_dir().join("debug").join(app_binary_name());
+    let wanted = root().join("target").join("debug").join(app_binary_name());
+    if built == wanted {
+        return Ok(());
+    }
+    std::fs::create_dir_all(wanted.parent().expect("has a parent"))
+        .map_err(|e| format!("cannot create target/debug: {e}"))?;
+    std::fs::copy(&built, &wanted).map_err(|e| {
+        format!(
+            "cannot copy {} to {}: {e}",
+            built.display(),
+            wanted.display()
+        )
+    })?;
+    Ok(())
+}
+
+fn app_binary_name() -> &'static str {
+    if cfg!(windows) {
+        "taskdeck.exe"
+    } else {
+        "taskdeck"
+    }
+}
+
+fn run_app() -> Result<(), String> {
+    setup::install(setup::Scope::Run)?;
+    build()?;
+    run(&mut Command::new(
+        root().join("target").join("debug").join(app_binary_name()),
+    ))
+}
+
+fn test() -> Result<(), String> {
+    setup::install(setup::Scope::Test)?;
+    ui::build(true)?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--features",
+        "taskdeck/e2e",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // Everything else runs in a private D-Bus session with a display and a keyring.
+    let xtask = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
+    run(Command::new("dbus-run-session")
+        .arg("--")
+        .arg(xtask)
+        .arg("test-session")
+        .current_dir(root()))?;
+    place_app_binary()
+}

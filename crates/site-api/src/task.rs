@@ -189,7 +189,11 @@ pub struct ParseTaskIdError(String);
 
 impl fmt::Display for ParseTaskIdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} is not a task id (expected scan-<N> or audit-<N>)", self.0)
+        write!(
+            f,
+            "{:?} is not a task id (expected scan-<N> or audit-<N>)",
+            self.0
+        )
     }
 }
 
@@ -417,8 +421,17 @@ mod tests {
     #[test]
     fn task_id_rejects_malformed_text() {
         for bad in [
-            "", "scan", "scan-", "scan-0", "scan-007", "scan--1", "scan-+1", "job-1", "Scan-1",
-            "scan-1x", "scan-99999999999999999999999",
+            "",
+            "scan",
+            "scan-",
+            "scan-0",
+            "scan-007",
+            "scan--1",
+            "scan-+1",
+            "job-1",
+            "Scan-1",
+            "scan-1x",
+            "scan-99999999999999999999999",
         ] {
             assert!(bad.parse::<TaskId>().is_err(), "{bad:?} parsed");
         }

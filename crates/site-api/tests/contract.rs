@@ -11,8 +11,8 @@ fn check_round_trip<T: DeserializeOwned + Serialize>(fixture: &str) -> T {
     let path = format!("{}/tests/contract/{fixture}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap();
     let original: Value = serde_json::from_str(&text).unwrap();
-    let typed: T = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{fixture} does not parse: {e}"));
+    let typed: T =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{fixture} does not parse: {e}"));
     let emitted = serde_json::to_value(&typed).unwrap();
     assert_eq!(emitted, original, "{fixture} changed on the way through");
     typed
@@ -24,7 +24,13 @@ fn task_example_round_trips() {
     assert_eq!(task.id, TaskId::new(TaskKind::Scan, 1042));
     assert_eq!(task.status, TaskStatus::Running);
     assert_eq!(task.initiator, Initiator::User("alice@example.com".into()));
-    assert_eq!(task.progress, Some(Progress { done: 12, total: 40 }));
+    assert_eq!(
+        task.progress,
+        Some(Progress {
+            done: 12,
+            total: 40
+        })
+    );
     assert_eq!(task.start_date.to_rfc3339(), "2026-11-28T09:14:03+00:00");
 }
 
@@ -90,7 +96,9 @@ fn unknown_enum_values_are_rejected() {
         json!({"task": "scan-1", "outcome": "maybe", "status": null})
     )
     .is_err());
-    assert!(serde_json::from_value::<Signal>(json!({"kind": "disk_full", "message": "x"})).is_err());
+    assert!(
+        serde_json::from_value::<Signal>(json!({"kind": "disk_full", "message": "x"})).is_err()
+    );
     assert!(serde_json::from_value::<ErrorBody>(
         json!({"error": {"code": "teapot", "message": "x"}})
     )

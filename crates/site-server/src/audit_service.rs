@@ -61,7 +61,10 @@ impl AuditServiceRuntime {
             slots: self.config.slots,
             busy: self.busy.load(Ordering::SeqCst),
             state: AuditServiceState::Online,
-            last_heartbeat: *self.last_heartbeat.lock().unwrap_or_else(|e| e.into_inner()),
+            last_heartbeat: *self
+                .last_heartbeat
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
         }
     }
 
@@ -71,7 +74,10 @@ impl AuditServiceRuntime {
     }
 
     fn heartbeat(&self) {
-        *self.last_heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Some(db::now());
+        *self
+            .last_heartbeat
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(db::now());
     }
 }
 
@@ -182,16 +188,18 @@ impl Slot {
             }
         }
         let failed = spec.outcome == SimulatedOutcome::Failed;
-        let n_errors = if failed { spec.errors.max(1) } else { spec.errors };
+        let n_errors = if failed {
+            spec.errors.max(1)
+        } else {
+            spec.errors
+        };
         Some(Completion {
             status: if failed {
                 TaskStatus::Failed
             } else {
                 TaskStatus::Finished
             },
-            error_messages: (0..n_errors)
-                .map(|i| simulated_error(task, i))
-                .collect(),
+            error_messages: (0..n_errors).map(|i| simulated_error(task, i)).collect(),
         })
     }
 }

@@ -204,10 +204,12 @@ impl Config {
             tls.cert = base.join(&tls.cert);
             tls.key = base.join(&tls.key);
         }
-        config.validate().map_err(|message| StartError::InvalidConfig {
-            path: path.to_owned(),
-            message,
-        })?;
+        config
+            .validate()
+            .map_err(|message| StartError::InvalidConfig {
+                path: path.to_owned(),
+                message,
+            })?;
         Ok(config)
     }
 
@@ -372,12 +374,16 @@ expires_at = "2027-12-31T00:00:00Z"
 
     #[test]
     fn bad_site_ids_and_dangling_roles_are_refused() {
-        let config: Config = toml::from_str(&EXAMPLE.replace("id = \"hq\"", "id = \"HQ\"")).unwrap();
+        let config: Config =
+            toml::from_str(&EXAMPLE.replace("id = \"hq\"", "id = \"HQ\"")).unwrap();
         assert!(config.validate().is_err());
         let config: Config =
             toml::from_str(&EXAMPLE.replace("roles = { hq", "roles = { branch")).unwrap();
         assert!(config.validate().unwrap_err().contains("unknown site"));
-        assert!(toml::from_str::<Config>(&EXAMPLE.replace("slots = 4", "slots = 4\ncolour = 1")).is_err());
+        assert!(
+            toml::from_str::<Config>(&EXAMPLE.replace("slots = 4", "slots = 4\ncolour = 1"))
+                .is_err()
+        );
     }
 
     #[test]

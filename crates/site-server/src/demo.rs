@@ -25,6 +25,8 @@ pub const DEMO_SITE_ID: &str = "demo";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.taskdeck.dev";
 /// The demo Site User's email.
 pub const DEMO_USER_EMAIL: &str = "viewer@demo.taskdeck.dev";
+/// Queued tasks the demo starts with.
+const SEED_QUEUE: u64 = 14;
 /// Generated traffic pauses while this many tasks are queued.
 const MAX_DEMO_QUEUE: u64 = 30;
 
@@ -171,7 +173,11 @@ pub fn demo_config(
             audit_services: vec![service("as-1", "AS-1", 4), service("as-2", "AS-2", 2)],
         }],
         users: vec![
-            user(DEMO_ADMIN_EMAIL, "Demo Administrator", SiteRole::SiteAdministrator),
+            user(
+                DEMO_ADMIN_EMAIL,
+                "Demo Administrator",
+                SiteRole::SiteAdministrator,
+            ),
             user(DEMO_USER_EMAIL, "Demo Viewer", SiteRole::SiteUser),
         ],
         app_registrations: registrations
@@ -189,8 +195,18 @@ pub fn demo_config(
 }
 
 const DEVICES: [&str; 12] = [
-    "WS-0042", "WS-0107", "WS-0233", "LT-HR-17", "LT-FIN-03", "SRV-DB-01", "SRV-APP-02",
-    "SRV-FS-01", "PRN-3F-EAST", "KIOSK-LOBBY", "MAC-DESIGN-4", "WS-0311",
+    "WS-0042",
+    "WS-0107",
+    "WS-0233",
+    "LT-HR-17",
+    "LT-FIN-03",
+    "SRV-DB-01",
+    "SRV-APP-02",
+    "SRV-FS-01",
+    "PRN-3F-EAST",
+    "KIOSK-LOBBY",
+    "MAC-DESIGN-4",
+    "WS-0311",
 ];
 const SEGMENTS: [&str; 5] = ["HQ-LAN", "Branch-2-LAN", "DMZ", "Lab-VLAN-30", "Guest-WiFi"];
 const CLOUD: [&str; 5] = [
@@ -205,7 +221,11 @@ const SCHEDULES: [(&str, &str); 3] = [
     ("sch-2", "Nightly cloud audit"),
     ("sch-3", "Weekly server audit"),
 ];
-const PEOPLE: [&str; 3] = [DEMO_ADMIN_EMAIL, "alice@demo.taskdeck.dev", "bob@demo.taskdeck.dev"];
+const PEOPLE: [&str; 3] = [
+    DEMO_ADMIN_EMAIL,
+    "alice@demo.taskdeck.dev",
+    "bob@demo.taskdeck.dev",
+];
 
 /// A plausible random task.
 pub fn random_task(rng: &mut impl Rng) -> NewTask {
@@ -224,7 +244,11 @@ pub fn random_task(rng: &mut impl Rng) -> NewTask {
         (TargetType::Segment, segment, format!("Segment {segment}"))
     } else {
         let resource = *CLOUD.choose(rng).unwrap_or(&CLOUD[0]);
-        (TargetType::CloudResource, resource, "Cloud estate".to_owned())
+        (
+            TargetType::CloudResource,
+            resource,
+            "Cloud estate".to_owned(),
+        )
     };
     let (initiator, schedule) = if rng.random_bool(0.4) {
         let (id, name) = *SCHEDULES.choose(rng).unwrap_or(&SCHEDULES[0]);
@@ -260,8 +284,9 @@ struct Traffic {
 
 impl Traffic {
     async fn run(self, shutdown: CancellationToken) {
-        // A queue to look at from the first second.
-        for _ in 0..14 {
+        // A queue to look at from the first second (topped up, not doubled,
+        // when the demo's data was kept from an earlier run).
+        for _ in self.queued().await..SEED_QUEUE {
             self.add_task().await;
         }
         loop {

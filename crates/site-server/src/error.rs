@@ -73,7 +73,8 @@ impl IntoResponse for AppError {
             }
             other => sentence(&other.to_string()),
         };
-        let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (
             status,
             Json(ErrorBody {

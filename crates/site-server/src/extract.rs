@@ -16,7 +16,10 @@ impl From<JsonRejection> for AppError {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return AppError::PayloadTooLarge;
         }
-        AppError::InvalidRequest(format!("the JSON body is not valid: {}", rejection.body_text()))
+        AppError::InvalidRequest(format!(
+            "the JSON body is not valid: {}",
+            rejection.body_text()
+        ))
     }
 }
 

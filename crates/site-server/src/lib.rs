@@ -113,12 +113,16 @@ impl RunningServer {
 /// Opens the database, brings it in line with `config`, binds the listen
 /// address and starts serving and running tasks.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
-    config.validate().map_err(|message| StartError::InvalidConfig {
-        path: "(configuration)".into(),
-        message,
-    })?;
+    config
+        .validate()
+        .map_err(|message| StartError::InvalidConfig {
+            path: "(configuration)".into(),
+            message,
+        })?;
     if config.tls.is_some() {
-        return Err(StartError::Unsupported("[tls] is not supported by this build yet"));
+        return Err(StartError::Unsupported(
+            "[tls] is not supported by this build yet",
+        ));
     }
     let uses_command_runner = config
         .sites
@@ -144,7 +148,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             .await
             .map_err(StartError::Recover)?;
         if !ended.is_empty() {
-            tracing::warn!(site = site.id(), n = ended.len(), "ended tasks left running by a crash");
+            tracing::warn!(
+                site = site.id(),
+                n = ended.len(),
+                "ended tasks left running by a crash"
+            );
         }
     }
     let listener = TcpListener::bind(config.listen)
@@ -189,7 +197,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
 async fn sync_configuration(pool: &sqlx::SqlitePool, config: &Config) -> Result<(), StartError> {
     let mut hashed = Vec::with_capacity(config.app_registrations.len());
     for registration in &config.app_registrations {
-        let hash = match (&registration.client_secret_hash, &registration.client_secret) {
+        let hash = match (
+            &registration.client_secret_hash,
+            &registration.client_secret,
+        ) {
             (Some(hash), _) => hash.clone(),
             (None, Some(secret)) if config.mode != Mode::Production => {
                 hash_secret(secret).map_err(StartError::Hash)?
@@ -207,7 +218,9 @@ async fn sync_configuration(pool: &sqlx::SqlitePool, config: &Config) -> Result<
     }
     sqlx::query("DELETE FROM roles").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM users").execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM app_registrations").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM app_registrations")
+        .execute(&mut *tx)
+        .await?;
     for user in &config.users {
         sqlx::query("INSERT INTO users (email, display_name) VALUES (?, ?)")
             .bind(&user.email)

@@ -213,7 +213,8 @@ pub async fn complete(
         messages.push("The task failed without a message.".to_owned());
     }
     let errors = messages.len() as i64;
-    let messages = serde_json::to_string(&messages).map_err(|e| AppError::Internal(e.to_string()))?;
+    let messages =
+        serde_json::to_string(&messages).map_err(|e| AppError::Internal(e.to_string()))?;
     let mut write = SiteWrite::begin(pool, site).await?;
     let row: Option<TaskRow> = sqlx::query_as(&format!(
         "UPDATE tasks SET status = ?, end_date = ?, errors = ?, error_messages = ?
@@ -273,6 +274,8 @@ pub async fn get(pool: &SqlitePool, site: &SiteRuntime, id: TaskId) -> Result<Ta
     .await?;
     match row {
         Some(row) => row.to_task(site.failed_label()),
-        None => Err(AppError::NotFound(format!("there is no task {id} on this Site"))),
+        None => Err(AppError::NotFound(format!(
+            "there is no task {id} on this Site"
+        ))),
     }
 }

@@ -65,7 +65,9 @@ async fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Serve { config } => {
             let config = Config::load(&config).map_err(|e| e.to_string())?;
-            let server = taskdeck_site::start(config).await.map_err(|e| e.to_string())?;
+            let server = taskdeck_site::start(config)
+                .await
+                .map_err(|e| e.to_string())?;
             announce(&server)?;
             wait_for_stop_signal().await;
             server.stop().await;

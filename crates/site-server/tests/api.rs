@@ -160,7 +160,13 @@ impl Site {
     }
 
     /// Polls the task until `done` holds, for at most 15 s.
-    async fn wait_for(&self, token: &str, site: &str, id: &str, done: impl Fn(&Task) -> bool) -> Task {
+    async fn wait_for(
+        &self,
+        token: &str,
+        site: &str,
+        id: &str,
+        done: impl Fn(&Task) -> bool,
+    ) -> Task {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let (status, body) = self
@@ -238,7 +244,10 @@ async fn token_endpoint_refuses_wrong_unknown_and_expired_clients_alike() {
         assert!(body["error_description"].as_str().unwrap().len() > 10);
     }
     let cases = [
-        ("grant_type=password&client_id=a&client_secret=b", "unsupported_grant_type"),
+        (
+            "grant_type=password&client_id=a&client_secret=b",
+            "unsupported_grant_type",
+        ),
         ("client_id=a&client_secret=b", "invalid_request"),
         ("grant_type=client_credentials", "invalid_request"),
         ("%%%", "invalid_request"),
@@ -299,7 +308,10 @@ async fn me_and_sites_show_only_sites_with_a_role() {
 
     let user = site.token(USER_ID, USER_SECRET).await;
     let (_, body) = site.get(&user, "/api/v1/sites").await;
-    assert_eq!(body, json!({"sites": [{"id": "hq", "name": "Headquarters", "role": "site_user"}]}));
+    assert_eq!(
+        body,
+        json!({"sites": [{"id": "hq", "name": "Headquarters", "role": "site_user"}]})
+    );
 
     // A Site without a role, or none at all, is not disclosed.
     for path in [
@@ -321,12 +333,19 @@ async fn simulated_tasks_run_to_their_outcome_and_leave_a_log_row() {
     let token = site.admin().await;
     let user = site.token(USER_ID, USER_SECRET).await;
 
-    let ok = site.create(&user, "hq", scan("WS-1", "finished", 300, 0)).await;
+    let ok = site
+        .create(&user, "hq", scan("WS-1", "finished", 300, 0))
+        .await;
     assert_eq!(ok.initiator.as_str(), "bob@example.com");
-    assert!(matches!(ok.status, TaskStatus::Queued | TaskStatus::Running));
+    assert!(matches!(
+        ok.status,
+        TaskStatus::Queued | TaskStatus::Running
+    ));
     assert_eq!(ok.errors, 0);
     assert_eq!(ok.end_date, None);
-    let bad = site.create(&token, "hq", scan("WS-2", "failed", 300, 2)).await;
+    let bad = site
+        .create(&token, "hq", scan("WS-2", "failed", 300, 2))
+        .await;
 
     let ok = site
         .wait_for(&token, "hq", &ok.id.to_string(), |t| t.status.is_terminal())
@@ -338,7 +357,9 @@ async fn simulated_tasks_run_to_their_outcome_and_leave_a_log_row() {
     assert!(ok.running_since.is_some());
 
     let bad = site
-        .wait_for(&token, "hq", &bad.id.to_string(), |t| t.status.is_terminal())
+        .wait_for(&token, "hq", &bad.id.to_string(), |t| {
+            t.status.is_terminal()
+        })
         .await;
     assert_eq!(bad.status, TaskStatus::Failed);
     assert_eq!(bad.errors, 2);
@@ -364,9 +385,13 @@ async fn a_finished_label_site_reports_failures_as_finished_with_errors() {
     let dir = tempfile::tempdir().unwrap();
     let site = Site::start(dir.path()).await;
     let token = site.admin().await;
-    let task = site.create(&token, "branch-2", scan("WS-9", "failed", 100, 0)).await;
     let task = site
-        .wait_for(&token, "branch-2", &task.id.to_string(), |t| t.status.is_terminal())
+        .create(&token, "branch-2", scan("WS-9", "failed", 100, 0))
+        .await;
+    let task = site
+        .wait_for(&token, "branch-2", &task.id.to_string(), |t| {
+            t.status.is_terminal()
+        })
         .await;
     assert_eq!(task.status, TaskStatus::Finished);
     assert_eq!(task.errors, 1, "a failure counts at least one error");
@@ -393,7 +418,11 @@ async fn active_tasks_are_newest_first_and_pages_neither_skip_nor_repeat() {
     assert!(page.counts.running <= 1, "one slot");
     assert!(page.revision >= 7);
     assert_eq!(page.next_cursor, None);
-    let order: Vec<_> = page.tasks.iter().map(|t| (t.start_date, t.number)).collect();
+    let order: Vec<_> = page
+        .tasks
+        .iter()
+        .map(|t| (t.start_date, t.number))
+        .collect();
     let mut sorted = order.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(order, sorted, "newest first, ties by number desc");
@@ -450,7 +479,13 @@ async fn malformed_requests_get_the_contract_error_body() {
         .unwrap();
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
 
-    for query in ["limit=0", "limit=1001", "limit=x", "cursor=not-a-cursor", "colour=blue"] {
+    for query in [
+        "limit=0",
+        "limit=1001",
+        "limit=x",
+        "cursor=not-a-cursor",
+        "colour=blue",
+    ] {
         let (status, body) = site
             .get(&token, &format!("/api/v1/sites/hq/active-tasks?{query}"))
             .await;
@@ -481,7 +516,11 @@ async fn production_servers_refuse_simulate() {
     let site = Site::start_with(test_config(dir.path(), "production", 2)).await;
     let token = site.admin().await;
     let (status, body) = site
-        .post(&token, "/api/v1/sites/hq/tasks", &scan("WS-1", "finished", 10, 0))
+        .post(
+            &token,
+            "/api/v1/sites/hq/tasks",
+            &scan("WS-1", "finished", 10, 0),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_request");
@@ -492,9 +531,15 @@ async fn numbers_survive_a_restart_and_running_tasks_end_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let site = Site::start(dir.path()).await;
     let token = site.admin().await;
-    let first = site.create(&token, "hq", scan("WS-1", "hang", 1000, 0)).await;
-    let second = site.create(&token, "hq", scan("WS-2", "hang", 1000, 0)).await;
-    let third = site.create(&token, "hq", scan("WS-3", "hang", 1000, 0)).await;
+    let first = site
+        .create(&token, "hq", scan("WS-1", "hang", 1000, 0))
+        .await;
+    let second = site
+        .create(&token, "hq", scan("WS-2", "hang", 1000, 0))
+        .await;
+    let third = site
+        .create(&token, "hq", scan("WS-3", "hang", 1000, 0))
+        .await;
     assert_eq!((first.number, second.number, third.number), (1, 2, 3));
     site.wait_for(&token, "hq", "scan-1", |t| t.status == TaskStatus::Running)
         .await;
@@ -512,7 +557,9 @@ async fn numbers_survive_a_restart_and_running_tasks_end_interrupted() {
     // The third was still queued: it survived and runs now.
     site.wait_for(&token, "hq", "scan-3", |t| t.status == TaskStatus::Running)
         .await;
-    let fourth = site.create(&token, "hq", scan("WS-4", "finished", 10, 0)).await;
+    let fourth = site
+        .create(&token, "hq", scan("WS-4", "finished", 10, 0))
+        .await;
     assert_eq!(fourth.number, 4, "numbers are never reused");
     let audit = site
         .create(
@@ -565,5 +612,9 @@ async fn the_binary_announces_its_address_and_stops_cleanly_on_sigterm() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "{status}");
-    assert_eq!(lines.next_line().await.unwrap(), None, "nothing else on stdout");
+    assert_eq!(
+        lines.next_line().await.unwrap(),
+        None,
+        "nothing else on stdout"
+    );
 }

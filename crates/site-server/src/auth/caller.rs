@@ -64,7 +64,11 @@ impl FromRequestParts<AppState> for Caller {
 impl Caller {
     /// The caller's access to Site `site_id`, read afresh. A Site the caller
     /// has no role on is a 404, as if it did not exist.
-    pub async fn site_access(&self, state: &AppState, site_id: &str) -> Result<SiteAccess, AppError> {
+    pub async fn site_access(
+        &self,
+        state: &AppState,
+        site_id: &str,
+    ) -> Result<SiteAccess, AppError> {
         let not_found = || AppError::NotFound(format!("there is no Site {site_id:?}"));
         let site = state.site(site_id).ok_or_else(not_found)?;
         let role: Option<String> =

@@ -40,11 +40,19 @@ fn oauth_error(status: StatusCode, error: OAuthErrorCode, description: &str) -> 
 }
 
 fn invalid_request(description: &str) -> Response {
-    oauth_error(StatusCode::BAD_REQUEST, OAuthErrorCode::InvalidRequest, description)
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        OAuthErrorCode::InvalidRequest,
+        description,
+    )
 }
 
 fn invalid_client(description: &str) -> Response {
-    oauth_error(StatusCode::UNAUTHORIZED, OAuthErrorCode::InvalidClient, description)
+    oauth_error(
+        StatusCode::UNAUTHORIZED,
+        OAuthErrorCode::InvalidClient,
+        description,
+    )
 }
 
 /// The client id and secret from HTTP Basic auth, if sent.
@@ -92,7 +100,9 @@ async fn token_create(State(state): State<AppState>, headers: HeaderMap, body: B
                 .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Ok(None) => invalid_client("The client id or secret is wrong, or the registration has expired."),
+        Ok(None) => {
+            invalid_client("The client id or secret is wrong, or the registration has expired.")
+        }
         Err(error) => error.into_response(),
     }
 }
@@ -103,12 +113,11 @@ async fn issue_token(
     client_id: &str,
     secret: &str,
 ) -> Result<Option<TokenResponse>, AppError> {
-    let row: Option<(String, Option<i64>)> = sqlx::query_as(
-        "SELECT secret_hash, expires_at FROM app_registrations WHERE client_id = ?",
-    )
-    .bind(client_id)
-    .fetch_optional(state.pool())
-    .await?;
+    let row: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT secret_hash, expires_at FROM app_registrations WHERE client_id = ?")
+            .bind(client_id)
+            .fetch_optional(state.pool())
+            .await?;
     let Some((secret_hash, expires_at)) = row else {
         return Ok(None);
     };

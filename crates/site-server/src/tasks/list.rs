@@ -65,7 +65,10 @@ pub struct Cursor {
 impl Cursor {
     /// The opaque text handed to clients.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("v1:{}:{}:{}", self.start_date, self.number, self.kind))
+        URL_SAFE_NO_PAD.encode(format!(
+            "v1:{}:{}:{}",
+            self.start_date, self.number, self.kind
+        ))
     }
 
     /// Parses what [`Cursor::encode`] made; anything else is a 400.
@@ -77,9 +80,18 @@ impl Cursor {
         if parts.next() != Some("v1") {
             return Err(invalid());
         }
-        let start_date = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
-        let number = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
-        let kind = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+        let start_date = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(invalid)?;
+        let number = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(invalid)?;
+        let kind = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(invalid)?;
         if parts.next().is_some() {
             return Err(invalid());
         }
@@ -216,7 +228,13 @@ mod tests {
             kind: TaskKind::Audit,
         };
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        for bad in ["", "!!", "djE6MTox", "eDox", &URL_SAFE_NO_PAD.encode("v1:1:2:job")] {
+        for bad in [
+            "",
+            "!!",
+            "djE6MTox",
+            "eDox",
+            &URL_SAFE_NO_PAD.encode("v1:1:2:job"),
+        ] {
             assert!(Cursor::decode(bad).is_err(), "{bad:?} decoded");
         }
     }

@@ -34,7 +34,9 @@ async fn active_tasks_list(
 ) -> Result<Json<ActiveTasksPage>, AppError> {
     let access = caller.site_access(&state, &site).await?;
     let query = ActiveTasksQuery::try_from(query)?;
-    Ok(Json(list::active_tasks(state.pool(), &access.site, &query).await?))
+    Ok(Json(
+        list::active_tasks(state.pool(), &access.site, &query).await?,
+    ))
 }
 
 /// Longest accepted target name or scope.
@@ -52,7 +54,10 @@ async fn tasks_create(
             "simulate is only accepted by servers in demo or test mode".to_owned(),
         ));
     }
-    for (field, value) in [("target.name", &request.target.name), ("scope", &request.scope)] {
+    for (field, value) in [
+        ("target.name", &request.target.name),
+        ("scope", &request.scope),
+    ] {
         if value.trim().is_empty() || value.chars().count() > MAX_TEXT_LEN {
             return Err(AppError::InvalidRequest(format!(
                 "{field} must be 1 to {MAX_TEXT_LEN} characters"
@@ -111,5 +116,7 @@ async fn log_list(
     kind: TaskKind,
 ) -> Result<Json<LogPage>, AppError> {
     let access = caller.site_access(&state, &site).await?;
-    Ok(Json(list::log_entries(state.pool(), &access.site, kind, &query).await?))
+    Ok(Json(
+        list::log_entries(state.pool(), &access.site, kind, &query).await?,
+    ))
 }

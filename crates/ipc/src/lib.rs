@@ -1,0 +1,139 @@
+//! What the desktop backend (`src-tauri`) and the UI (`src-ui`) say to each
+//! other: command results and event payloads.
+//!
+//! **Architecture invariant:** nothing secret is ever a field here. Client
+//! secrets and access tokens stay in the backend; the WebView sees Sites,
+//! tasks and sentences about errors.
+//!
+//! The Site's own objects (Task and the rest) come from `site-api` unchanged.
+
+#![deny(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+use site_api::{ActiveTasksPage, SiteRole};
+
+/// Names of the events the backend emits.
+pub mod events {
+    /// Carries an [`ActiveTasksSnapshot`](super::ActiveTasksSnapshot) whenever the list changed.
+    pub const ACTIVE_TASKS: &str = "active-tasks";
+    /// Carries a [`ConnectionStatus`](super::ConnectionStatus) whenever it changed.
+    pub const CONNECTION: &str = "connection";
+}
+
+/// Names of the backend's commands.
+pub mod commands {
+    /// `() -> ConnectionStatus`.
+    pub const CONNECTION_STATUS: &str = "connection_status";
+    /// `() -> Option<ActiveTasksSnapshot>`: the latest list, if one was read.
+    pub const ACTIVE_TASKS: &str = "active_tasks";
+}
+
+/// Where the app stands with its Site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionStatus {
+    /// The connection's display name, e.g. `Demo Site`.
+    pub connection_name: String,
+    /// The Site server's URL.
+    pub server_url: Option<String>,
+    /// Connecting, connected, or failed.
+    pub phase: ConnectionPhase,
+    /// Who the app acts as, once connected.
+    pub identity: Option<Identity>,
+    /// The Site shown.
+    pub site: Option<SiteSummary>,
+    /// Whether credentials can be kept in the OS keyring.
+    pub keyring: KeyringState,
+    /// The last error, as a sentence a person understands.
+    pub error: Option<UiError>,
+}
+
+/// The stages of connecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionPhase {
+    /// Starting the Demo Site, or fetching a token.
+    Connecting,
+    /// The list is live.
+    Connected,
+    /// Connecting failed; `error` says why.
+    Failed,
+}
+
+/// The registration owner the app acts as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// Their email (the Initiator of what they trigger).
+    pub email: String,
+    /// Their display name.
+    pub display_name: String,
+}
+
+/// The Site on screen and the user's role there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteSummary {
+    /// The Site id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The user's role: Site Administrators may cancel.
+    pub role: SiteRole,
+}
+
+/// Whether the OS keyring can hold credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KeyringState {
+    /// Not tried yet.
+    Unknown,
+    /// Credentials are stored there.
+    Available,
+    /// No usable keyring: the Demo Site still runs, real Sites cannot be added.
+    Unavailable {
+        /// What the keyring said.
+        reason: String,
+    },
+}
+
+/// An error as the UI shows it: a kind to act on and a sentence to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UiError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// One sentence a person understands.
+    pub message: String,
+}
+
+/// Kinds of failure the UI distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The Site server did not answer.
+    Unreachable,
+    /// TLS failed (certificate or handshake).
+    Tls,
+    /// The client id or secret was refused.
+    CredentialsRejected,
+    /// The role does not allow it.
+    Forbidden,
+    /// Too many requests; the app retries.
+    RateLimited,
+    /// The server failed.
+    Server,
+    /// The server answered something the contract does not allow.
+    UnexpectedResponse,
+    /// The OS keyring failed.
+    Keyring,
+    /// The embedded Demo Site could not start.
+    Demo,
+}
+
+/// The Active tasks list of one Site, as last read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveTasksSnapshot {
+    /// The Site it belongs to.
+    pub site_id: String,
+    /// The list page, newest first.
+    pub page: ActiveTasksPage,
+    /// When the backend read it (RFC 3339).
+    pub fetched_at: site_api::Timestamp,
+}

@@ -1,0 +1,89 @@
+//! The desktop backend's errors, each with a sentence a person understands.
+//!
+//! They cross the IPC boundary as [`taskdeck_ipc::UiError`]: a kind the UI
+//! can act on and the sentence, never a secret or a raw debug dump.
+
+use taskdeck_ipc::{ErrorKind, UiError};
+
+/// What can go wrong in the backend.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The Site server did not answer (refused, timed out, DNS).
+    #[error("The Site server at {url} cannot be reached: {detail}")]
+    Unreachable {
+        /// The server.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The TLS handshake or certificate check failed.
+    #[error("The Site server's TLS certificate was not accepted: {0}")]
+    Tls(String),
+    /// The client id or secret was refused, or the registration expired.
+    #[error("The Site refused the app registration's credentials: {0}")]
+    CredentialsRejected(String),
+    /// The role does not allow the call.
+    #[error("Your role on this Site does not allow that: {0}")]
+    Forbidden(String),
+    /// 429 from the server.
+    #[error("The Site is rate limiting this app; retrying in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the next try.
+        retry_after_secs: u64,
+    },
+    /// 5xx from the server.
+    #[error("The Site server failed ({status}): {message}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The server's sentence.
+        message: String,
+    },
+    /// An answer the contract does not allow.
+    #[error("The Site server sent an unexpected answer: {0}")]
+    UnexpectedResponse(String),
+    /// The OS keyring failed.
+    #[error("The OS keyring cannot be used: {0}")]
+    Keyring(String),
+    /// The embedded Demo Site could not start.
+    #[error("The Demo Site could not start: {0}")]
+    Demo(String),
+}
+
+impl Error {
+    /// The kind the UI distinguishes.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::Tls(_) => ErrorKind::Tls,
+            Error::CredentialsRejected(_) => ErrorKind::CredentialsRejected,
+            Error::Forbidden(_) => ErrorKind::Forbidden,
+            Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::Server { .. } => ErrorKind::Server,
+            Error::UnexpectedResponse(_) => ErrorKind::UnexpectedResponse,
+            Error::Keyring(_) => ErrorKind::Keyring,
+            Error::Demo(_) => ErrorKind::Demo,
+        }
+    }
+
+    /// The error as the UI shows it.
+    pub fn to_ui(&self) -> UiError {
+        UiError {
+            kind: self.kind(),
+            message: self.to_string(),
+        }
+    }
+}
+
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.to_ui().serialize(serializer)
+    }
+}
+
+/// The backend's result type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,77 @@
+//! The backend's state, managed by Tauri: what the UI can ask for at any time.
+
+use std::sync::RwLock;
+
+use taskdeck_ipc::{events, ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus, KeyringState};
+use taskdeck_site::demo::Demo;
+use tauri::{AppHandle, Emitter, Manager};
+
+/// Everything the commands read; written by the connection and live tasks.
+pub struct DesktopState {
+    status: RwLock<ConnectionStatus>,
+    snapshot: RwLock<Option<ActiveTasksSnapshot>>,
+    /// The embedded Demo Site, stopped when the app exits.
+    pub demo: tokio::sync::Mutex<Option<Demo>>,
+}
+
+impl Default for DesktopState {
+    fn default() -> DesktopState {
+        DesktopState {
+            status: RwLock::new(ConnectionStatus {
+                connection_name: "Demo Site".to_owned(),
+                server_url: None,
+                phase: ConnectionPhase::Connecting,
+                identity: None,
+                site: None,
+                keyring: KeyringState::Unknown,
+                error: None,
+            }),
+            snapshot: RwLock::new(None),
+            demo: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl DesktopState {
+    /// The connection status now.
+    pub fn status(&self) -> ConnectionStatus {
+        self.status
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The latest Active tasks list, if one was read.
+    pub fn snapshot(&self) -> Option<ActiveTasksSnapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// Changes the connection status and tells the UI.
+pub fn update_status(app: &AppHandle, change: impl FnOnce(&mut ConnectionStatus)) {
+    let state = app.state::<DesktopState>();
+    let status = {
+        let mut status = state.status.write().unwrap_or_else(|e| e.into_inner());
+        let before = status.clone();
+        change(&mut status);
+        if *status == before {
+            return;
+        }
+        status.clone()
+    };
+    if let Err(error) = app.emit(events::CONNECTION, status) {
+        tracing::warn!(%error, "cannot send the connection status to the UI");
+    }
+}
+
+/// Stores a new Active tasks list and tells the UI.
+pub fn publish_snapshot(app: &AppHandle, snapshot: ActiveTasksSnapshot) {
+    let state = app.state::<DesktopState>();
+    *state.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Some(snapshot.clone());
+    if let Err(error) = app.emit(events::ACTIVE_TASKS, snapshot) {
+        tracing::warn!(%error, "cannot send the Active tasks list to the UI");
+    }
+}

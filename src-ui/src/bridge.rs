@@ -1,0 +1,83 @@
+//! The UI's only way out: Tauri's `invoke` for commands and `listen` for
+//! events, with payloads parsed into the shared IPC types.
+
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
+    async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], js_name = listen, catch)]
+    async fn tauri_listen(event: &str, handler: &js_sys::Function) -> Result<JsValue, JsValue>;
+}
+
+/// Why a call to the backend failed, as a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeError(pub String);
+
+impl std::fmt::Display for BridgeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Parses a JS value through its JSON text (u64 and dates survive intact).
+fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, BridgeError> {
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_else(|| "null".to_owned());
+    serde_json::from_str(&text)
+        .map_err(|e| BridgeError(format!("unexpected data from the app: {e}")))
+}
+
+/// The message of a rejected `invoke`: the backend's error sentence if it
+/// sent one.
+fn error_message(error: &JsValue) -> BridgeError {
+    if let Ok(ui) = from_js::<taskdeck_ipc::UiError>(error) {
+        return BridgeError(ui.message);
+    }
+    BridgeError(
+        error
+            .as_string()
+            .unwrap_or_else(|| "the app's backend did not answer".to_owned()),
+    )
+}
+
+/// Calls backend command `command` without arguments.
+pub async fn invoke<T: DeserializeOwned>(command: &str) -> Result<T, BridgeError> {
+    let args = js_sys::Object::new();
+    let value = tauri_invoke(command, args.into())
+        .await
+        .map_err(|e| error_message(&e))?;
+    from_js(&value)
+}
+
+/// Calls `on_event` with the payload of every `event` from now on.
+pub async fn listen<T: DeserializeOwned + 'static>(
+    event: &str,
+    mut on_event: impl FnMut(T) + 'static,
+) -> Result<(), BridgeError> {
+    let name = event.to_owned();
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let payload =
+            js_sys::Reflect::get(&event, &JsValue::from_str("payload")).unwrap_or(JsValue::NULL);
+        match from_js::<T>(&payload) {
+            Ok(payload) => on_event(payload),
+            Err(error) => web_sys_log(&format!("event {name}: {error}")),
+        }
+    });
+    tauri_listen(event, handler.as_ref().unchecked_ref())
+        .await
+        .map_err(|e| error_message(&e))?;
+    // The listener lives as long as the window.
+    handler.forget();
+    Ok(())
+}
+
+fn web_sys_log(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(message));
+}

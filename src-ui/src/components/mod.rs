@@ -1,0 +1,62 @@
+//! Components, one per concern; [`App`] wires them to the backend's state.
+
+mod header;
+mod notices;
+mod status_bar;
+mod tasks_table;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use taskdeck_ipc::{commands, events, ActiveTasksSnapshot, ConnectionStatus};
+
+use crate::bridge;
+use crate::tasks::supersedes;
+
+/// The whole window.
+#[component]
+pub fn App() -> impl IntoView {
+    let status = RwSignal::new(None::<ConnectionStatus>);
+    let snapshot = RwSignal::new(None::<ActiveTasksSnapshot>);
+    let bridge_error = RwSignal::new(None::<String>);
+
+    let accept_snapshot = move |incoming: ActiveTasksSnapshot| {
+        snapshot.update(|current| {
+            if supersedes(current.as_ref(), &incoming) {
+                *current = Some(incoming);
+            }
+        });
+    };
+
+    spawn_local(async move {
+        // Listen first, then read: nothing sent in between is lost.
+        let listening = async {
+            bridge::listen(events::CONNECTION, move |s: ConnectionStatus| {
+                status.set(Some(s))
+            })
+            .await?;
+            bridge::listen(events::ACTIVE_TASKS, accept_snapshot).await?;
+            let now: ConnectionStatus = bridge::invoke(commands::CONNECTION_STATUS).await?;
+            status.set(Some(now));
+            let latest: Option<ActiveTasksSnapshot> =
+                bridge::invoke(commands::ACTIVE_TASKS).await?;
+            if let Some(latest) = latest {
+                accept_snapshot(latest);
+            }
+            Ok::<(), bridge::BridgeError>(())
+        };
+        if let Err(error) = listening.await {
+            bridge_error.set(Some(error.to_string()));
+        }
+    });
+
+    view! {
+        <div class="app">
+            <header::Header status=status />
+            <notices::Notices status=status bridge_error=bridge_error />
+            <main class="content">
+                <tasks_table::TasksTable status=status snapshot=snapshot />
+            </main>
+            <status_bar::StatusBar status=status snapshot=snapshot />
+        </div>
+    }
+}

@@ -1,0 +1,45 @@
+//! The status bar: queue counts and the state of the live link.
+
+use leptos::prelude::*;
+use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus};
+
+/// Queued and running counts of the whole Site, and whether the list is live.
+#[component]
+pub fn StatusBar(
+    status: RwSignal<Option<ConnectionStatus>>,
+    snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
+) -> impl IntoView {
+    let counts = move || {
+        snapshot.with(|s| {
+            s.as_ref().map(|s| {
+                format!(
+                    "{} queued · {} running",
+                    s.page.counts.queued, s.page.counts.running
+                )
+            })
+        })
+    };
+    let link = move || {
+        status.with(|s| match s.as_ref() {
+            None => ("offline", "Starting…".to_owned()),
+            Some(s) => match (s.phase, &s.error) {
+                (ConnectionPhase::Connecting, _) => ("connecting", "Connecting…".to_owned()),
+                (ConnectionPhase::Failed, _) => ("offline", "Offline".to_owned()),
+                (ConnectionPhase::Connected, Some(_)) => {
+                    ("reconnecting", "Reconnecting…".to_owned())
+                }
+                (ConnectionPhase::Connected, None) => ("live", "Live".to_owned()),
+            },
+        })
+    };
+    view! {
+        <footer class="statusbar">
+            <span data-testid="queue-counts">{counts}</span>
+            <span class="spacer"></span>
+            <span class=move || format!("link link-{}", link().0) data-testid="link-state">
+                <span class="dot"></span>
+                {move || link().1}
+            </span>
+        </footer>
+    }
+}

@@ -1,0 +1,115 @@
+//! The Active tasks table: the seed's six columns, newest first.
+
+use chrono::{FixedOffset, Offset, Utc};
+use leptos::prelude::*;
+use site_api::{TargetType, Task};
+use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus};
+
+use crate::format::{
+    initiator_text, start_date_text, start_date_title, status_class, status_label, target_type_name,
+};
+use crate::tasks::visible_rows;
+
+/// The viewer's UTC offset, from the WebView.
+fn local_offset() -> FixedOffset {
+    // getTimezoneOffset is UTC minus local, in minutes.
+    let minutes = js_sys::Date::new_0().get_timezone_offset() as i32;
+    FixedOffset::west_opt(minutes * 60).unwrap_or_else(|| Utc.fix())
+}
+
+/// The table, or what to show instead while there is nothing to list.
+#[component]
+pub fn TasksTable(
+    status: RwSignal<Option<ConnectionStatus>>,
+    snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
+) -> impl IntoView {
+    let rows =
+        Memo::new(move |_| snapshot.with(|s| s.as_ref().map(visible_rows).unwrap_or_default()));
+    let placeholder = move || {
+        let phase = status.with(|s| s.as_ref().map(|s| s.phase));
+        match (
+            phase,
+            snapshot.with(Option::is_some),
+            rows.with(Vec::is_empty),
+        ) {
+            (Some(ConnectionPhase::Failed), false, _) => Some("Could not connect to the Site."),
+            (_, false, _) => Some("Starting the Demo Site…"),
+            (_, true, true) => Some("The queue is empty: no task is queued or running."),
+            _ => None,
+        }
+    };
+    view! {
+        <table class="tasks" data-testid="tasks-table" aria-label="Active tasks">
+            <thead>
+                <tr>
+                    <th scope="col">"Device / Resource"</th>
+                    <th scope="col">"Task"</th>
+                    <th scope="col" aria-sort="descending">"Start date " <span class="sort">"▼"</span></th>
+                    <th scope="col">"Scope"</th>
+                    <th scope="col">"Initiator"</th>
+                    <th scope="col">"Status"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For
+                    each=move || rows.get()
+                    key=|task: &Task| (task.id, task.status, task.progress, task.errors)
+                    children=move |task: Task| view! { <TaskRow task=task /> }
+                />
+            </tbody>
+        </table>
+        <Show when=move || placeholder().is_some()>
+            <p class="placeholder" data-testid="tasks-placeholder">{placeholder}</p>
+        </Show>
+    }
+}
+
+/// One task.
+#[component]
+fn TaskRow(task: Task) -> impl IntoView {
+    let offset = local_offset();
+    let now = chrono::DateTime::<Utc>::from_timestamp_millis(js_sys::Date::now() as i64)
+        .unwrap_or(task.start_date);
+    let today = now.with_timezone(&offset).date_naive();
+    let progress = task
+        .progress
+        .filter(|p| p.total > 0)
+        .map(|p| format!("{}% ({} of {})", p.done * 100 / p.total, p.done, p.total));
+    let status_title = progress.unwrap_or_else(|| status_label(&task).to_owned());
+    view! {
+        <tr data-testid="task-row" data-task-id=task.id.to_string() data-status=task.status.as_str()>
+            <td data-testid="cell-target">
+                <TargetIcon target_type=task.target.target_type />
+                <span class="target-name">{task.target.name.clone()}</span>
+            </td>
+            <td data-testid="cell-task" class="mono">{task.label.clone()}</td>
+            <td data-testid="cell-start-date" title=start_date_title(task.start_date, offset)>
+                {start_date_text(task.start_date, offset, today)}
+            </td>
+            <td data-testid="cell-scope">{task.scope.clone()}</td>
+            <td data-testid="cell-initiator">{initiator_text(&task)}</td>
+            <td data-testid="cell-status" title=status_title>
+                <span class=status_class(task.status)>{status_label(&task)}</span>
+            </td>
+        </tr>
+    }
+}
+
+/// A small icon for a device, a Segment or a cloud resource.
+#[component]
+fn TargetIcon(target_type: TargetType) -> impl IntoView {
+    let path = match target_type {
+        // A monitor.
+        TargetType::Device => "M2 3h12v8H2z M6 13h4 M8 11v2",
+        // Three linked nodes.
+        TargetType::Segment => "M3 8h10 M3 4v8 M13 4v8 M8 8v5",
+        // A cloud.
+        TargetType::CloudResource => "M4 12h8a3 3 0 0 0 0-6 4 4 0 0 0-7.5 1A2.5 2.5 0 0 0 4 12z",
+    };
+    view! {
+        <svg class="target-icon" viewBox="0 0 16 16" width="16" height="16" role="img" aria-label=target_type_name(target_type)>
+            <title>{target_type_name(target_type)}</title>
+            <path d=path fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round" />
+        </svg>
+    }
+}

@@ -1,0 +1,146 @@
+//! How values read on screen: pure functions, tested natively.
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+use site_api::{Initiator, TargetType, Task, TaskStatus};
+
+/// The CSS class of a status chip.
+pub fn status_class(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Queued => "chip chip-queued",
+        TaskStatus::Running => "chip chip-running",
+        TaskStatus::Finished => "chip chip-finished",
+        TaskStatus::Cancelled => "chip chip-cancelled",
+        TaskStatus::Failed => "chip chip-failed",
+    }
+}
+
+/// The label of a task's status as an admin should read it: a terminal
+/// task with errors is a failure whatever the Site labels it.
+pub fn status_label(task: &Task) -> &'static str {
+    if task.is_effectively_failed() {
+        TaskStatus::Failed.label()
+    } else {
+        task.status.label()
+    }
+}
+
+/// The Initiator column: the email, or `Schedule · <name>`.
+pub fn initiator_text(task: &Task) -> String {
+    match (&task.initiator, &task.schedule) {
+        (Initiator::Schedule, Some(schedule)) => format!("Schedule · {}", schedule.name),
+        (initiator, _) => initiator.as_str().to_owned(),
+    }
+}
+
+/// The start date in the viewer's time zone: the time alone for today,
+/// else the date and time.
+pub fn start_date_text(start: DateTime<Utc>, offset: FixedOffset, today: NaiveDate) -> String {
+    let local = start.with_timezone(&offset);
+    if local.date_naive() == today {
+        local.format("%H:%M:%S").to_string()
+    } else {
+        local.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// The full local date and time, for the tooltip.
+pub fn start_date_title(start: DateTime<Utc>, offset: FixedOffset) -> String {
+    start
+        .with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string()
+}
+
+/// A short age: `just now`, `5 s ago`, `3 min ago`, `2 h 5 min ago`, `3 d ago`.
+pub fn age_text(age: Duration) -> String {
+    let seconds = age.num_seconds();
+    match seconds {
+        s if s < 2 => "just now".to_owned(),
+        s if s < 60 => format!("{s} s ago"),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s if s < 86_400 => match (s / 3600, (s % 3600) / 60) {
+            (h, 0) => format!("{h} h ago"),
+            (h, m) => format!("{h} h {m} min ago"),
+        },
+        s => format!("{} d ago", s / 86_400),
+    }
+}
+
+/// The name read by screen readers for a target type's icon.
+pub fn target_type_name(target_type: TargetType) -> &'static str {
+    target_type.title()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use site_api::{ObjectRef, Target, TaskId, TaskKind};
+
+    fn task(status: TaskStatus, errors: u64) -> Task {
+        let id = TaskId::new(TaskKind::Scan, 3);
+        Task {
+            id,
+            kind: id.kind,
+            number: id.number,
+            label: id.label(),
+            target: Target {
+                target_type: TargetType::Device,
+                name: "WS-1".into(),
+            },
+            start_date: "2026-11-28T09:14:03Z".parse().unwrap(),
+            scope: "HQ".into(),
+            initiator: Initiator::Schedule,
+            schedule: Some(ObjectRef {
+                id: "sch-1".into(),
+                name: "Hourly LAN scan".into(),
+            }),
+            status,
+            audit_service: None,
+            running_since: None,
+            progress: None,
+            end_date: None,
+            errors,
+        }
+    }
+
+    #[test]
+    fn a_finished_task_with_errors_reads_failed() {
+        assert_eq!(status_label(&task(TaskStatus::Finished, 2)), "Failed");
+        assert_eq!(status_label(&task(TaskStatus::Finished, 0)), "Finished");
+        assert_eq!(status_label(&task(TaskStatus::Running, 1)), "Running");
+        assert_eq!(status_label(&task(TaskStatus::Queued, 0)), "Queued");
+    }
+
+    #[test]
+    fn schedules_show_their_name() {
+        assert_eq!(
+            initiator_text(&task(TaskStatus::Queued, 0)),
+            "Schedule · Hourly LAN scan"
+        );
+        let mut by_user = task(TaskStatus::Queued, 0);
+        by_user.initiator = Initiator::User("alice@example.com".into());
+        by_user.schedule = None;
+        assert_eq!(initiator_text(&by_user), "alice@example.com");
+    }
+
+    #[test]
+    fn start_dates_read_in_local_time() {
+        let start: DateTime<Utc> = "2026-11-28T23:30:00Z".parse().unwrap();
+        let cet = FixedOffset::east_opt(3600).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        assert_eq!(start_date_text(start, cet, today), "00:30:00");
+        let utc = FixedOffset::east_opt(0).unwrap();
+        assert_eq!(start_date_text(start, utc, today), "2026-11-28 23:30");
+        assert_eq!(start_date_title(start, cet), "2026-11-29 00:30:00 +01:00");
+    }
+
+    #[test]
+    fn ages_are_short() {
+        assert_eq!(age_text(Duration::seconds(0)), "just now");
+        assert_eq!(age_text(Duration::seconds(42)), "42 s ago");
+        assert_eq!(age_text(Duration::seconds(185)), "3 min ago");
+        assert_eq!(age_text(Duration::seconds(7200)), "2 h ago");
+        assert_eq!(age_text(Duration::seconds(7500)), "2 h 5 min ago");
+        assert_eq!(age_text(Duration::days(3)), "3 d ago");
+    }
+}

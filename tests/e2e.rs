@@ -1,0 +1,258 @@
+//! End to end: the built `taskdeck` app, launched as a new user would launch
+//! it (no saved connection), driven through tauri-driver and WebKitWebDriver.
+//!
+//! It needs a display, a D-Bus session and an unlocked Secret Service
+//! keyring; `cargo xtask test` provides all three (Xvfb, dbus-run-session,
+//! gnome-keyring) and builds the app with Tauri's custom protocol.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use thirtyfour::prelude::*;
+use thirtyfour::Capabilities;
+
+/// tauri-driver and everything it started, killed as a process group on drop.
+struct TauriDriver {
+    child: Child,
+    port: u16,
+}
+
+impl TauriDriver {
+    fn start() -> TauriDriver {
+        use std::os::unix::process::CommandExt;
+        let port = free_port();
+        let native_port = free_port();
+        let child = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .expect("tauri-driver is installed (cargo xtask setup installs it)");
+        let driver = TauriDriver { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        driver
+    }
+}
+
+impl Drop for TauriDriver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free loopback port")
+}
+
+async fn launch_app(driver: &TauriDriver) -> WebDriver {
+    for variable in ["DISPLAY", "DBUS_SESSION_BUS_ADDRESS"] {
+        assert!(
+            std::env::var_os(variable).is_some(),
+            "{variable} is not set: run the end-to-end test through `cargo xtask test`"
+        );
+    }
+    let mut capabilities = Capabilities::new();
+    capabilities.set("browserName", "wry").unwrap();
+    capabilities
+        .set(
+            "tauri:options",
+            json!({ "application": env!("CARGO_BIN_EXE_taskdeck") }),
+        )
+        .unwrap();
+    WebDriver::new(format!("http://127.0.0.1:{}", driver.port), capabilities)
+        .await
+        .expect("a WebDriver session with the app")
+}
+
+/// Reads every row as (task id, status text), in one script so that the
+/// list cannot change halfway through.
+async fn rows(app: &WebDriver) -> WebDriverResult<Vec<(String, String)>> {
+    let script = "return Array.from(document.querySelectorAll(\"[data-testid='task-row']\")).map(\
+        row => [row.dataset.taskId, row.querySelector(\"[data-testid='cell-status']\").textContent.trim()]);";
+    app.execute(script, Vec::new()).await?.convert()
+}
+
+/// Waits until `check` returns `Some`, polling the window.
+async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    eprintln!("e2e: waiting for {what}");
+    loop {
+        if let Some(value) = check().await {
+            eprintln!("e2e: got {what}");
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_site_rows_appear_and_change_status_live() {
+    let driver = TauriDriver::start();
+    let app = launch_app(&driver).await;
+    // A failed assertion must not skip the teardown: thirtyfour's fallback
+    // teardown blocks the runtime, and the app would outlive the test.
+    let outcome = tokio::spawn(rows_appear_and_change_live(app.clone())).await;
+    eprintln!("e2e: closing the app");
+    let _ = tokio::time::timeout(Duration::from_secs(15), app.quit()).await;
+    drop(driver);
+    eprintln!("e2e: closed");
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+async fn rows_appear_and_change_live(app: WebDriver) {
+    let table = wait_until("the tasks table", Duration::from_secs(30), || async {
+        app.find(By::Css("[data-testid='tasks-table']")).await.ok()
+    })
+    .await;
+    let headers = table.find_all(By::Css("thead th")).await.unwrap();
+    let mut header_texts = Vec::new();
+    for header in headers {
+        header_texts.push(
+            header
+                .text()
+                .await
+                .unwrap()
+                .replace('▼', "")
+                .trim()
+                .to_owned(),
+        );
+    }
+    assert_eq!(
+        header_texts,
+        [
+            "Device / Resource",
+            "Task",
+            "Start date",
+            "Scope",
+            "Initiator",
+            "Status"
+        ]
+    );
+
+    let first = wait_until(
+        "task rows from the Demo Site",
+        Duration::from_secs(60),
+        || async { rows(&app).await.ok().filter(|rows| !rows.is_empty()) },
+    )
+    .await;
+
+    // Each row shows the seed's six cells, consistent with its id.
+    let row = app.find(By::Css("[data-testid='task-row']")).await.unwrap();
+    let id = row.attr("data-task-id").await.unwrap().unwrap();
+    let (kind, number) = id.split_once('-').expect("id is <kind>-<number>");
+    assert!(matches!(kind, "scan" | "audit"), "{id}");
+    let label = row
+        .find(By::Css("[data-testid='cell-task']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let title = if kind == "scan" { "Scan" } else { "Audit" };
+    assert_eq!(label, format!("{title} #{number}"));
+    for cell in [
+        "cell-target",
+        "cell-start-date",
+        "cell-scope",
+        "cell-initiator",
+    ] {
+        let text = row
+            .find(By::Css(format!("[data-testid='{cell}']")))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!text.trim().is_empty(), "{cell} of {id} is empty");
+    }
+    for (id, status) in &first {
+        assert!(
+            matches!(status.as_str(), "Queued" | "Running"),
+            "{id} shows {status:?} in Active tasks"
+        );
+    }
+
+    // The Demo Site's Audit Services move tasks on: some row seen at first
+    // changes its status without any action in the window.
+    let before: HashMap<String, String> = first.into_iter().collect();
+    let (changed, from, to) = wait_until(
+        "a row's status to change live",
+        Duration::from_secs(120),
+        || {
+            let before = before.clone();
+            let app = &app;
+            async move {
+                let now = match rows(app).await {
+                    Ok(now) => now,
+                    Err(error) => {
+                        eprintln!("e2e: cannot read the rows: {error}");
+                        return None;
+                    }
+                };
+                now.into_iter().find_map(|(id, status)| {
+                    let old = before.get(&id)?;
+                    (old != &status).then(|| (id, old.clone(), status))
+                })
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        (from.as_str(), to.as_str()),
+        ("Queued", "Running"),
+        "{changed}"
+    );
+
+    // The demo's admin secret went to the OS keyring, like any credential.
+    eprintln!("e2e: looking for the credential in the keyring");
+    let stored = Command::new("secret-tool")
+        .args(["search", "--all", "service", "dev.taskdeck.app"])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed");
+    let listing = format!(
+        "{}{}",
+        String::from_utf8_lossy(&stored.stdout),
+        String::from_utf8_lossy(&stored.stderr)
+    );
+    assert!(
+        listing.contains("demo/"),
+        "no demo credential in the keyring: {listing}"
+    );
+    let banner = app
+        .find_all(By::Css("[data-testid='keyring-notice']"))
+        .await
+        .unwrap();
+    assert!(
+        banner.is_empty(),
+        "a usable keyring must not be reported missing"
+    );
+}

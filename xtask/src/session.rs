@@ -1,0 +1,132 @@
+//! The inside of `cargo xtask test`: run in a private D-Bus session, it
+//! starts Xvfb and an unlocked gnome-keyring in a throw-away HOME, then runs
+//! every test of the workspace, the end-to-end one included.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{cargo, run};
+
+/// Kills a helper process when dropped.
+struct Helper(Child);
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the tests with a display, a keyring and a notification server.
+pub fn run_tests() -> Result<(), String> {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        return Err("test-session must run inside dbus-run-session (use cargo xtask test)".into());
+    }
+    let home = tempfile_dir()?;
+    let _cleanup = RemoveOnDrop(home.clone());
+    let display = free_display();
+    let _xvfb = Helper(
+        Command::new("Xvfb")
+            .args([
+                &format!(":{display}"),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start Xvfb: {e}"))?,
+    );
+    wait_for(&format!("/tmp/.X11-unix/X{display}"))?;
+    let env = [
+        ("HOME", home.display().to_string()),
+        (
+            "XDG_DATA_HOME",
+            home.join(".local/share").display().to_string(),
+        ),
+        (
+            "XDG_CONFIG_HOME",
+            home.join(".config").display().to_string(),
+        ),
+        ("XDG_CACHE_HOME", home.join(".cache").display().to_string()),
+        ("XDG_RUNTIME_DIR", home.join("run").display().to_string()),
+        ("DISPLAY", format!(":{display}")),
+        ("NO_AT_BRIDGE", "1".to_owned()),
+    ];
+    std::fs::create_dir_all(home.join("run")).map_err(|e| e.to_string())?;
+    // Cargo and rustup still live in the real HOME.
+    let real_home = std::env::var("HOME").unwrap_or_else(|_| "/root".to_owned());
+    let cargo_home = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{real_home}/.cargo"));
+    let rustup_home =
+        std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{real_home}/.rustup"));
+
+    let mut keyring = Command::new("gnome-keyring-daemon");
+    keyring
+        .args(["--unlock", "--components=secrets"])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+    let mut keyring = keyring
+        .spawn()
+        .map_err(|e| format!("cannot start gnome-keyring-daemon: {e}"))?;
+    keyring
+        .stdin
+        .take()
+        .ok_or("no stdin for gnome-keyring-daemon")?
+        .write_all(b"taskdeck-test")
+        .map_err(|e| e.to_string())?;
+    // It forks a daemon and exits; the daemon lives as long as the session bus.
+    keyring.wait().map_err(|e| e.to_string())?;
+    let _dunst = Command::new("dunst")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Helper)
+        .ok();
+
+    run(cargo()
+        .args(["test", "--workspace", "--features", "taskdeck/e2e"])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("CARGO_HOME", cargo_home)
+        .env("RUSTUP_HOME", rustup_home))
+}
+
+fn free_display() -> u32 {
+    (99..200)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .unwrap_or(99)
+}
+
+fn wait_for(path: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !Path::new(path).exists() {
+        if Instant::now() > deadline {
+            return Err(format!("{path} did not appear: Xvfb did not start"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+fn tempfile_dir() -> Result<std::path::PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("taskdeck-test-home-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -37,7 +37,11 @@ impl TauriDriver {
             .process_group(0)
             .spawn()
             .expect("tauri-driver is installed (cargo xtask setup installs it)");
-        let driver = TauriDriver { child, port };
+        let driver = TauriDriver {
+            child,
+            port,
+            _data: data,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -94,6 +98,13 @@ async fn rows(app: &WebDriver) -> WebDriverResult<Vec<(String, String)>> {
     app.execute(script, Vec::new()).await?.convert()
 }
 
+/// The rows' start dates (RFC 3339, from `data-start-date`), top to bottom.
+async fn start_dates(app: &WebDriver) -> WebDriverResult<Vec<String>> {
+    let script = "return Array.from(document.querySelectorAll(\"[data-testid='task-row']\")).map(\
+        row => row.dataset.startDate);";
+    app.execute(script, Vec::new()).await?.convert()
+}
+
 /// Waits until `check` returns `Some`, polling the window.
 async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where
@@ -114,18 +125,55 @@ where
 
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_site_rows_appear_and_change_status_live() {
-    let driver = TauriDriver::start();
+    let driver = TauriDriver::start(&[]);
     let app = launch_app(&driver).await;
     // A failed assertion must not skip the teardown: thirtyfour's fallback
     // teardown blocks the runtime, and the app would outlive the test.
     let outcome = tokio::spawn(rows_appear_and_change_live(app.clone())).await;
+    close(app, driver, outcome).await;
+}
+
+/// Ends the session and the driver, then re-raises a failed scenario.
+async fn close(app: WebDriver, driver: TauriDriver, outcome: Result<(), tokio::task::JoinError>) {
     eprintln!("e2e: closing the app");
     let _ = tokio::time::timeout(Duration::from_secs(15), app.quit()).await;
     drop(driver);
-    eprintln!("e2e: closed");
     if let Err(error) = outcome {
         std::panic::resume_unwind(error.into_panic());
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_keyring_the_demo_still_runs_and_says_so() {
+    // A session bus that does not exist: no Secret Service to be found.
+    let driver = TauriDriver::start(&[(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/taskdeck-no-bus",
+    )]);
+    let app = launch_app(&driver).await;
+    let outcome = tokio::spawn(demo_runs_without_keyring(app.clone())).await;
+    close(app, driver, outcome).await;
+}
+
+async fn demo_runs_without_keyring(app: WebDriver) {
+    let notice = wait_until("the keyring notice", Duration::from_secs(60), || async {
+        let element = app
+            .find(By::Css("[data-testid='keyring-notice']"))
+            .await
+            .ok()?;
+        element.text().await.ok()
+    })
+    .await;
+    assert!(
+        notice.contains("No usable OS keyring") && notice.contains("real Site needs a keyring"),
+        "{notice}"
+    );
+    wait_until(
+        "task rows without a keyring",
+        Duration::from_secs(60),
+        || async { rows(&app).await.ok().filter(|rows| !rows.is_empty()) },
+    )
+    .await;
 }
 
 async fn rows_appear_and_change_live(app: WebDriver) {
@@ -200,6 +248,12 @@ async fn rows_appear_and_change_live(app: WebDriver) {
             "{id} shows {status:?} in Active tasks"
         );
     }
+
+    // Newest first, as the seed has it.
+    let dates = start_dates(&app).await.unwrap();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "rows are not newest first");
 
     // The Demo Site's Audit Services move tasks on: some row seen at first
     // changes its status without any action in the window.

@@ -91,7 +91,9 @@ pub async fn dispatch(
     let reference = service.reference();
     loop {
         service.heartbeat();
-        while service.busy.load(Ordering::SeqCst) < service.config.slots {
+        // Never claim once stopping: queued tasks stay queued for the next start.
+        while !shutdown.is_cancelled() && service.busy.load(Ordering::SeqCst) < service.config.slots
+        {
             match lifecycle::claim_next(&pool, &site, &reference).await {
                 Ok(Some((task, row))) => {
                     service.busy.fetch_add(1, Ordering::SeqCst);
@@ -126,6 +128,8 @@ struct Slot {
 
 impl Slot {
     async fn run(self, task: Task, row: TaskRow, shutdown: CancellationToken) {
+        // Stops on shutdown, and when the task is cancelled.
+        let stop = self.site.register_runner(task.id, &shutdown);
         let completion = match self.service.config.runner {
             RunnerKind::Simulated => {
                 let spec = row
@@ -133,14 +137,16 @@ impl Slot {
                     .as_deref()
                     .and_then(|json| serde_json::from_str::<SimulateSpec>(json).ok())
                     .unwrap_or_else(|| demo_spec(task.kind, &mut rand::rng()));
-                self.simulate(&task, spec, &shutdown).await
+                self.simulate(&task, spec, &stop).await
             }
             RunnerKind::Command => Some(Completion {
                 status: TaskStatus::Failed,
                 error_messages: vec!["The command runner is not available in this build.".into()],
             }),
         };
-        // None: the server is stopping; it ends running tasks itself.
+        self.site.unregister_runner(task.id);
+        // None: stopped. A cancel already recorded the end; at shutdown the
+        // server ends running tasks itself.
         if let Some(completion) = completion {
             if let Err(error) =
                 lifecycle::complete(&self.pool, &self.site, task.id, completion).await
@@ -153,12 +159,12 @@ impl Slot {
     }
 
     /// Plays `spec` out: progress in steps, then the outcome. `None` if
-    /// interrupted by shutdown.
+    /// told to stop.
     async fn simulate(
         &self,
         task: &Task,
         spec: SimulateSpec,
-        shutdown: &CancellationToken,
+        stop: &CancellationToken,
     ) -> Option<Completion> {
         let total = units_of_work(task);
         let steps = plan_steps(spec.duration_ms);
@@ -167,7 +173,7 @@ impl Slot {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(step) => {}
-                _ = shutdown.cancelled() => return None,
+                _ = stop.cancelled() => return None,
             }
             if spec.outcome == SimulatedOutcome::Hang {
                 continue;

@@ -102,13 +102,15 @@ impl TaskRow {
         ))
     }
 
+    /// True if and only if an Audit Service had picked the task up.
+    pub fn was_picked_up(&self) -> bool {
+        self.running_since.is_some()
+    }
+
     /// The task as the contract shows it on a Site with `failed_label`.
     pub fn to_task(&self, failed_label: FailedLabel) -> Result<Task, AppError> {
         let id = self.id()?;
-        let mut status: TaskStatus = parse_column("status", &self.status)?;
-        if status == TaskStatus::Failed && failed_label == FailedLabel::Finished {
-            status = TaskStatus::Finished;
-        }
+        let status = wire_status(parse_column("status", &self.status)?, failed_label);
         let target_type: TargetType = parse_column("target_type", &self.target_type)?;
         let schedule = match (&self.schedule_id, &self.schedule_name) {
             (Some(id), Some(name)) => Some(ObjectRef {
@@ -162,6 +164,14 @@ impl TaskRow {
             error_messages,
             cancelled_by: self.cancelled_by.clone(),
         })
+    }
+}
+
+/// A stored status as a Site with `failed_label` reports it.
+pub fn wire_status(status: TaskStatus, failed_label: FailedLabel) -> TaskStatus {
+    match (status, failed_label) {
+        (TaskStatus::Failed, FailedLabel::Finished) => TaskStatus::Finished,
+        (status, _) => status,
     }
 }
 

@@ -9,7 +9,8 @@
 //! see revisions in order.
 
 use site_api::{
-    Initiator, ObjectRef, Progress, SimulateSpec, Target, Task, TaskId, TaskKind, TaskStatus,
+    CancelOutcome, CancelResult, Initiator, ObjectRef, Progress, SimulateSpec, Target, Task,
+    TaskId, TaskKind, TaskStatus,
 };
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::MutexGuard;
@@ -260,6 +261,79 @@ pub async fn interrupt_running(
     .fetch_all(&mut *write.tx)
     .await?;
     write.commit(rows).await
+}
+
+/// Cancels `ids` as the Site Administrator `by`, in one transaction:
+/// `queued -> cancelled` and `running -> cancelled`. A task that already
+/// ended (even a moment ago, racing this call) reports `already_terminal`
+/// with the status it really has; an unknown id reports `not_found`.
+/// Results come in request order. Running tasks are told to stop on their
+/// Audit Service once the cancellation is committed.
+pub async fn cancel(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    ids: &[TaskId],
+    by: &str,
+) -> Result<Vec<CancelResult>, AppError> {
+    let mut write = SiteWrite::begin(pool, site).await?;
+    let now = db::to_db_time(db::now());
+    let mut results = Vec::with_capacity(ids.len());
+    let mut changed = Vec::new();
+    let mut to_stop = Vec::new();
+    for &id in ids {
+        let row: Option<TaskRow> = sqlx::query_as(&format!(
+            "UPDATE tasks SET status = ?, end_date = ?, cancelled_by = ?
+              WHERE site_id = ? AND kind = ? AND number = ? AND status IN (?, ?)
+             RETURNING {TASK_COLUMNS}"
+        ))
+        .bind(status_column(TaskStatus::Cancelled))
+        .bind(now)
+        .bind(by)
+        .bind(site.id())
+        .bind(kind_column(id.kind))
+        .bind(id.number as i64)
+        .bind(status_column(TaskStatus::Queued))
+        .bind(status_column(TaskStatus::Running))
+        .fetch_optional(&mut *write.tx)
+        .await?;
+        if let Some(row) = row {
+            if row.was_picked_up() {
+                to_stop.push(id);
+            }
+            changed.push(row);
+            results.push(CancelResult {
+                task: id,
+                outcome: CancelOutcome::Cancelled,
+                status: Some(TaskStatus::Cancelled),
+            });
+            continue;
+        }
+        let current: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM tasks WHERE site_id = ? AND kind = ? AND number = ?",
+        )
+        .bind(site.id())
+        .bind(kind_column(id.kind))
+        .bind(id.number as i64)
+        .fetch_optional(&mut *write.tx)
+        .await?;
+        results.push(match current {
+            Some(status) => CancelResult {
+                task: id,
+                outcome: CancelOutcome::AlreadyTerminal,
+                status: Some(site.wire_status(db::parse_column("status", &status)?)),
+            },
+            None => CancelResult {
+                task: id,
+                outcome: CancelOutcome::NotFound,
+                status: None,
+            },
+        });
+    }
+    write.commit(changed).await?;
+    for id in to_stop {
+        site.stop_runner(id);
+    }
+    Ok(results)
 }
 
 /// The task `id` of the Site, active or terminal.

@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use site_api::{SiteRole, TaskId};
+use site_api::{SiteRole, TaskId, TaskStatus};
 use sqlx::SqlitePool;
 use tokio::sync::{broadcast, Mutex, MutexGuard};
+use tokio_util::sync::CancellationToken;
 
 use crate::audit_service::AuditServiceRuntime;
 use crate::config::{FailedLabel, Mode, SiteConfig};
@@ -65,6 +66,7 @@ pub struct SiteRuntime {
     pub audit_services: Vec<Arc<AuditServiceRuntime>>,
     events: broadcast::Sender<SiteEvent>,
     write_lock: Mutex<()>,
+    runners: std::sync::Mutex<HashMap<TaskId, CancellationToken>>,
 }
 
 impl SiteRuntime {
@@ -82,12 +84,53 @@ impl SiteRuntime {
             audit_services,
             events,
             write_lock: Mutex::new(()),
+            runners: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
     /// The Site id.
     pub fn id(&self) -> &str {
         &self.config.id
+    }
+
+    /// A stored status as this Site reports it (see `failed_label`).
+    pub fn wire_status(&self, status: TaskStatus) -> TaskStatus {
+        crate::db::wire_status(status, self.config.failed_label)
+    }
+
+    /// Registers the runner of a task that just started; the returned token
+    /// is cancelled when the task is cancelled or `shutdown` is.
+    pub(crate) fn register_runner(
+        &self,
+        id: TaskId,
+        shutdown: &CancellationToken,
+    ) -> CancellationToken {
+        let token = shutdown.child_token();
+        self.runners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, token.clone());
+        token
+    }
+
+    /// Forgets the runner of a task that is no longer running.
+    pub(crate) fn unregister_runner(&self, id: TaskId) {
+        self.runners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+    }
+
+    /// Tells the runner of `id` to stop, if it runs here.
+    pub(crate) fn stop_runner(&self, id: TaskId) {
+        if let Some(token) = self
+            .runners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
+            token.cancel();
+        }
     }
 
     /// How failed tasks read on this Site.

@@ -618,3 +618,196 @@ async fn the_binary_announces_its_address_and_stops_cleanly_on_sigterm() {
         "nothing else on stdout"
     );
 }
+
+async fn cancel(site: &Site, token: &str, ids: &[&str]) -> (StatusCode, Value) {
+    site.post(
+        token,
+        "/api/v1/sites/hq/active-tasks/cancel",
+        &json!({ "tasks": ids }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn admins_cancel_queued_and_running_tasks_and_results_keep_request_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start_with(test_config(dir.path(), "test", 1)).await;
+    let token = site.admin().await;
+    let running = site
+        .create(&token, "hq", scan("WS-1", "hang", 1000, 0))
+        .await;
+    site.wait_for(&token, "hq", &running.id.to_string(), |t| {
+        t.status == TaskStatus::Running
+    })
+    .await;
+    let queued = site
+        .create(&token, "hq", scan("WS-2", "hang", 1000, 0))
+        .await;
+    let done = site
+        .create(&token, "hq", scan("WS-3", "finished", 10, 0))
+        .await;
+    // WS-3 waits behind the hung task: cancel the runner first, then it runs.
+
+    let (status, body) = cancel(&site, &token, &["scan-2", "scan-99", "scan-1"]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"results": [
+            {"task": "scan-2", "outcome": "cancelled", "status": "cancelled"},
+            {"task": "scan-99", "outcome": "not_found", "status": null},
+            {"task": "scan-1", "outcome": "cancelled", "status": "cancelled"},
+        ]})
+    );
+    for id in [&running.id, &queued.id] {
+        let (_, body) = site
+            .get(&token, &format!("/api/v1/sites/hq/tasks/{id}"))
+            .await;
+        assert_eq!(
+            body["status"], "cancelled",
+            "{id} is cancelled when the call returns"
+        );
+        assert!(body["end_date"].is_string());
+    }
+    let done = site
+        .wait_for(&token, "hq", &done.id.to_string(), |t| {
+            t.status.is_terminal()
+        })
+        .await;
+    assert_eq!(
+        done.status,
+        TaskStatus::Finished,
+        "the freed slot ran the next task"
+    );
+
+    // Cancelling again, or a finished task, changes nothing and says so.
+    let (_, body) = cancel(&site, &token, &["scan-1", "scan-3"]).await;
+    assert_eq!(body["results"][0]["outcome"], "already_terminal");
+    assert_eq!(body["results"][0]["status"], "cancelled");
+    assert_eq!(body["results"][1]["outcome"], "already_terminal");
+    assert_eq!(body["results"][1]["status"], "finished");
+
+    let (_, body) = site.get(&token, "/api/v1/sites/hq/scan-log").await;
+    let log: LogPage = serde_json::from_value(body).unwrap();
+    assert_eq!(log.entries.len(), 3, "one log row per task");
+    for entry in log
+        .entries
+        .iter()
+        .filter(|e| e.task.status == TaskStatus::Cancelled)
+    {
+        assert_eq!(entry.cancelled_by.as_deref(), Some("alice@example.com"));
+    }
+    let never_ran = log.entries.iter().find(|e| e.task.id == queued.id).unwrap();
+    assert_eq!(
+        never_ran.task.running_since, None,
+        "a cancelled queued task never runs"
+    );
+}
+
+#[tokio::test]
+async fn site_users_cannot_cancel_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start_with(test_config(dir.path(), "test", 1)).await;
+    let user = site.token(USER_ID, USER_SECRET).await;
+    let task = site
+        .create(&user, "hq", scan("WS-1", "hang", 1000, 0))
+        .await;
+    let (status, body) = cancel(&site, &user, &[&task.id.to_string()]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&body), "forbidden");
+    let (_, body) = site
+        .get(&user, &format!("/api/v1/sites/hq/tasks/{}", task.id))
+        .await;
+    assert!(
+        matches!(body["status"].as_str(), Some("queued" | "running")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn cancel_requests_are_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    let too_many: Vec<String> = (1..=501).map(|n| format!("scan-{n}")).collect();
+    for body in [
+        json!({"tasks": []}),
+        json!({"tasks": too_many}),
+        json!({"tasks": ["job-1"]}),
+        json!({"tasks": "scan-1"}),
+        json!({}),
+    ] {
+        let (status, answer) = site
+            .post(&token, "/api/v1/sites/hq/active-tasks/cancel", &body)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error_code(&answer), "invalid_request");
+    }
+    let (status, _) = site
+        .get(&token, "/api/v1/sites/hq/active-tasks/cancel")
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn cancel_racing_completion_ends_each_task_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start_with(test_config(dir.path(), "test", 8)).await;
+    let token = site.admin().await;
+    let mut ids = Vec::new();
+    for i in 0..40u64 {
+        let task = site
+            .create(
+                &token,
+                "hq",
+                scan(&format!("WS-{i}"), "finished", 20 + (i % 7) * 15, 0),
+            )
+            .await;
+        ids.push(task.id.to_string());
+    }
+    // Cancels fired while tasks finish: each answer must match the end state.
+    let mut calls = Vec::new();
+    for chunk in ids.chunks(4) {
+        let http = site.http.clone();
+        let url = site.url("/api/v1/sites/hq/active-tasks/cancel");
+        let token = token.clone();
+        let body = json!({ "tasks": chunk });
+        calls.push(tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }));
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    let mut reported = std::collections::HashMap::new();
+    for call in calls {
+        for result in call.await.unwrap()["results"].as_array().unwrap() {
+            reported.insert(result["task"].as_str().unwrap().to_owned(), result.clone());
+        }
+    }
+    for id in &ids {
+        let task = site
+            .wait_for(&token, "hq", id, |t| t.status.is_terminal())
+            .await;
+        let result = &reported[id];
+        assert_eq!(result["status"], task.status.as_str(), "{id}: {result}");
+        match result["outcome"].as_str().unwrap() {
+            "cancelled" => assert_eq!(task.status, TaskStatus::Cancelled),
+            "already_terminal" => assert_eq!(task.status, TaskStatus::Finished),
+            other => panic!("{id}: unexpected outcome {other}"),
+        }
+    }
+    let (_, body) = site
+        .get(&token, "/api/v1/sites/hq/scan-log?limit=1000")
+        .await;
+    assert_eq!(
+        body["entries"].as_array().unwrap().len(),
+        ids.len(),
+        "one log row each"
+    );
+}

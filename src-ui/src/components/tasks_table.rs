@@ -77,7 +77,12 @@ fn TaskRow(task: Task) -> impl IntoView {
         .map(|p| format!("{}% ({} of {})", p.done * 100 / p.total, p.done, p.total));
     let status_title = progress.unwrap_or_else(|| status_label(&task).to_owned());
     view! {
-        <tr data-testid="task-row" data-task-id=task.id.to_string() data-status=task.status.as_str()>
+        <tr
+            data-testid="task-row"
+            data-task-id=task.id.to_string()
+            data-status=task.status.as_str()
+            data-start-date=task.start_date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        >
             <td data-testid="cell-target">
                 <TargetIcon target_type=task.target.target_type />
                 <span class="target-name">{task.target.name.clone()}</span>

@@ -8,7 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use site_api::{ActiveTasksPage, CreateTaskRequest, Initiator, LogPage, Task, TaskKind};
+use site_api::{
+    ActiveTasksPage, CancelRequest, CancelResponse, CreateTaskRequest, Initiator, LogPage, Task,
+    TaskKind, MAX_CANCEL_BATCH,
+};
 
 use crate::auth::Caller;
 use crate::error::AppError;
@@ -20,6 +23,10 @@ use crate::state::{parse_task_id, AppState};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/sites/{site}/active-tasks", get(active_tasks_list))
+        .route(
+            "/api/v1/sites/{site}/active-tasks/cancel",
+            post(active_tasks_cancel),
+        )
         .route("/api/v1/sites/{site}/tasks", post(tasks_create))
         .route("/api/v1/sites/{site}/tasks/{id}", get(tasks_show))
         .route("/api/v1/sites/{site}/scan-log", get(scan_log_list))
@@ -37,6 +44,24 @@ async fn active_tasks_list(
     Ok(Json(
         list::active_tasks(state.pool(), &access.site, &query).await?,
     ))
+}
+
+async fn active_tasks_cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(site): Path<String>,
+    ApiJson(request): ApiJson<CancelRequest>,
+) -> Result<Json<CancelResponse>, AppError> {
+    let access = caller.site_access(&state, &site).await?;
+    access.require_admin()?;
+    if request.tasks.is_empty() || request.tasks.len() > MAX_CANCEL_BATCH {
+        return Err(AppError::InvalidRequest(format!(
+            "tasks must list 1 to {MAX_CANCEL_BATCH} task ids"
+        )));
+    }
+    let results =
+        lifecycle::cancel(state.pool(), &access.site, &request.tasks, &caller.email).await?;
+    Ok(Json(CancelResponse { results }))
 }
 
 /// Longest accepted target name or scope.

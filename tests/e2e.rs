@@ -18,13 +18,17 @@ use thirtyfour::Capabilities;
 struct TauriDriver {
     child: Child,
     port: u16,
+    _data: tempfile::TempDir,
 }
 
 impl TauriDriver {
-    fn start() -> TauriDriver {
+    /// A driver whose apps get their own, empty data folders (a new user),
+    /// with `env` on top.
+    fn start(env: &[(&str, &str)]) -> TauriDriver {
         use std::os::unix::process::CommandExt;
         let port = free_port();
         let native_port = free_port();
+        let data = tempfile::tempdir().expect("a temporary folder");
         let child = Command::new("tauri-driver")
             .args([
                 "--port",
@@ -32,6 +36,10 @@ impl TauriDriver {
                 "--native-port",
                 &native_port.to_string(),
             ])
+            .env("XDG_DATA_HOME", data.path().join("data"))
+            .env("XDG_CONFIG_HOME", data.path().join("config"))
+            .env("XDG_CACHE_HOME", data.path().join("cache"))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .process_group(0)

@@ -91,6 +91,15 @@ impl<'a> SiteWrite<'a> {
         }
         Ok(tasks)
     }
+
+    /// Commits the change of at most one task: `None` when the conditional
+    /// update matched nothing (another transition won), which rolls back.
+    async fn commit_one(self, changed: Option<TaskRow>) -> Result<Option<Task>, AppError> {
+        match changed {
+            Some(row) => Ok(self.commit(vec![row]).await?.pop()),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Queues a new task with the Site's next number for its kind.
@@ -188,10 +197,7 @@ pub async fn report_progress(
     .bind(status_column(TaskStatus::Running))
     .fetch_optional(&mut *write.tx)
     .await?;
-    match row {
-        Some(row) => Ok(write.commit(vec![row]).await?.pop()),
-        None => Ok(None),
-    }
+    write.commit_one(row).await
 }
 
 /// Ends a running task as its Audit Service reports: `running -> finished | failed`.
@@ -232,10 +238,7 @@ pub async fn complete(
     .bind(status_column(TaskStatus::Running))
     .fetch_optional(&mut *write.tx)
     .await?;
-    match row {
-        Some(row) => Ok(write.commit(vec![row]).await?.pop()),
-        None => Ok(None),
-    }
+    write.commit_one(row).await
 }
 
 /// Ends every running task of the Site as `failed` with `message`: used when

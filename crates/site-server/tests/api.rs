@@ -106,9 +106,9 @@ impl Site {
         format!("{}{path}", self.server.url())
     }
 
-    async fn token(&self, id: &str, secret: &str) -> String {
-        let response = self
-            .http
+    /// Asks for a token with client credentials in the form body.
+    async fn request_token(&self, id: &str, secret: &str) -> reqwest::Response {
+        self.http
             .post(self.url("/api/oauth/token"))
             .form(&[
                 ("grant_type", "client_credentials"),
@@ -117,7 +117,11 @@ impl Site {
             ])
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    async fn token(&self, id: &str, secret: &str) -> String {
+        let response = self.request_token(id, secret).await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json::<TokenResponse>().await.unwrap().access_token
     }
@@ -227,17 +231,7 @@ async fn token_endpoint_refuses_wrong_unknown_and_expired_clients_alike() {
         ("nobody00000000000000", ADMIN_SECRET),
         (EXPIRED_ID, USER_SECRET),
     ] {
-        let response = site
-            .http
-            .post(site.url("/api/oauth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", id),
-                ("client_secret", secret),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = site.request_token(id, secret).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{id}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"], "invalid_client");

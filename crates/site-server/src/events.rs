@@ -17,3 +17,117 @@ pub enum Change {
     /// A task was created, picked up, made progress or ended.
     Task(Task),
 }
+
+/// The last events of a Site, for clients resuming with `Last-Event-ID`.
+#[derive(Debug)]
+pub struct ReplayBuffer {
+    capacity: usize,
+    events: std::collections::VecDeque<SiteEvent>,
+}
+
+/// Where a resuming client stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resume {
+    /// These events came after the client's last one, oldest first.
+    Replay(Vec<SiteEvent>),
+    /// The buffer no longer holds what the client missed (or the id is
+    /// not one this Site gave out): it must refetch.
+    Reset,
+}
+
+impl ReplayBuffer {
+    /// An empty buffer keeping the last `capacity` events.
+    pub fn new(capacity: usize) -> ReplayBuffer {
+        ReplayBuffer {
+            capacity,
+            events: std::collections::VecDeque::with_capacity(capacity),
+        }
+    }
+
+    /// Keeps `event`, dropping the oldest past capacity.
+    pub fn push(&mut self, event: SiteEvent) {
+        if self.events.len() == self.capacity {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+    }
+
+    /// What a client that last saw revision `last_seen` missed, given the
+    /// Site's revision now is `current`.
+    pub fn resume(&self, last_seen: u64, current: u64) -> Resume {
+        if last_seen > current {
+            return Resume::Reset;
+        }
+        if last_seen == current {
+            return Resume::Replay(Vec::new());
+        }
+        match self.events.front() {
+            // Everything after `last_seen` is still here.
+            Some(oldest) if oldest.revision <= last_seen + 1 => Resume::Replay(
+                self.events
+                    .iter()
+                    .filter(|event| event.revision > last_seen)
+                    .cloned()
+                    .collect(),
+            ),
+            _ => Resume::Reset,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(revision: u64) -> SiteEvent {
+        let task: Task =
+            serde_json::from_str(include_str!("../../site-api/tests/contract/task.json")).unwrap();
+        SiteEvent {
+            revision,
+            change: Change::Task(task),
+        }
+    }
+
+    fn revisions(resume: Resume) -> Option<Vec<u64>> {
+        match resume {
+            Resume::Replay(events) => Some(events.iter().map(|e| e.revision).collect()),
+            Resume::Reset => None,
+        }
+    }
+
+    #[test]
+    fn replays_what_a_client_missed_while_the_buffer_holds_it() {
+        let mut buffer = ReplayBuffer::new(3);
+        for revision in 1..=5 {
+            buffer.push(event(revision));
+        }
+        assert_eq!(revisions(buffer.resume(4, 5)), Some(vec![5]));
+        assert_eq!(revisions(buffer.resume(2, 5)), Some(vec![3, 4, 5]));
+        assert_eq!(revisions(buffer.resume(5, 5)), Some(vec![]));
+    }
+
+    #[test]
+    fn resets_a_client_that_is_too_far_behind_or_ahead() {
+        let mut buffer = ReplayBuffer::new(3);
+        for revision in 1..=5 {
+            buffer.push(event(revision));
+        }
+        assert_eq!(
+            revisions(buffer.resume(1, 5)),
+            None,
+            "revision 2 was dropped"
+        );
+        assert_eq!(
+            revisions(buffer.resume(9, 5)),
+            None,
+            "from another life of the Site"
+        );
+        let empty = ReplayBuffer::new(3);
+        assert_eq!(
+            revisions(empty.resume(3, 7)),
+            None,
+            "restarted: nothing kept"
+        );
+        assert_eq!(revisions(empty.resume(7, 7)), Some(vec![]));
+    }
+}

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod audit_service;
+mod audit_services;
 mod auth;
 pub mod config;
 pub mod db;
@@ -24,6 +25,7 @@ pub mod events;
 mod extract;
 mod health;
 pub mod lifecycle;
+mod live;
 pub mod state;
 mod tasks;
 
@@ -58,6 +60,8 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(tasks::router())
+        .merge(audit_services::router())
+        .merge(live::router())
         .fallback(|| async { AppError::NotFound("there is nothing at this path".to_owned()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -142,7 +146,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .cloned()
         .map(|site| Arc::new(SiteRuntime::new(site)))
         .collect();
-    let state = AppState::new(pool.clone(), config.mode, sites);
+    let shutdown = CancellationToken::new();
+    let state = AppState::new(pool.clone(), config.mode, sites, shutdown.clone());
     for site in state.sites() {
         let ended = lifecycle::interrupt_running(&pool, site, INTERRUPTED_MESSAGE)
             .await
@@ -165,7 +170,6 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         addr: config.listen,
         source,
     })?;
-    let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
     let router = app(state.clone());
     let stop = shutdown.clone();

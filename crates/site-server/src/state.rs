@@ -11,7 +11,10 @@ use tokio_util::sync::CancellationToken;
 use crate::audit_service::AuditServiceRuntime;
 use crate::config::{FailedLabel, Mode, SiteConfig};
 use crate::error::AppError;
-use crate::events::SiteEvent;
+use crate::events::{ReplayBuffer, Resume, SiteEvent};
+
+/// Events each Site keeps for clients that reconnect.
+const REPLAY_CAPACITY: usize = 4096;
 
 /// What every handler reads through axum's `State`: cheap to clone.
 #[derive(Clone)]
@@ -22,18 +25,29 @@ pub struct AppState {
 struct Inner {
     pool: SqlitePool,
     mode: Mode,
+    shutdown: CancellationToken,
     sites: HashMap<String, Arc<SiteRuntime>>,
 }
 
 impl AppState {
     /// State over an opened database and the configured Sites.
-    pub fn new(pool: SqlitePool, mode: Mode, sites: Vec<Arc<SiteRuntime>>) -> AppState {
+    pub fn new(
+        pool: SqlitePool,
+        mode: Mode,
+        sites: Vec<Arc<SiteRuntime>>,
+        shutdown: CancellationToken,
+    ) -> AppState {
         let sites = sites
             .into_iter()
             .map(|site| (site.config.id.clone(), site))
             .collect();
         AppState {
-            inner: Arc::new(Inner { pool, mode, sites }),
+            inner: Arc::new(Inner {
+                pool,
+                mode,
+                shutdown,
+                sites,
+            }),
         }
     }
 
@@ -45,6 +59,11 @@ impl AppState {
     /// Whether test-only inputs are accepted.
     pub fn mode(&self) -> Mode {
         self.inner.mode
+    }
+
+    /// Cancelled when the server stops: long-lived responses end then.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.inner.shutdown
     }
 
     /// Every Site, in no particular order.
@@ -65,6 +84,7 @@ pub struct SiteRuntime {
     /// Its Audit Services, in configuration order.
     pub audit_services: Vec<Arc<AuditServiceRuntime>>,
     events: broadcast::Sender<SiteEvent>,
+    replay: std::sync::Mutex<ReplayBuffer>,
     write_lock: Mutex<()>,
     runners: std::sync::Mutex<HashMap<TaskId, CancellationToken>>,
 }
@@ -83,6 +103,7 @@ impl SiteRuntime {
             config,
             audit_services,
             events,
+            replay: std::sync::Mutex::new(ReplayBuffer::new(REPLAY_CAPACITY)),
             write_lock: Mutex::new(()),
             runners: std::sync::Mutex::new(HashMap::new()),
         }
@@ -144,8 +165,11 @@ impl SiteRuntime {
         self.write_lock.lock().await
     }
 
-    /// Sends committed changes to every live subscriber.
+    /// Sends committed changes to every live subscriber and keeps them for
+    /// replay. Called in revision order (under the write lock).
     pub(crate) fn publish(&self, event: SiteEvent) {
+        let mut replay = self.replay.lock().unwrap_or_else(|e| e.into_inner());
+        replay.push(event.clone());
         // No receivers is fine: nobody is watching.
         let _ = self.events.send(event);
     }
@@ -153,6 +177,16 @@ impl SiteRuntime {
     /// A stream of this Site's changes from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<SiteEvent> {
         self.events.subscribe()
+    }
+
+    /// Subscribes a client that last saw `last_seen` (the Site's revision
+    /// being `current`): what it missed, then everything new, with no gap
+    /// and no repeat between the two.
+    pub fn resume(&self, last_seen: u64, current: u64) -> (Resume, broadcast::Receiver<SiteEvent>) {
+        let replay = self.replay.lock().unwrap_or_else(|e| e.into_inner());
+        // Subscribing under the replay lock: nothing is published in between.
+        let receiver = self.events.subscribe();
+        (replay.resume(last_seen, current), receiver)
     }
 
     /// Wakes the Site's Audit Services: a task was queued.

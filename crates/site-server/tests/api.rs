@@ -805,3 +805,197 @@ async fn cancel_racing_completion_ends_each_task_exactly_once() {
         "one log row each"
     );
 }
+
+#[tokio::test]
+async fn active_tasks_carry_an_etag_that_answers_304_until_something_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    site.create(&token, "hq", scan("WS-1", "hang", 1000, 0))
+        .await;
+    site.wait_for(&token, "hq", "scan-1", |t| t.status == TaskStatus::Running)
+        .await;
+    let url = site.url("/api/v1/sites/hq/active-tasks?limit=50");
+    let first = site
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = site
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    // Another query is another page.
+    let other = site
+        .http
+        .get(site.url("/api/v1/sites/hq/active-tasks?limit=51"))
+        .bearer_auth(&token)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+    // A change makes the old tag stale.
+    site.create(&token, "hq", scan("WS-2", "hang", 1000, 0))
+        .await;
+    let changed = site
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn audit_services_report_their_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start_with(test_config(dir.path(), "test", 3)).await;
+    let token = site.admin().await;
+    site.create(&token, "hq", scan("WS-1", "hang", 1000, 0))
+        .await;
+    site.wait_for(&token, "hq", "scan-1", |t| t.status == TaskStatus::Running)
+        .await;
+    let (status, body) = site.get(&token, "/api/v1/sites/hq/audit-services").await;
+    assert_eq!(status, StatusCode::OK);
+    let services = body["audit_services"].as_array().unwrap();
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0]["id"], "as-1");
+    assert_eq!(services[0]["slots"], 3);
+    assert_eq!(services[0]["busy"], 1);
+    assert_eq!(services[0]["state"], "online");
+    assert!(services[0]["last_heartbeat"].is_string());
+}
+
+/// Reads server-sent events until `count` events (not comments) arrived.
+async fn read_events(response: &mut reqwest::Response, count: usize) -> Vec<(u64, String, Value)> {
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    while events.len() < count {
+        let chunk = tokio::time::timeout(Duration::from_secs(15), response.chunk())
+            .await
+            .expect("an event within 15 s")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let (mut id, mut name, mut data) = (0, String::new(), String::new());
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("id:") {
+                    id = value.trim().parse().unwrap();
+                } else if let Some(value) = line.strip_prefix("event:") {
+                    name = value.trim().to_owned();
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data.push_str(value.trim());
+                }
+            }
+            if !name.is_empty() {
+                events.push((id, name, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn events_stream_every_change_in_revision_order_and_replay_after_reconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    let url = site.url("/api/v1/sites/hq/events");
+    let mut stream = site
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+
+    let task = site
+        .create(&token, "hq", scan("WS-1", "finished", 300, 0))
+        .await;
+    // Created, picked up, then finished (progress may come in between).
+    let mut seen = Vec::new();
+    while seen
+        .last()
+        .is_none_or(|(_, _, data): &(u64, String, Value)| data["status"] != "finished")
+    {
+        seen.extend(read_events(&mut stream, 1).await);
+    }
+    let revisions: Vec<u64> = seen.iter().map(|(id, _, _)| *id).collect();
+    assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
+    assert!(seen
+        .iter()
+        .all(|(_, name, data)| name == "task" && data["id"] == task.id.to_string()));
+    assert_eq!(seen[0].2["status"], "queued");
+    let terminal = &seen.last().unwrap().2;
+    assert!(terminal["end_date"].is_string());
+    assert_eq!(terminal["errors"], 0);
+
+    // Reconnecting after the first event replays exactly what came after it.
+    let mut resumed = site
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .header("last-event-id", seen[0].0.to_string())
+        .send()
+        .await
+        .unwrap();
+    let replayed = read_events(&mut resumed, seen.len() - 1).await;
+    assert_eq!(
+        replayed.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(),
+        revisions[1..].to_vec()
+    );
+
+    // An id this Site never gave out: the client must refetch.
+    let mut unknown = site
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .header("last-event-id", "999999")
+        .send()
+        .await
+        .unwrap();
+    let reset = read_events(&mut unknown, 1).await;
+    assert_eq!(reset[0].1, "reset");
+}
+
+#[tokio::test]
+async fn stopping_the_server_closes_event_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    let mut stream = site
+        .http
+        .get(site.url("/api/v1/sites/hq/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(15), site.server.stop())
+        .await
+        .expect("stop does not wait for open streams");
+    let end = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream ended");
+}

@@ -4,8 +4,11 @@ mod list;
 
 use list::ActiveTasksQuery;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use std::hash::{Hash, Hasher};
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use site_api::{
@@ -37,13 +40,38 @@ async fn active_tasks_list(
     State(state): State<AppState>,
     caller: Caller,
     Path(site): Path<String>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<list::ActiveTasksParams>,
-) -> Result<Json<ActiveTasksPage>, AppError> {
+) -> Result<Response, AppError> {
     let access = caller.site_access(&state, &site).await?;
     let query = ActiveTasksQuery::try_from(query)?;
-    Ok(Json(
-        list::active_tasks(state.pool(), &access.site, &query).await?,
-    ))
+    let page: ActiveTasksPage = list::active_tasks(state.pool(), &access.site, &query).await?;
+    let etag = page_etag(page.revision, raw_query.as_deref().unwrap_or(""));
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Json(page).into_response()
+    };
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(response)
+}
+
+/// A page is the same exactly when the Site's revision and the query are.
+fn page_etag(revision: u64, query: &str) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    query.hash(&mut hasher);
+    format!("\"{revision}-{:016x}\"", hasher.finish())
 }
 
 async fn active_tasks_cancel(

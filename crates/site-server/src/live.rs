@@ -1,0 +1,96 @@
+//! `GET /api/v1/sites/{site}/events`: the Site's changes as server-sent
+//! events, numbered by revision, resumable with `Last-Event-ID`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::stream::{self, Stream, StreamExt};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::events::{Change, Resume, SiteEvent};
+use crate::state::AppState;
+
+/// Comment lines at least this often, so dead links are noticed.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// The live event route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/sites/{site}/events", get(events_stream))
+}
+
+async fn events_stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let access = caller.site_access(&state, &site).await?;
+    let current: i64 = sqlx::query_scalar("SELECT revision FROM sites WHERE id = ?")
+        .bind(access.site.id())
+        .fetch_one(state.pool())
+        .await?;
+    let current = current as u64;
+    let last_seen = match headers.get("last-event-id") {
+        None => current,
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            // An id this server never gave out: start over.
+            .unwrap_or(u64::MAX),
+    };
+    let (resume, receiver) = access.site.resume(last_seen, current);
+    let first: Vec<Event> = match resume {
+        Resume::Replay(events) => events.iter().map(to_sse).collect(),
+        Resume::Reset => vec![reset_event(current)],
+    };
+    let live = live_events(receiver);
+    let stream = stream::iter(first.into_iter().map(Ok))
+        .chain(live)
+        .take_until(state.shutdown().clone().cancelled_owned());
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response())
+}
+
+/// Events as they are published; a subscriber that fell behind is told to reset.
+fn live_events(
+    receiver: broadcast::Receiver<SiteEvent>,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold(receiver, |mut receiver| async move {
+        let event = match receiver.recv().await {
+            Ok(event) => to_sse(&event),
+            Err(RecvError::Lagged(_)) => reset_event(0),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(event), receiver))
+    })
+}
+
+fn to_sse(event: &SiteEvent) -> Event {
+    let (name, data) = match &event.change {
+        Change::Task(task) => ("task", serde_json::to_string(task)),
+    };
+    Event::default()
+        .id(event.revision.to_string())
+        .event(name)
+        .data(data.unwrap_or_else(|_| "null".to_owned()))
+}
+
+/// Tells the client to refetch the list: what it missed is gone.
+fn reset_event(revision: u64) -> Event {
+    let event = Event::default().event("reset").data("{}");
+    if revision == 0 {
+        event
+    } else {
+        event.id(revision.to_string())
+    }
+}

@@ -999,3 +999,158 @@ async fn stopping_the_server_closes_event_streams() {
     .await;
     assert!(end.is_ok(), "the stream ended");
 }
+
+/// Every page of a query, following cursors.
+async fn all_pages(site: &Site, token: &str, query: &str) -> Vec<Task> {
+    let mut tasks = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/sites/hq/active-tasks?{query}&limit=2&cursor={c}"),
+            None => format!("/api/v1/sites/hq/active-tasks?{query}&limit=2"),
+        };
+        let (status, body) = site.get(token, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        let page: ActiveTasksPage = serde_json::from_value(body).unwrap();
+        tasks.extend(page.tasks);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            return tasks;
+        }
+    }
+}
+
+async fn listed(site: &Site, token: &str, query: &str) -> (u64, Vec<String>) {
+    let (status, body) = site
+        .get(token, &format!("/api/v1/sites/hq/active-tasks?{query}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    let page: ActiveTasksPage = serde_json::from_value(body).unwrap();
+    (
+        page.total,
+        page.tasks.iter().map(|t| t.id.to_string()).collect(),
+    )
+}
+
+#[tokio::test]
+async fn active_tasks_filter_search_and_sort_with_stable_paging() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start_with(test_config(dir.path(), "test", 1)).await;
+    let admin = site.admin().await;
+    let user = site.token(USER_ID, USER_SECRET).await;
+    let specs = [
+        (&admin, "scan", "device", "ws-10", "Segment HQ-LAN"),
+        (&user, "audit", "segment", "HQ-LAN", "Segment HQ-LAN"),
+        (
+            &admin,
+            "scan",
+            "cloud_resource",
+            "aws:prod-db",
+            "Cloud estate",
+        ),
+        (&user, "scan", "device", "WS-2", "Segment DMZ"),
+        (&admin, "audit", "device", "Ws-1", "Segment DMZ"),
+        (&user, "scan", "segment", "DMZ", "Segment DMZ"),
+    ];
+    for (token, kind, target_type, name, scope) in specs {
+        let body = json!({
+            "kind": kind, "target": {"type": target_type, "name": name}, "scope": scope,
+            "simulate": {"duration_ms": 1000, "outcome": "hang"}
+        });
+        site.create(token, "hq", body).await;
+    }
+    site.wait_for(&admin, "hq", "scan-1", |t| t.status == TaskStatus::Running)
+        .await;
+
+    assert_eq!(listed(&site, &admin, "kind=audit").await.0, 2);
+    let (total, ids) = listed(&site, &admin, "status=running").await;
+    assert_eq!((total, ids), (1, vec!["scan-1".to_owned()]));
+    assert_eq!(listed(&site, &admin, "status=queued").await.0, 5);
+    assert_eq!(
+        listed(&site, &admin, "initiator=BOB@example.com").await.0,
+        3
+    );
+    assert_eq!(
+        listed(&site, &admin, "target_type=segment,cloud_resource")
+            .await
+            .0,
+        3
+    );
+    assert_eq!(
+        listed(&site, &admin, "kind=scan&target_type=device")
+            .await
+            .1,
+        ["scan-3", "scan-1"]
+    );
+    // Search: case-insensitive over target, label, scope and initiator.
+    assert_eq!(
+        listed(&site, &admin, "q=WS-1").await.1,
+        ["audit-2", "scan-1"]
+    );
+    assert_eq!(listed(&site, &admin, "q=audit%20%232").await.1, ["audit-2"]);
+    assert_eq!(listed(&site, &admin, "q=dmz").await.0, 3);
+    assert_eq!(listed(&site, &admin, "q=bob@").await.0, 3);
+    assert_eq!(listed(&site, &admin, "q=100%25").await.0, 0, "% is literal");
+    // Filtered totals, whole-Site counts.
+    let (_, body) = site
+        .get(&admin, "/api/v1/sites/hq/active-tasks?kind=audit")
+        .await;
+    assert_eq!(body["counts"], json!({"queued": 5, "running": 1}));
+
+    let names = |tasks: &[Task]| {
+        tasks
+            .iter()
+            .map(|t| t.target.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let by_target = all_pages(&site, &admin, "sort=target&order=asc").await;
+    assert_eq!(
+        names(&by_target),
+        ["aws:prod-db", "DMZ", "HQ-LAN", "Ws-1", "ws-10", "WS-2"]
+    );
+    let by_target_desc = all_pages(&site, &admin, "sort=target").await;
+    assert_eq!(
+        names(&by_target_desc),
+        ["WS-2", "ws-10", "Ws-1", "HQ-LAN", "DMZ", "aws:prod-db"]
+    );
+    let by_task = all_pages(&site, &admin, "sort=task&order=asc").await;
+    let labels: Vec<_> = by_task.iter().map(|t| t.label.clone()).collect();
+    assert_eq!(
+        labels,
+        ["Audit #1", "Audit #2", "Scan #1", "Scan #2", "Scan #3", "Scan #4"]
+    );
+    let by_status = all_pages(&site, &admin, "sort=status&order=asc").await;
+    assert_eq!(
+        by_status.last().unwrap().status,
+        TaskStatus::Running,
+        "queued before running"
+    );
+    let by_initiator = all_pages(&site, &admin, "sort=initiator&order=asc&kind=scan").await;
+    let initiators: Vec<_> = by_initiator
+        .iter()
+        .map(|t| t.initiator.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        initiators,
+        [
+            "alice@example.com",
+            "alice@example.com",
+            "bob@example.com",
+            "bob@example.com"
+        ]
+    );
+
+    // A cursor is only good for the sort it came from.
+    let (_, body) = site
+        .get(&admin, "/api/v1/sites/hq/active-tasks?sort=target&limit=1")
+        .await;
+    let cursor = body["next_cursor"].as_str().unwrap();
+    let (status, body) = site
+        .get(
+            &admin,
+            &format!("/api/v1/sites/hq/active-tasks?sort=scope&limit=1&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "invalid_request");
+}

@@ -1,13 +1,13 @@
-//! Reading lists: the Active tasks page (keyset-paged, newest first) and log pages.
+//! Reading lists: the Active tasks page (filtered, sorted, keyset-paged) and log pages.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 use site_api::{
-    ActiveTasksPage, LogPage, StatusCounts, TaskKind, TaskStatus, DEFAULT_PAGE_LIMIT,
+    ActiveTasksPage, LogPage, StatusCounts, TargetType, TaskKind, TaskStatus, DEFAULT_PAGE_LIMIT,
     MAX_PAGE_LIMIT,
 };
-use sqlx::SqlitePool;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::db::{kind_column, status_column, TaskRow, TASK_COLUMNS};
 use crate::error::AppError;
@@ -17,28 +17,226 @@ use crate::state::SiteRuntime;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActiveTasksParams {
+    status: Option<String>,
+    kind: Option<String>,
+    initiator: Option<String>,
+    target_type: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    order: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
+}
+
+/// What the Active tasks list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// When the task entered the queue (the default).
+    StartDate,
+    /// Kind, then number.
+    Task,
+    /// Target name, case-insensitively.
+    Target,
+    /// Scope, case-insensitively.
+    Scope,
+    /// Initiator, case-insensitively.
+    Initiator,
+    /// Queued before running (ascending).
+    Status,
+}
+
+impl SortKey {
+    const ALL: [(SortKey, &'static str); 6] = [
+        (SortKey::StartDate, "start_date"),
+        (SortKey::Task, "task"),
+        (SortKey::Target, "target"),
+        (SortKey::Scope, "scope"),
+        (SortKey::Initiator, "initiator"),
+        (SortKey::Status, "status"),
+    ];
+
+    fn parse(text: &str) -> Option<SortKey> {
+        SortKey::ALL
+            .iter()
+            .find(|(_, name)| *name == text)
+            .map(|(key, _)| *key)
+    }
+
+    fn name(self) -> &'static str {
+        SortKey::ALL
+            .iter()
+            .find(|(key, _)| *key == self)
+            .map(|(_, name)| *name)
+            .unwrap_or("start_date")
+    }
+
+    /// The SQL expression sorted on, before the number and kind tie-breakers.
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::StartDate => "start_date",
+            SortKey::Task => "kind",
+            SortKey::Target => "target_name COLLATE NOCASE",
+            SortKey::Scope => "scope COLLATE NOCASE",
+            SortKey::Initiator => "initiator COLLATE NOCASE",
+            SortKey::Status => "status",
+        }
+    }
+
+    /// The sorted value of `task`, as the cursor keeps it.
+    fn value_of(self, task: &site_api::Task) -> CursorValue {
+        match self {
+            SortKey::StartDate => CursorValue::Int(task.start_date.timestamp()),
+            SortKey::Task => CursorValue::Text(task.kind.as_str().to_owned()),
+            SortKey::Target => CursorValue::Text(task.target.name.clone()),
+            SortKey::Scope => CursorValue::Text(task.scope.clone()),
+            SortKey::Initiator => CursorValue::Text(task.initiator.as_str().to_owned()),
+            SortKey::Status => CursorValue::Text(task.status.as_str().to_owned()),
+        }
+    }
+}
+
+/// Ascending or descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+impl Order {
+    fn sql(self) -> &'static str {
+        match self {
+            Order::Asc => "ASC",
+            Order::Desc => "DESC",
+        }
+    }
+
+    fn after(self) -> &'static str {
+        match self {
+            Order::Asc => ">",
+            Order::Desc => "<",
+        }
+    }
 }
 
 /// A validated Active tasks query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveTasksQuery {
+    /// Only these statuses (queued and/or running); empty: both.
+    pub statuses: Vec<TaskStatus>,
+    /// Only these kinds; empty: both.
+    pub kinds: Vec<TaskKind>,
+    /// Only tasks started by this initiator (an email, or `Schedule`).
+    pub initiator: Option<String>,
+    /// Only these target types; empty: all.
+    pub target_types: Vec<TargetType>,
+    /// Case-insensitive substring of target, label, scope or initiator.
+    pub q: Option<String>,
+    /// The sort key.
+    pub sort: SortKey,
+    /// The direction.
+    pub order: Order,
     /// Page size, 1..=1000.
     pub limit: u32,
     /// Where the previous page ended.
     pub cursor: Option<Cursor>,
 }
 
+/// Longest accepted search text.
+const MAX_QUERY_LEN: usize = 256;
+
 impl TryFrom<ActiveTasksParams> for ActiveTasksQuery {
     type Error = AppError;
 
     fn try_from(params: ActiveTasksParams) -> Result<Self, AppError> {
+        let statuses = parse_list(params.status.as_deref(), "status", |text| match text
+            .parse::<TaskStatus>()
+        {
+            Ok(status @ (TaskStatus::Queued | TaskStatus::Running)) => Some(status),
+            _ => None,
+        })?;
+        let kinds = parse_list(params.kind.as_deref(), "kind", |text| text.parse().ok())?;
+        let target_types = parse_list(params.target_type.as_deref(), "target_type", |text| {
+            text.parse().ok()
+        })?;
+        let sort = match params.sort.as_deref() {
+            None => SortKey::StartDate,
+            Some(text) => SortKey::parse(text).ok_or_else(|| {
+                AppError::InvalidRequest(format!(
+                    "sort must be one of start_date, task, target, scope, initiator, status, not {text:?}"
+                ))
+            })?,
+        };
+        let order = match params.order.as_deref() {
+            None => Order::Desc,
+            Some("asc") => Order::Asc,
+            Some("desc") => Order::Desc,
+            Some(text) => {
+                return Err(AppError::InvalidRequest(format!(
+                    "order must be asc or desc, not {text:?}"
+                )))
+            }
+        };
+        let initiator = match params.initiator {
+            Some(text) if text.trim().is_empty() => {
+                return Err(AppError::InvalidRequest(
+                    "initiator must be an email or Schedule".to_owned(),
+                ))
+            }
+            other => other,
+        };
+        let q = match params.q {
+            Some(text) if text.chars().count() > MAX_QUERY_LEN => {
+                return Err(AppError::InvalidRequest(format!(
+                    "q must be at most {MAX_QUERY_LEN} characters"
+                )))
+            }
+            Some(text) if text.is_empty() => None,
+            other => other,
+        };
+        let cursor = params.cursor.as_deref().map(Cursor::decode).transpose()?;
+        if let Some(cursor) = &cursor {
+            if cursor.sort != sort || cursor.order != order {
+                return Err(AppError::InvalidRequest(
+                    "the cursor belongs to another sort or order; send the same sort and order with it"
+                        .to_owned(),
+                ));
+            }
+        }
         Ok(ActiveTasksQuery {
+            statuses,
+            kinds,
+            initiator,
+            target_types,
+            q,
+            sort,
+            order,
             limit: parse_limit(params.limit.as_deref())?,
-            cursor: params.cursor.as_deref().map(Cursor::decode).transpose()?,
+            cursor,
         })
     }
+}
+
+/// Parses a comma list of enum values; one unknown value is a 400.
+fn parse_list<T: PartialEq>(
+    text: Option<&str>,
+    name: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, AppError> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let mut values = Vec::new();
+    for part in text.split(',') {
+        let value = parse(part.trim()).ok_or_else(|| {
+            AppError::InvalidRequest(format!("{name} has an unknown value {part:?}"))
+        })?;
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
+    Ok(values)
 }
 
 fn parse_limit(text: Option<&str>) -> Result<u32, AppError> {
@@ -53,11 +251,23 @@ fn parse_limit(text: Option<&str>) -> Result<u32, AppError> {
     }
 }
 
-/// The last row of a page in the default order (start date, number, kind,
-/// all descending): the next page starts strictly after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The sorted value of a cursor's row.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum CursorValue {
+    /// A number (start date).
+    Int(i64),
+    /// A text (names, kind, status).
+    Text(String),
+}
+
+/// The last row of a page: the next page starts strictly after it in the
+/// same sort and order (the key, then number, then kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    start_date: i64,
+    sort: SortKey,
+    order: Order,
+    value: CursorValue,
     number: i64,
     kind: TaskKind,
 }
@@ -65,45 +275,114 @@ pub struct Cursor {
 impl Cursor {
     /// The opaque text handed to clients.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!(
-            "v1:{}:{}:{}",
-            self.start_date, self.number, self.kind
-        ))
+        let order = match self.order {
+            Order::Asc => "asc",
+            Order::Desc => "desc",
+        };
+        let json = serde_json::json!([
+            1,
+            self.sort.name(),
+            order,
+            self.value,
+            self.number,
+            self.kind
+        ]);
+        URL_SAFE_NO_PAD.encode(json.to_string())
     }
 
     /// Parses what [`Cursor::encode`] made; anything else is a 400.
     pub fn decode(text: &str) -> Result<Cursor, AppError> {
         let invalid = || AppError::InvalidRequest("the cursor is not valid".to_owned());
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let mut parts = text.split(':');
-        if parts.next() != Some("v1") {
+        let (version, sort, order, value, number, kind): (
+            u8,
+            String,
+            String,
+            CursorValue,
+            i64,
+            TaskKind,
+        ) = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if version != 1 {
             return Err(invalid());
         }
-        let start_date = parts
-            .next()
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(invalid)?;
-        let number = parts
-            .next()
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(invalid)?;
-        let kind = parts
-            .next()
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(invalid)?;
-        if parts.next().is_some() {
-            return Err(invalid());
-        }
+        let order = match order.as_str() {
+            "asc" => Order::Asc,
+            "desc" => Order::Desc,
+            _ => return Err(invalid()),
+        };
         Ok(Cursor {
-            start_date,
+            sort: SortKey::parse(&sort).ok_or_else(invalid)?,
+            order,
+            value,
             number,
             kind,
         })
     }
 }
 
-/// One page of the Site's active tasks, newest first, read from one snapshot.
+/// Adds the filters of `query` (not the cursor) to a `WHERE` clause.
+fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, site: &SiteRuntime, query: &ActiveTasksQuery) {
+    sql.push(" WHERE site_id = ")
+        .push_bind(site.id().to_owned());
+    let statuses = if query.statuses.is_empty() {
+        vec![TaskStatus::Queued, TaskStatus::Running]
+    } else {
+        query.statuses.clone()
+    };
+    sql.push(" AND status IN (");
+    let mut list = sql.separated(", ");
+    for status in statuses {
+        list.push_bind(status_column(status));
+    }
+    sql.push(")");
+    if !query.kinds.is_empty() {
+        sql.push(" AND kind IN (");
+        let mut list = sql.separated(", ");
+        for kind in &query.kinds {
+            list.push_bind(kind_column(*kind));
+        }
+        sql.push(")");
+    }
+    if !query.target_types.is_empty() {
+        sql.push(" AND target_type IN (");
+        let mut list = sql.separated(", ");
+        for target_type in &query.target_types {
+            list.push_bind(target_type.as_str());
+        }
+        sql.push(")");
+    }
+    if let Some(initiator) = &query.initiator {
+        sql.push(" AND initiator = ")
+            .push_bind(initiator.clone())
+            .push(" COLLATE NOCASE");
+    }
+    if let Some(q) = &query.q {
+        let pattern = format!("%{}%", escape_like(q));
+        sql.push(" AND (target_name LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR scope LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR initiator LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR ((CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END) || number) LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+}
+
+/// Makes `%`, `_` and `\` match themselves in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// One page of the Site's active tasks, read from one snapshot.
 pub async fn active_tasks(
     pool: &SqlitePool,
     site: &SiteRuntime,
@@ -111,7 +390,7 @@ pub async fn active_tasks(
 ) -> Result<ActiveTasksPage, AppError> {
     let queued = status_column(TaskStatus::Queued);
     let running = status_column(TaskStatus::Running);
-    // One read transaction: revision, counts and rows agree.
+    // One read transaction: revision, counts, total and rows agree.
     let mut tx = pool.begin().await?;
     let revision: i64 = sqlx::query_scalar("SELECT revision FROM sites WHERE id = ?")
         .bind(site.id())
@@ -128,28 +407,38 @@ pub async fn active_tasks(
     .bind(running)
     .fetch_one(&mut *tx)
     .await?;
-    let (after_date, after_number, after_kind) = match query.cursor {
-        Some(cursor) => (cursor.start_date, cursor.number, kind_column(cursor.kind)),
-        // Past every real row: the first page.
-        None => (i64::MAX, i64::MAX, "~"),
-    };
-    let mut rows: Vec<TaskRow> = sqlx::query_as(&format!(
-        "SELECT {TASK_COLUMNS} FROM tasks
-          WHERE site_id = ? AND status IN (?, ?)
-            AND (start_date, number, kind) < (?, ?, ?)
-          ORDER BY start_date DESC, number DESC, kind DESC
-          LIMIT ?"
-    ))
-    .bind(site.id())
-    .bind(queued)
-    .bind(running)
-    .bind(after_date)
-    .bind(after_number)
-    .bind(after_kind)
-    .bind(i64::from(query.limit) + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM tasks");
+    push_filters(&mut count, site, query);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
+
+    let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS} FROM tasks"));
+    push_filters(&mut select, site, query);
+    let column = query.sort.column();
+    let order = query.order.sql();
+    if let Some(cursor) = &query.cursor {
+        select.push(format!(
+            " AND ({column}, number, kind) {} (",
+            query.order.after()
+        ));
+        match &cursor.value {
+            CursorValue::Int(value) => select.push_bind(*value),
+            CursorValue::Text(value) => select.push_bind(value.clone()),
+        };
+        select
+            .push(", ")
+            .push_bind(cursor.number)
+            .push(", ")
+            .push_bind(kind_column(cursor.kind))
+            .push(")");
+    }
+    select.push(format!(
+        " ORDER BY {column} {order}, number {order}, kind {order} LIMIT "
+    ));
+    select.push_bind(i64::from(query.limit) + 1);
+    let mut rows: Vec<TaskRow> = select.build_query_as().fetch_all(&mut *tx).await?;
     tx.commit().await?;
+
     let has_more = rows.len() > query.limit as usize;
     rows.truncate(query.limit as usize);
     let tasks = rows
@@ -159,7 +448,9 @@ pub async fn active_tasks(
     let next_cursor = match (has_more, tasks.last()) {
         (true, Some(last)) => Some(
             Cursor {
-                start_date: last.start_date.timestamp(),
+                sort: query.sort,
+                order: query.order,
+                value: query.sort.value_of(last),
                 number: last.number as i64,
                 kind: last.kind,
             }
@@ -167,15 +458,14 @@ pub async fn active_tasks(
         ),
         _ => None,
     };
-    let counts = StatusCounts {
-        queued: n_queued as u64,
-        running: n_running as u64,
-    };
     Ok(ActiveTasksPage {
         tasks,
         next_cursor,
-        total: counts.queued + counts.running,
-        counts,
+        total: total as u64,
+        counts: StatusCounts {
+            queued: n_queued as u64,
+            running: n_running as u64,
+        },
         revision: revision as u64,
     })
 }
@@ -220,10 +510,18 @@ pub async fn log_entries(
 mod tests {
     use super::*;
 
+    fn params(pairs: &[(&str, &str)]) -> Result<ActiveTasksQuery, AppError> {
+        let text = serde_urlencoded::to_string(pairs).unwrap();
+        let params: ActiveTasksParams = serde_urlencoded::from_str(&text).unwrap();
+        ActiveTasksQuery::try_from(params)
+    }
+
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
         let cursor = Cursor {
-            start_date: 1_764_321_243,
+            sort: SortKey::Target,
+            order: Order::Asc,
+            value: CursorValue::Text("WS-0042".into()),
             number: 1042,
             kind: TaskKind::Audit,
         };
@@ -233,7 +531,7 @@ mod tests {
             "!!",
             "djE6MTox",
             "eDox",
-            &URL_SAFE_NO_PAD.encode("v1:1:2:job"),
+            &URL_SAFE_NO_PAD.encode("[1,\"x\",\"asc\",1,2,\"scan\"]"),
         ] {
             assert!(Cursor::decode(bad).is_err(), "{bad:?} decoded");
         }
@@ -246,5 +544,55 @@ mod tests {
         for bad in ["0", "1001", "-1", "ten", ""] {
             assert!(parse_limit(Some(bad)).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn queries_default_to_newest_first_over_both_active_statuses() {
+        let query = params(&[]).unwrap();
+        assert_eq!((query.sort, query.order), (SortKey::StartDate, Order::Desc));
+        assert!(query.statuses.is_empty() && query.kinds.is_empty());
+        let query = params(&[
+            ("status", "running,queued,running"),
+            ("kind", "audit"),
+            ("sort", "task"),
+            ("order", "asc"),
+        ])
+        .unwrap();
+        assert_eq!(query.statuses, [TaskStatus::Running, TaskStatus::Queued]);
+        assert_eq!(query.kinds, [TaskKind::Audit]);
+        assert_eq!((query.sort, query.order), (SortKey::Task, Order::Asc));
+    }
+
+    #[test]
+    fn unknown_query_values_are_refused() {
+        for pairs in [
+            [("status", "finished")],
+            [("status", "queued,paused")],
+            [("kind", "inventory")],
+            [("target_type", "printer")],
+            [("sort", "colour")],
+            [("order", "up")],
+            [("initiator", " ")],
+        ] {
+            assert!(params(&pairs).is_err(), "{pairs:?} accepted");
+        }
+        let cursor = Cursor {
+            sort: SortKey::Scope,
+            order: Order::Desc,
+            value: CursorValue::Text("HQ".into()),
+            number: 3,
+            kind: TaskKind::Scan,
+        }
+        .encode();
+        assert!(
+            params(&[("cursor", &cursor)]).is_err(),
+            "cursor of another sort"
+        );
+        assert!(params(&[("cursor", &cursor), ("sort", "scope")]).is_ok());
+    }
+
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
     }
 }

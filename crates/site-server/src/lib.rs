@@ -25,6 +25,7 @@ pub mod events;
 mod extract;
 mod health;
 pub mod lifecycle;
+pub mod limits;
 mod live;
 pub mod state;
 mod tasks;
@@ -147,7 +148,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .map(|site| Arc::new(SiteRuntime::new(site)))
         .collect();
     let shutdown = CancellationToken::new();
-    let state = AppState::new(pool.clone(), config.mode, sites, shutdown.clone());
+    let limits = limits::Limits::new(config.rate_limit_per_minute);
+    let state = AppState::new(pool.clone(), config.mode, sites, shutdown.clone(), limits);
     for site in state.sites() {
         let ended = lifecycle::interrupt_running(&pool, site, INTERRUPTED_MESSAGE)
             .await

@@ -12,6 +12,7 @@ use crate::audit_service::AuditServiceRuntime;
 use crate::config::{FailedLabel, Mode, SiteConfig};
 use crate::error::AppError;
 use crate::events::{ReplayBuffer, Resume, SiteEvent};
+use crate::limits::Limits;
 
 /// Events each Site keeps for clients that reconnect.
 const REPLAY_CAPACITY: usize = 4096;
@@ -26,6 +27,7 @@ struct Inner {
     pool: SqlitePool,
     mode: Mode,
     shutdown: CancellationToken,
+    limits: Limits,
     sites: HashMap<String, Arc<SiteRuntime>>,
 }
 
@@ -36,6 +38,7 @@ impl AppState {
         mode: Mode,
         sites: Vec<Arc<SiteRuntime>>,
         shutdown: CancellationToken,
+        limits: Limits,
     ) -> AppState {
         let sites = sites
             .into_iter()
@@ -46,6 +49,7 @@ impl AppState {
                 pool,
                 mode,
                 shutdown,
+                limits,
                 sites,
             }),
         }
@@ -64,6 +68,11 @@ impl AppState {
     /// Cancelled when the server stops: long-lived responses end then.
     pub fn shutdown(&self) -> &CancellationToken {
         &self.inner.shutdown
+    }
+
+    /// The per-client request limits.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     /// Every Site, in no particular order.

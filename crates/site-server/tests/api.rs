@@ -21,6 +21,8 @@ fn test_config(data_dir: &Path, mode: &str, slots: u32) -> Config {
 listen = "127.0.0.1:0"
 data_dir = "{data}"
 mode = "{mode}"
+# Tests poll hard; the budget test sets its own.
+rate_limit_per_minute = 100000
 
 [[sites]]
 id = "hq"
@@ -1153,4 +1155,52 @@ async fn active_tasks_filter_search_and_sort_with_stable_paging() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_request");
+}
+
+#[tokio::test]
+async fn ten_failed_token_requests_lock_a_client_id_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    for _ in 0..10 {
+        let response = site.request_token(ADMIN_ID, "wrong").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right secret waits.
+    let locked = site.request_token(ADMIN_ID, ADMIN_SECRET).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&retry_after), "{retry_after}");
+    // Other clients are not affected.
+    site.token(USER_ID, USER_SECRET).await;
+}
+
+#[tokio::test]
+async fn each_client_id_has_a_request_budget_per_minute() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path(), "test", 2);
+    config.rate_limit_per_minute = 5;
+    let site = Site::start_with(config).await;
+    // The token request counts too: four calls are left.
+    let token = site.admin().await;
+    for _ in 0..4 {
+        assert_eq!(site.get(&token, "/api/v1/me").await.0, StatusCode::OK);
+    }
+    let response = site
+        .http
+        .get(site.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "rate_limited");
+    // Another client id has its own budget.
+    let user = site.token(USER_ID, USER_SECRET).await;
+    assert_eq!(site.get(&user, "/api/v1/me").await.0, StatusCode::OK);
 }

@@ -92,6 +92,14 @@ async fn token_create(State(state): State<AppState>, headers: HeaderMap, body: B
             _ => return invalid_request("client_id and client_secret are required."),
         },
     };
+    let now = std::time::Instant::now();
+    let limits = state.limits();
+    if let Err(retry_after) = limits
+        .check_lockout(&client_id, now)
+        .and_then(|()| limits.check_request(&client_id, now))
+    {
+        return AppError::RateLimited { retry_after }.into_response();
+    }
     match issue_token(&state, &client_id, &secret).await {
         Ok(Some(token)) => {
             let mut response = Json(token).into_response();
@@ -101,6 +109,7 @@ async fn token_create(State(state): State<AppState>, headers: HeaderMap, body: B
             response
         }
         Ok(None) => {
+            limits.record_failure(&client_id, now);
             invalid_client("The client id or secret is wrong, or the registration has expired.")
         }
         Err(error) => error.into_response(),

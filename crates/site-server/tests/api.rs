@@ -1204,3 +1204,165 @@ async fn each_client_id_has_a_request_budget_per_minute() {
     let user = site.token(USER_ID, USER_SECRET).await;
     assert_eq!(site.get(&user, "/api/v1/me").await.0, StatusCode::OK);
 }
+
+/// Starts the binary on `config` and returns it with its URL.
+async fn spawn_server(config: &Path) -> (tokio::process::Child, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_taskdeck-site"))
+        .arg("serve")
+        .arg("--config")
+        .arg(config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::time::timeout(
+        Duration::from_secs(20),
+        BufReader::new(stdout).lines().next_line(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .unwrap();
+    let url = line.strip_prefix("listening on ").expect(&line).to_owned();
+    (child, url)
+}
+
+#[tokio::test]
+async fn nothing_is_lost_or_duplicated_after_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("site.toml");
+    let config_text = format!(
+        r#"
+listen = "127.0.0.1:0"
+data_dir = "data"
+mode = "test"
+
+[[sites]]
+id = "hq"
+name = "Headquarters"
+
+[[sites.audit_services]]
+id = "as-1"
+name = "AS-1"
+slots = 2
+
+[[users]]
+email = "alice@example.com"
+display_name = "Alice"
+roles = {{ hq = "site_administrator" }}
+
+[[app_registrations]]
+client_id = "{ADMIN_ID}"
+client_secret = "{ADMIN_SECRET}"
+owner = "alice@example.com"
+name = "Alice's laptop"
+"#
+    );
+    std::fs::write(&config_path, config_text).unwrap();
+    let http = Client::new();
+    let token = |url: String| {
+        let http = http.clone();
+        async move {
+            let response = http
+                .post(format!("{url}/api/oauth/token"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", ADMIN_ID),
+                    ("client_secret", ADMIN_SECRET),
+                ])
+                .send()
+                .await
+                .unwrap();
+            response.json::<TokenResponse>().await.unwrap().access_token
+        }
+    };
+
+    let (mut child, url) = spawn_server(&config_path).await;
+    let bearer = token(url.clone()).await;
+    let mut created = Vec::new();
+    for i in 0..6 {
+        let response = http
+            .post(format!("{url}/api/v1/sites/hq/tasks"))
+            .bearer_auth(&bearer)
+            .json(&scan(&format!("WS-{i}"), "hang", 1000, 0))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        created.push(response.json::<Task>().await.unwrap().id.to_string());
+    }
+    // Two run (two slots), four wait.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let page: ActiveTasksPage = http
+            .get(format!("{url}/api/v1/sites/hq/active-tasks"))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page.counts.running == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "two tasks never ran");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    let (_child, url) = spawn_server(&config_path).await;
+    let bearer = token(url.clone()).await;
+    let mut queued = 0;
+    let mut interrupted = 0;
+    for id in &created {
+        let task: Task = http
+            .get(format!("{url}/api/v1/sites/hq/tasks/{id}"))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        match task.status {
+            TaskStatus::Failed => {
+                assert!(task.errors >= 1);
+                interrupted += 1;
+            }
+            // Queued tasks survived; with slots free again two of them run now.
+            TaskStatus::Queued | TaskStatus::Running => queued += 1,
+            other => panic!("{id} is {other}"),
+        }
+    }
+    assert_eq!((interrupted, queued), (2, 4));
+    let log: LogPage = http
+        .get(format!("{url}/api/v1/sites/hq/scan-log"))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log.entries.len(), 2, "one log row per interrupted task");
+    assert!(log
+        .entries
+        .iter()
+        .all(|e| e.error_messages[0].contains("Interrupted")));
+    let next = http
+        .post(format!("{url}/api/v1/sites/hq/tasks"))
+        .bearer_auth(&bearer)
+        .json(&scan("WS-9", "finished", 10, 0))
+        .send()
+        .await
+        .unwrap()
+        .json::<Task>()
+        .await
+        .unwrap();
+    assert_eq!(next.number, 7, "numbers continue after the crash");
+}

@@ -23,6 +23,9 @@ use crate::db::{self, TaskRow};
 use crate::lifecycle::{self, Completion};
 use crate::state::SiteRuntime;
 
+/// An Audit Service without a heartbeat for this long is offline.
+pub const OFFLINE_AFTER: Duration = Duration::from_secs(30);
+
 /// How often an idle dispatch loop looks at the queue even without a wake-up.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 

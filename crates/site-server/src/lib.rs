@@ -27,6 +27,7 @@ mod health;
 pub mod lifecycle;
 pub mod limits;
 mod live;
+pub mod monitor;
 pub mod state;
 mod tasks;
 
@@ -182,6 +183,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         }
     });
     for site in state.sites() {
+        tasks.spawn(monitor::run(pool.clone(), site.clone(), shutdown.clone()));
         for service in &site.audit_services {
             tasks.spawn(audit_service::dispatch(
                 pool.clone(),

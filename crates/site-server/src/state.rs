@@ -13,6 +13,7 @@ use crate::config::{FailedLabel, Mode, SiteConfig};
 use crate::error::AppError;
 use crate::events::{ReplayBuffer, Resume, SiteEvent};
 use crate::limits::Limits;
+use crate::monitor::QueueWatch;
 
 /// Events each Site keeps for clients that reconnect.
 const REPLAY_CAPACITY: usize = 4096;
@@ -96,6 +97,7 @@ pub struct SiteRuntime {
     replay: std::sync::Mutex<ReplayBuffer>,
     write_lock: Mutex<()>,
     runners: std::sync::Mutex<HashMap<TaskId, CancellationToken>>,
+    queue_watch: std::sync::Mutex<QueueWatch>,
 }
 
 impl SiteRuntime {
@@ -115,6 +117,7 @@ impl SiteRuntime {
             replay: std::sync::Mutex::new(ReplayBuffer::new(REPLAY_CAPACITY)),
             write_lock: Mutex::new(()),
             runners: std::sync::Mutex::new(HashMap::new()),
+            queue_watch: std::sync::Mutex::new(QueueWatch::default()),
         }
     }
 
@@ -161,6 +164,19 @@ impl SiteRuntime {
         {
             token.cancel();
         }
+    }
+
+    /// Records a sample of the queue's length.
+    pub(crate) fn observe_queue(&self, queued: u64, now: site_api::Timestamp) {
+        self.queue_watch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .observe(queued, self.config.queue_long_threshold, now);
+    }
+
+    /// Since when the queue has been long, as last sampled.
+    pub fn queue_watch(&self) -> QueueWatch {
+        *self.queue_watch.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How failed tasks read on this Site.

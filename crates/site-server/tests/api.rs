@@ -1366,3 +1366,72 @@ name = "Alice's laptop"
         .unwrap();
     assert_eq!(next.number, 7, "numbers continue after the crash");
 }
+
+#[tokio::test]
+async fn signals_name_tasks_running_too_long_and_stats_cover_a_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path(), "test", 2);
+    config.sites[0].running_long_after = Duration::from_secs(1);
+    config.sites[0].queue_long_threshold = 1;
+    config.sites[0].queue_long_window = Duration::from_secs(0);
+    let site = Site::start_with(config).await;
+    let token = site.admin().await;
+    let (status, body) = site.get(&token, "/api/v1/sites/hq/signals").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"signals": []}),
+        "nothing to report on an idle Site"
+    );
+
+    site.create(&token, "hq", scan("WS-1", "hang", 1000, 0))
+        .await;
+    site.create(&token, "hq", scan("WS-2", "finished", 10, 0))
+        .await;
+    site.wait_for(&token, "hq", "scan-2", |t| t.status.is_terminal())
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let signal = loop {
+        let (_, body) = site.get(&token, "/api/v1/sites/hq/signals").await;
+        let found = body["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == "task_running_long")
+            .cloned();
+        if let Some(signal) = found {
+            break signal;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no task_running_long signal: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(signal["task"], "scan-1");
+    assert!(signal["running_since"].is_string());
+    assert!(signal["message"].as_str().unwrap().contains("Scan #1"));
+
+    let (status, body) = site.get(&token, "/api/v1/sites/hq/stats").await;
+    assert_eq!(status, StatusCode::OK);
+    let stats: site_api::Stats = serde_json::from_value(body).unwrap();
+    assert_eq!(stats.now.slots_total, 2);
+    assert_eq!(stats.now.running, 1);
+    assert_eq!(stats.now.slots_busy, 1);
+    assert_eq!(
+        stats.history.len(),
+        24 * 60,
+        "one bucket a minute for 24 hours"
+    );
+    assert!(stats
+        .history
+        .windows(2)
+        .all(|w| (w[1].at - w[0].at).num_seconds() == 60));
+    let finished: u64 = stats.history.iter().map(|b| b.finished).sum();
+    assert_eq!(finished, 1);
+    assert_eq!(
+        stats.history.last().unwrap().running,
+        1,
+        "the current minute shows the queue now"
+    );
+}

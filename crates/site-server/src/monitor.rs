@@ -1,0 +1,275 @@
+//! The Site monitor: samples the queue, and derives the operational signals
+//! (a long queue, a task running for hours, an Audit Service offline) and
+//! the statistics from what is stored.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use site_api::{
+    AuditServiceState, Signal, Stats, StatsBucket, StatsNow, TaskId, TaskStatus, Timestamp,
+};
+use sqlx::SqlitePool;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::{self, kind_column, parse_column, status_column};
+use crate::error::AppError;
+use crate::state::SiteRuntime;
+
+/// How often the queue is sampled.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+/// How far back `/stats` looks, in minutes.
+pub const HISTORY_MINUTES: i64 = 24 * 60;
+
+/// Queued and running tasks of a Site now.
+pub async fn queue_counts(pool: &SqlitePool, site: &SiteRuntime) -> Result<(u64, u64), AppError> {
+    let (queued, running): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(status = ?), 0), COALESCE(SUM(status = ?), 0)
+           FROM tasks WHERE site_id = ? AND status IN (?, ?)",
+    )
+    .bind(status_column(TaskStatus::Queued))
+    .bind(status_column(TaskStatus::Running))
+    .bind(site.id())
+    .bind(status_column(TaskStatus::Queued))
+    .bind(status_column(TaskStatus::Running))
+    .fetch_one(pool)
+    .await?;
+    Ok((queued as u64, running as u64))
+}
+
+/// Samples the Site's queue every [`SAMPLE_EVERY`] until `shutdown`.
+pub async fn run(pool: SqlitePool, site: Arc<SiteRuntime>, shutdown: CancellationToken) {
+    loop {
+        if let Err(error) = sample(&pool, &site).await {
+            tracing::warn!(%error, site = site.id(), "cannot sample the queue");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SAMPLE_EVERY) => {}
+            _ = shutdown.cancelled() => return,
+        }
+    }
+}
+
+async fn sample(pool: &SqlitePool, site: &SiteRuntime) -> Result<(), AppError> {
+    let (queued, running) = queue_counts(pool, site).await?;
+    let now = db::now();
+    site.observe_queue(queued, now);
+    sqlx::query(
+        "INSERT INTO queue_samples (site_id, minute, queued, running) VALUES (?, ?, ?, ?)
+         ON CONFLICT (site_id, minute) DO UPDATE SET queued = excluded.queued, running = excluded.running",
+    )
+    .bind(site.id())
+    .bind(now.timestamp() / 60)
+    .bind(queued as i64)
+    .bind(running as i64)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Tracks since when a Site's queue has been at or over its threshold.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct QueueWatch {
+    long_since: Option<Timestamp>,
+    queued: u64,
+}
+
+impl QueueWatch {
+    /// Takes a sample of `queued` tasks at `now`.
+    pub fn observe(&mut self, queued: u64, threshold: u64, now: Timestamp) {
+        self.queued = queued;
+        if queued >= threshold {
+            self.long_since.get_or_insert(now);
+        } else {
+            self.long_since = None;
+        }
+    }
+
+    /// The `queue_long` signal, if the queue has been long for `window`.
+    pub fn signal(&self, threshold: u64, window: Duration, now: Timestamp) -> Option<Signal> {
+        let since = self.long_since?;
+        let long_for = (now - since).to_std().unwrap_or_default();
+        (long_for >= window).then(|| Signal::QueueLong {
+            since,
+            queued: self.queued,
+            threshold,
+            message: format!(
+                "{} tasks have waited in the queue (threshold {threshold}) for over {} minutes: check Audit Service capacity and health.",
+                self.queued,
+                window.as_secs() / 60
+            ),
+        })
+    }
+}
+
+/// Every signal in force on the Site now.
+pub async fn signals(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Signal>, AppError> {
+    let now = db::now();
+    let mut signals = Vec::new();
+    signals.extend(site.queue_watch().signal(
+        site.config.queue_long_threshold,
+        site.config.queue_long_window,
+        now,
+    ));
+    let limit = chrono::Duration::from_std(site.config.running_long_after)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT kind, number, running_since FROM tasks
+          WHERE site_id = ? AND status = ? AND running_since <= ?
+          ORDER BY running_since",
+    )
+    .bind(site.id())
+    .bind(status_column(TaskStatus::Running))
+    .bind(db::to_db_time(now - limit))
+    .fetch_all(pool)
+    .await?;
+    for (kind, number, running_since) in rows {
+        let task = TaskId::new(parse_column("kind", &kind)?, number as u64);
+        let running_since = db::from_db_time(running_since)?;
+        let hours = (now - running_since).num_minutes() as f64 / 60.0;
+        signals.push(Signal::TaskRunningLong {
+            task,
+            running_since,
+            message: format!(
+                "{} has been running for {hours:.1} hours: the target may be unreachable or a script hung. Cancel and investigate.",
+                task.label()
+            ),
+        });
+    }
+    for service in &site.audit_services {
+        let snapshot = service.snapshot();
+        if snapshot.state == AuditServiceState::Offline {
+            let since = snapshot.last_heartbeat.unwrap_or(now);
+            signals.push(Signal::AuditServiceOffline {
+                audit_service: service.reference(),
+                since,
+                message: format!(
+                    "{} has not sent a heartbeat since {}.",
+                    snapshot.name,
+                    since.format("%H:%M UTC")
+                ),
+            });
+        }
+    }
+    Ok(signals)
+}
+
+/// The queue and slots now, and one-minute buckets over the last 24 hours.
+pub async fn stats(pool: &SqlitePool, site: &SiteRuntime) -> Result<Stats, AppError> {
+    let now = db::now();
+    let (queued, running) = queue_counts(pool, site).await?;
+    let (mut slots_total, mut slots_busy) = (0, 0);
+    for service in &site.audit_services {
+        let snapshot = service.snapshot();
+        slots_total += u64::from(snapshot.slots);
+        slots_busy += u64::from(snapshot.busy);
+    }
+    let this_minute = now.timestamp() / 60;
+    let first_minute = this_minute - HISTORY_MINUTES + 1;
+    let samples: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT minute, queued, running FROM queue_samples
+          WHERE site_id = ? AND minute >= ? ORDER BY minute",
+    )
+    .bind(site.id())
+    .bind(first_minute)
+    .fetch_all(pool)
+    .await?;
+    let ended: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT end_date / 60, status, COUNT(*) FROM tasks
+          WHERE site_id = ? AND kind IN (?, ?) AND end_date >= ?
+          GROUP BY end_date / 60, status",
+    )
+    .bind(site.id())
+    .bind(kind_column(site_api::TaskKind::Scan))
+    .bind(kind_column(site_api::TaskKind::Audit))
+    .bind(first_minute * 60)
+    .fetch_all(pool)
+    .await?;
+    let mut history = Vec::with_capacity(HISTORY_MINUTES as usize);
+    let mut samples = samples.into_iter().peekable();
+    let (mut last_queued, mut last_running) = (0, 0);
+    for minute in first_minute..=this_minute {
+        while let Some((_, q, r)) = samples.next_if(|(m, _, _)| *m <= minute) {
+            last_queued = q as u64;
+            last_running = r as u64;
+        }
+        let at: DateTime<Utc> = db::from_db_time(minute * 60)?;
+        history.push(StatsBucket {
+            at,
+            queued: last_queued,
+            running: last_running,
+            finished: 0,
+            failed: 0,
+            cancelled: 0,
+        });
+    }
+    // The minute under way ends now: it shows the queue as it is.
+    if let Some(current) = history.last_mut() {
+        current.queued = queued;
+        current.running = running;
+    }
+    for (minute, status, count) in ended {
+        let Some(bucket) = history.get_mut((minute - first_minute) as usize) else {
+            continue;
+        };
+        match parse_column::<TaskStatus>("status", &status)? {
+            TaskStatus::Finished => bucket.finished += count as u64,
+            TaskStatus::Failed => bucket.failed += count as u64,
+            TaskStatus::Cancelled => bucket.cancelled += count as u64,
+            TaskStatus::Queued | TaskStatus::Running => {}
+        }
+    }
+    Ok(Stats {
+        now: StatsNow {
+            queued,
+            running,
+            slots_total,
+            slots_busy,
+        },
+        history,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: i64) -> Timestamp {
+        db::from_db_time(1_764_000_000 + minute * 60).unwrap()
+    }
+
+    #[test]
+    fn a_queue_is_long_only_after_staying_over_the_threshold_for_the_window() {
+        let window = Duration::from_secs(15 * 60);
+        let mut watch = QueueWatch::default();
+        watch.observe(60, 50, at(0));
+        assert_eq!(watch.signal(50, window, at(10)), None);
+        watch.observe(55, 50, at(10));
+        let signal = watch
+            .signal(50, window, at(15))
+            .expect("long for 15 minutes");
+        match signal {
+            Signal::QueueLong {
+                since,
+                queued,
+                threshold,
+                ..
+            } => {
+                assert_eq!((since, queued, threshold), (at(0), 55, 50));
+            }
+            other => panic!("{other:?}"),
+        }
+        watch.observe(49, 50, at(16));
+        assert_eq!(
+            watch.signal(50, window, at(40)),
+            None,
+            "drained below the threshold"
+        );
+        watch.observe(50, 50, at(41));
+        assert_eq!(
+            watch.signal(50, window, at(50)),
+            None,
+            "the window starts again"
+        );
+    }
+}

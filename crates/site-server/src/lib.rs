@@ -28,6 +28,7 @@ pub mod lifecycle;
 pub mod limits;
 mod live;
 pub mod monitor;
+pub mod schedules;
 pub mod state;
 mod tasks;
 
@@ -63,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(tasks::router())
         .merge(audit_services::router())
+        .merge(schedules::router())
         .merge(live::router())
         .fallback(|| async { AppError::NotFound("there is nothing at this path".to_owned()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
@@ -184,6 +186,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     });
     for site in state.sites() {
         tasks.spawn(monitor::run(pool.clone(), site.clone(), shutdown.clone()));
+        tasks.spawn(schedules::run(pool.clone(), site.clone(), shutdown.clone()));
         for service in &site.audit_services {
             tasks.spawn(audit_service::dispatch(
                 pool.clone(),

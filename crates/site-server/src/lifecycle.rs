@@ -105,6 +105,50 @@ impl<'a> SiteWrite<'a> {
 /// Queues a new task with the Site's next number for its kind.
 pub async fn create(pool: &SqlitePool, site: &SiteRuntime, new: NewTask) -> Result<Task, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
+    let row = insert_task(&mut write.tx, site, new).await?;
+    let task = write.commit(vec![row]).await?.remove(0);
+    site.wake_audit_services();
+    Ok(task)
+}
+
+/// Fires schedule `seq`: claims its firing at `due` (moving `next_run` to
+/// `next_run`) and queues `new`, in one transaction. `None` when the firing
+/// was already claimed or the schedule changed meanwhile.
+pub async fn fire_schedule(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    seq: i64,
+    due: i64,
+    next_run: Option<i64>,
+    new: NewTask,
+) -> Result<Option<Task>, AppError> {
+    let mut write = SiteWrite::begin(pool, site).await?;
+    let claimed = sqlx::query(
+        "UPDATE schedules SET next_run = ?
+          WHERE site_id = ? AND seq = ? AND enabled = 1 AND next_run = ?",
+    )
+    .bind(next_run)
+    .bind(site.id())
+    .bind(seq)
+    .bind(due)
+    .execute(&mut *write.tx)
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        return Ok(None);
+    }
+    let row = insert_task(&mut write.tx, site, new).await?;
+    let task = write.commit_one(Some(row)).await?;
+    site.wake_audit_services();
+    Ok(task)
+}
+
+/// Inserts a queued task with the Site's next number for its kind.
+async fn insert_task(
+    tx: &mut Transaction<'static, Sqlite>,
+    site: &SiteRuntime,
+    new: NewTask,
+) -> Result<TaskRow, AppError> {
     let number: i64 = sqlx::query_scalar(
         "INSERT INTO task_numbers (site_id, kind, last) VALUES (?, ?, 1)
          ON CONFLICT (site_id, kind) DO UPDATE SET last = last + 1
@@ -112,7 +156,7 @@ pub async fn create(pool: &SqlitePool, site: &SiteRuntime, new: NewTask) -> Resu
     )
     .bind(site.id())
     .bind(kind_column(new.kind))
-    .fetch_one(&mut *write.tx)
+    .fetch_one(&mut **tx)
     .await?;
     let simulate = new
         .simulate
@@ -137,11 +181,9 @@ pub async fn create(pool: &SqlitePool, site: &SiteRuntime, new: NewTask) -> Resu
     .bind(status_column(TaskStatus::Queued))
     .bind(db::to_db_time(db::now()))
     .bind(simulate)
-    .fetch_one(&mut *write.tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let task = write.commit(vec![row]).await?.remove(0);
-    site.wake_audit_services();
-    Ok(task)
+    Ok(row)
 }
 
 /// Gives the oldest queued task (FIFO by start date) to `audit_service`:

@@ -1435,3 +1435,130 @@ async fn signals_name_tasks_running_too_long_and_stats_cover_a_day() {
         "the current minute shows the queue now"
     );
 }
+
+#[tokio::test]
+async fn admins_manage_schedules_and_users_only_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let admin = site.admin().await;
+    let user = site.token(USER_ID, USER_SECRET).await;
+    let body = json!({
+        "name": "Hourly LAN scan", "kind": "scan", "cron": "0 * * * *",
+        "target": {"type": "segment", "name": "HQ-LAN"}, "scope": "Segment HQ-LAN"
+    });
+    let (status, _) = site.post(&user, "/api/v1/sites/hq/schedules", &body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, created) = site.post(&admin, "/api/v1/sites/hq/schedules", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let schedule: site_api::Schedule = serde_json::from_value(created).unwrap();
+    assert!(schedule.enabled);
+    let next_run = schedule
+        .next_run
+        .expect("an enabled schedule has a next run");
+    assert_eq!(next_run.timestamp() % 3600, 0, "on the hour");
+    assert!(next_run > chrono::Utc::now());
+
+    let (status, list) = site.get(&user, "/api/v1/sites/hq/schedules").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["schedules"][0]["id"], schedule.id.as_str());
+
+    let path = format!("/api/v1/sites/hq/schedules/{}", schedule.id);
+    let patch = |token: String, body: Value| {
+        let request = site
+            .http
+            .patch(site.url(&path))
+            .bearer_auth(token)
+            .json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    assert_eq!(
+        patch(user.clone(), json!({"enabled": false}))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let disabled = patch(admin.clone(), json!({"enabled": false})).await;
+    assert_eq!(disabled.status(), StatusCode::OK);
+    let disabled: Value = disabled.json().await.unwrap();
+    assert_eq!(disabled["enabled"], false);
+    assert_eq!(disabled["next_run"], Value::Null);
+    assert_eq!(disabled["name"], "Hourly LAN scan", "unsent fields stay");
+    let bad = patch(admin.clone(), json!({"cron": "every hour"})).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    for (cron, why) in [
+        ("* * * *", "four fields"),
+        ("0 0 * * * *", "six fields"),
+        ("99 * * * *", "bad minute"),
+    ] {
+        let mut body = body.clone();
+        body["cron"] = json!(cron);
+        let (status, answer) = site.post(&admin, "/api/v1/sites/hq/schedules", &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{why}");
+        assert_eq!(error_code(&answer), "invalid_request");
+    }
+
+    let delete = site
+        .http
+        .delete(site.url(&path))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::NO_CONTENT);
+    let (status, _) = site.get(&admin, &path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_firing_missed_while_down_runs_once_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let admin = site.admin().await;
+    let (_, created) = site
+        .post(
+            &admin,
+            "/api/v1/sites/hq/schedules",
+            &json!({
+                "name": "Nightly audit", "kind": "audit", "cron": "0 0 1 1 *",
+                "target": {"type": "device", "name": "SRV-DB-01"}, "scope": "Servers"
+            }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    site.server.stop().await;
+
+    // While the server was down, an hour of firings went by.
+    let pool = taskdeck_site::db::open(dir.path()).await.unwrap();
+    let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
+    sqlx::query("UPDATE schedules SET next_run = ?")
+        .bind(an_hour_ago)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let site = Site::start(dir.path()).await;
+    let admin = site.admin().await;
+    let task = site.wait_for(&admin, "hq", "audit-1", |_| true).await;
+    assert_eq!(task.initiator, site_api::Initiator::Schedule);
+    let schedule = task.schedule.expect("the schedule is named");
+    assert_eq!(
+        (schedule.id.as_str(), schedule.name.as_str()),
+        (id.as_str(), "Nightly audit")
+    );
+    assert_eq!(task.target.name, "SRV-DB-01");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, body) = site.get(&admin, "/api/v1/sites/hq/tasks/audit-2").await;
+    assert_eq!(
+        error_code(&body),
+        "not_found",
+        "one firing, not one per missed slot"
+    );
+    let (_, body) = site
+        .get(&admin, &format!("/api/v1/sites/hq/schedules/{id}"))
+        .await;
+    let next_run: chrono::DateTime<chrono::Utc> =
+        body["next_run"].as_str().unwrap().parse().unwrap();
+    assert!(next_run > chrono::Utc::now(), "next run moved past now");
+}

@@ -16,6 +16,8 @@ use crate::config::{
 };
 use crate::error::StartError;
 use crate::lifecycle::{self, NewTask};
+use crate::monitor;
+use crate::schedules::{self, ScheduleCreate};
 use crate::state::{AppState, SiteRuntime};
 use crate::{new_client_id, new_client_secret, RunningServer};
 
@@ -216,10 +218,32 @@ const CLOUD: [&str; 5] = [
     "gcp:europe-west4/gke-main",
     "azure:northeurope/sql-crm",
 ];
-const SCHEDULES: [(&str, &str); 3] = [
-    ("sch-1", "Hourly LAN scan"),
-    ("sch-2", "Nightly cloud audit"),
-    ("sch-3", "Weekly server audit"),
+/// The demo's schedules: name, kind, cron, target type, target, scope.
+const SCHEDULES: [(&str, TaskKind, &str, TargetType, &str, &str); 3] = [
+    (
+        "Hourly LAN scan",
+        TaskKind::Scan,
+        "0 * * * *",
+        TargetType::Segment,
+        "HQ-LAN",
+        "Segment HQ-LAN",
+    ),
+    (
+        "Nightly cloud audit",
+        TaskKind::Audit,
+        "0 2 * * *",
+        TargetType::CloudResource,
+        "aws:eu-west-1/prod-db",
+        "Cloud estate",
+    ),
+    (
+        "Weekly server audit",
+        TaskKind::Audit,
+        "0 3 * * 0",
+        TargetType::Device,
+        "SRV-DB-01",
+        "Datacenter servers",
+    ),
 ];
 const PEOPLE: [&str; 3] = [
     DEMO_ADMIN_EMAIL,
@@ -227,8 +251,8 @@ const PEOPLE: [&str; 3] = [
     "bob@demo.taskdeck.dev",
 ];
 
-/// A plausible random task.
-pub fn random_task(rng: &mut impl Rng) -> NewTask {
+/// A plausible random task; a share of them come from `schedules`.
+pub fn random_task(rng: &mut impl Rng, schedules: &[ObjectRef]) -> NewTask {
     let kind = if rng.random_bool(0.6) {
         TaskKind::Scan
     } else {
@@ -250,15 +274,12 @@ pub fn random_task(rng: &mut impl Rng) -> NewTask {
             "Cloud estate".to_owned(),
         )
     };
-    let (initiator, schedule) = if rng.random_bool(0.4) {
-        let (id, name) = *SCHEDULES.choose(rng).unwrap_or(&SCHEDULES[0]);
-        (
-            Initiator::Schedule,
-            Some(ObjectRef {
-                id: id.to_owned(),
-                name: name.to_owned(),
-            }),
-        )
+    let from_schedule = rng
+        .random_bool(0.4)
+        .then(|| schedules.choose(rng))
+        .flatten();
+    let (initiator, schedule) = if let Some(schedule) = from_schedule {
+        (Initiator::Schedule, Some(schedule.clone()))
     } else {
         let email = *PEOPLE.choose(rng).unwrap_or(&PEOPLE[0]);
         (Initiator::User(email.to_owned()), None)
@@ -284,10 +305,17 @@ struct Traffic {
 
 impl Traffic {
     async fn run(self, shutdown: CancellationToken) {
+        let schedules = match self.schedules().await {
+            Ok(schedules) => schedules,
+            Err(error) => {
+                tracing::warn!(%error, "demo schedules are missing");
+                Vec::new()
+            }
+        };
         // A queue to look at from the first second (topped up, not doubled,
         // when the demo's data was kept from an earlier run).
         for _ in self.queued().await..SEED_QUEUE {
-            self.add_task().await;
+            self.add_task(&schedules).await;
         }
         loop {
             let pause = Duration::from_millis(rand::rng().random_range(1_500..4_500));
@@ -296,26 +324,51 @@ impl Traffic {
                 _ = shutdown.cancelled() => return,
             }
             if self.queued().await < MAX_DEMO_QUEUE {
-                self.add_task().await;
+                self.add_task(&schedules).await;
             }
         }
     }
 
-    async fn add_task(&self) {
-        let task = random_task(&mut rand::rng());
+    /// The demo's schedules, created on its first run.
+    async fn schedules(&self) -> Result<Vec<ObjectRef>, crate::AppError> {
+        let pool = self.state.pool();
+        let mut existing = schedules::list(pool, &self.site).await?;
+        if existing.is_empty() {
+            for (name, kind, cron, target_type, target, scope) in SCHEDULES {
+                let draft = ScheduleCreate {
+                    name: name.to_owned(),
+                    kind,
+                    cron: cron.to_owned(),
+                    target: Target {
+                        target_type,
+                        name: target.to_owned(),
+                    },
+                    scope: scope.to_owned(),
+                    enabled: true,
+                };
+                existing.push(schedules::insert(pool, &self.site, &draft).await?);
+            }
+        }
+        Ok(existing
+            .into_iter()
+            .map(|schedule| ObjectRef {
+                id: schedule.id,
+                name: schedule.name,
+            })
+            .collect())
+    }
+
+    async fn add_task(&self, schedules: &[ObjectRef]) {
+        let task = random_task(&mut rand::rng(), schedules);
         if let Err(error) = lifecycle::create(self.state.pool(), &self.site, task).await {
             tracing::warn!(%error, "demo traffic could not queue a task");
         }
     }
 
     async fn queued(&self) -> u64 {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM tasks WHERE site_id = ? AND status = 'queued'",
-        )
-        .bind(self.site.id())
-        .fetch_one(self.state.pool())
-        .await
-        .map(|n| n as u64)
-        .unwrap_or(0)
+        monitor::queue_counts(self.state.pool(), &self.site)
+            .await
+            .map(|(queued, _)| queued)
+            .unwrap_or(0)
     }
 }

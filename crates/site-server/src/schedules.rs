@@ -46,17 +46,23 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// `POST …/schedules`.
-#[derive(Debug, Deserialize)]
+/// A new schedule (`POST …/schedules`).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ScheduleCreate {
-    name: String,
-    kind: TaskKind,
-    cron: String,
-    target: Target,
-    scope: String,
+pub struct ScheduleCreate {
+    /// Display name.
+    pub name: String,
+    /// Scan or audit.
+    pub kind: TaskKind,
+    /// Five-field cron, UTC.
+    pub cron: String,
+    /// What each firing acts on.
+    pub target: Target,
+    /// The scope of each firing.
+    pub scope: String,
+    /// Whether it fires (default: yes).
     #[serde(default = "enabled_by_default")]
-    enabled: bool,
+    pub enabled: bool,
 }
 
 fn enabled_by_default() -> bool {
@@ -167,17 +173,9 @@ async fn schedules_list(
     Path(site): Path<String>,
 ) -> Result<Json<SchedulesResponse>, AppError> {
     let access = caller.site_access(&state, &site).await?;
-    let rows: Vec<ScheduleRow> = sqlx::query_as(&format!(
-        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE site_id = ? ORDER BY name COLLATE NOCASE, seq"
-    ))
-    .bind(access.site.id())
-    .fetch_all(state.pool())
-    .await?;
-    let schedules = rows
-        .iter()
-        .map(ScheduleRow::to_schedule)
-        .collect::<Result<_, _>>()?;
-    Ok(Json(SchedulesResponse { schedules }))
+    Ok(Json(SchedulesResponse {
+        schedules: list(state.pool(), &access.site).await?,
+    }))
 }
 
 async fn schedules_show(
@@ -198,6 +196,16 @@ async fn schedules_create(
 ) -> Result<(StatusCode, Json<Schedule>), AppError> {
     let access = caller.site_access(&state, &site).await?;
     access.require_admin()?;
+    let schedule = insert(state.pool(), &access.site, &request).await?;
+    Ok((StatusCode::CREATED, Json(schedule)))
+}
+
+/// Validates and stores a new schedule of the Site.
+pub async fn insert(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    request: &ScheduleCreate,
+) -> Result<Schedule, AppError> {
     check_text("name", &request.name)?;
     check_text("target.name", &request.target.name)?;
     check_text("scope", &request.scope)?;
@@ -210,7 +218,7 @@ async fn schedules_create(
         "INSERT INTO schedules (site_id, name, kind, cron, target_type, target_name, scope, enabled, next_run)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {SCHEDULE_COLUMNS}"
     ))
-    .bind(access.site.id())
+    .bind(site.id())
     .bind(&request.name)
     .bind(kind_column(request.kind))
     .bind(request.cron.trim())
@@ -219,9 +227,20 @@ async fn schedules_create(
     .bind(&request.scope)
     .bind(request.enabled)
     .bind(next_run.map(db::to_db_time))
-    .fetch_one(state.pool())
+    .fetch_one(pool)
     .await?;
-    Ok((StatusCode::CREATED, Json(row.to_schedule()?)))
+    row.to_schedule()
+}
+
+/// Every schedule of the Site, by name.
+pub async fn list(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Schedule>, AppError> {
+    let rows: Vec<ScheduleRow> = sqlx::query_as(&format!(
+        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE site_id = ? ORDER BY name COLLATE NOCASE, seq"
+    ))
+    .bind(site.id())
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(ScheduleRow::to_schedule).collect()
 }
 
 async fn schedules_update(

@@ -1562,3 +1562,64 @@ async fn a_firing_missed_while_down_runs_once_at_start() {
         body["next_run"].as_str().unwrap().parse().unwrap();
     assert!(next_run > chrono::Utc::now(), "next run moved past now");
 }
+
+#[tokio::test]
+async fn the_demo_serves_a_live_queue_with_its_own_schedules() {
+    let demo = taskdeck_site::demo::start(Default::default())
+        .await
+        .unwrap();
+    let site = Site {
+        http: Client::new(),
+        server: demo.server,
+    };
+    let admin = demo
+        .registrations
+        .iter()
+        .find(|r| r.role == site_api::SiteRole::SiteAdministrator)
+        .unwrap();
+    let token = site.token(&admin.client_id, &admin.client_secret).await;
+    let (_, body) = site.get(&token, "/api/v1/sites/demo/schedules").await;
+    let schedules: site_api::SchedulesResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(schedules.schedules.len(), 3);
+    assert!(schedules
+        .schedules
+        .iter()
+        .all(|s| s.enabled && s.next_run.is_some()));
+    let (_, body) = site.get(&token, "/api/v1/sites/demo/active-tasks").await;
+    let page: ActiveTasksPage = serde_json::from_value(body).unwrap();
+    assert!(
+        page.total >= 10,
+        "the demo starts with a queue: {}",
+        page.total
+    );
+    for task in page
+        .tasks
+        .iter()
+        .filter(|t| t.initiator == site_api::Initiator::Schedule)
+    {
+        let reference = task
+            .schedule
+            .as_ref()
+            .expect("scheduled tasks name their schedule");
+        assert!(schedules
+            .schedules
+            .iter()
+            .any(|s| s.id == reference.id && s.name == reference.name));
+    }
+    // The viewer may look but not cancel.
+    let viewer = demo
+        .registrations
+        .iter()
+        .find(|r| r.role == site_api::SiteRole::SiteUser)
+        .unwrap();
+    let viewer_token = site.token(&viewer.client_id, &viewer.client_secret).await;
+    let (status, _) = site
+        .post(
+            &viewer_token,
+            "/api/v1/sites/demo/active-tasks/cancel",
+            &json!({"tasks": [page.tasks[0].id]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    site.server.stop().await;
+}

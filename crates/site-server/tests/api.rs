@@ -1623,3 +1623,112 @@ async fn the_demo_serves_a_live_queue_with_its_own_schedules() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     site.server.stop().await;
 }
+
+#[tokio::test]
+async fn logs_filter_by_status_errors_time_and_search_and_page_without_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start_with(test_config(dir.path(), "test", 4)).await;
+    let admin = site.admin().await;
+    let user = site.token(USER_ID, USER_SECRET).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let outcome = if i % 2 == 0 { "finished" } else { "failed" };
+        let token = if i < 3 { &admin } else { &user };
+        ids.push(
+            site.create(token, "hq", scan(&format!("LOG-{i}"), outcome, 10, 1))
+                .await
+                .id
+                .to_string(),
+        );
+    }
+    let hang = site
+        .create(&admin, "hq", scan("LOG-hang", "hang", 1000, 0))
+        .await;
+    cancel(&site, &admin, &[&hang.id.to_string()]).await;
+    for id in &ids {
+        site.wait_for(&admin, "hq", id, |t| t.status.is_terminal())
+            .await;
+    }
+    let entries = |body: &Value| -> Vec<String> {
+        body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, all) = site.get(&admin, "/api/v1/sites/hq/scan-log").await;
+    assert_eq!(entries(&all).len(), 6);
+    let (_, failed) = site
+        .get(&admin, "/api/v1/sites/hq/scan-log?status=failed")
+        .await;
+    assert_eq!(entries(&failed).len(), 2);
+    let (_, cancelled) = site
+        .get(&admin, "/api/v1/sites/hq/scan-log?status=cancelled")
+        .await;
+    assert_eq!(entries(&cancelled), [hang.id.to_string()]);
+    assert_eq!(cancelled["entries"][0]["cancelled_by"], "alice@example.com");
+    let (_, clean) = site
+        .get(&admin, "/api/v1/sites/hq/scan-log?has_errors=false")
+        .await;
+    assert_eq!(
+        entries(&clean),
+        [hang.id.to_string()],
+        "finished with an error counts as having errors"
+    );
+    let (_, bobs) = site
+        .get(
+            &admin,
+            "/api/v1/sites/hq/scan-log?initiator=bob@example.com",
+        )
+        .await;
+    assert_eq!(entries(&bobs).len(), 2);
+    let (_, found) = site.get(&admin, "/api/v1/sites/hq/scan-log?q=log-3").await;
+    assert_eq!(entries(&found), ["scan-4"]);
+    let (_, future) = site
+        .get(
+            &admin,
+            "/api/v1/sites/hq/scan-log?since=2999-01-01T00:00:00Z",
+        )
+        .await;
+    assert_eq!(entries(&future).len(), 0);
+    let (_, past) = site
+        .get(
+            &admin,
+            "/api/v1/sites/hq/scan-log?until=2999-01-01T00:00:00Z",
+        )
+        .await;
+    assert_eq!(entries(&past).len(), 6);
+
+    // Pages of two, newest end first, nothing skipped or repeated.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/sites/hq/scan-log?limit=2&cursor={c}"),
+            None => "/api/v1/sites/hq/scan-log?limit=2".to_owned(),
+        };
+        let (status, body) = site.get(&admin, &path).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        paged.extend(entries(&body));
+        cursor = body["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(paged, entries(&all));
+
+    for query in [
+        "status=queued",
+        "has_errors=maybe",
+        "since=yesterday",
+        "cursor=zzz",
+        "order=asc",
+    ] {
+        let (status, body) = site
+            .get(&admin, &format!("/api/v1/sites/hq/scan-log?{query}"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(error_code(&body), "invalid_request");
+    }
+}

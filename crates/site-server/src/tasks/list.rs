@@ -351,12 +351,21 @@ fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, site: &SiteRuntime, query: &
         }
         sql.push(")");
     }
-    if let Some(initiator) = &query.initiator {
+    push_initiator_and_search(sql, query.initiator.as_deref(), query.q.as_deref());
+}
+
+/// Adds the `initiator` filter and the `q` search, shared by every list.
+fn push_initiator_and_search(
+    sql: &mut QueryBuilder<'_, Sqlite>,
+    initiator: Option<&str>,
+    q: Option<&str>,
+) {
+    if let Some(initiator) = initiator {
         sql.push(" AND initiator = ")
-            .push_bind(initiator.clone())
+            .push_bind(initiator.to_owned())
             .push(" COLLATE NOCASE");
     }
-    if let Some(q) = &query.q {
+    if let Some(q) = q {
         let pattern = format!("%{}%", escape_like(q));
         sql.push(" AND (target_name LIKE ")
             .push_bind(pattern.clone())
@@ -474,35 +483,169 @@ pub async fn active_tasks(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogParams {
+    status: Option<String>,
+    initiator: Option<String>,
+    q: Option<String>,
+    has_errors: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
     limit: Option<String>,
+    cursor: Option<String>,
 }
 
-/// The newest log rows of one kind, newest `end_date` first.
+/// A validated log query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogQuery {
+    statuses: Vec<TaskStatus>,
+    initiator: Option<String>,
+    q: Option<String>,
+    has_errors: Option<bool>,
+    since: Option<i64>,
+    until: Option<i64>,
+    limit: u32,
+    cursor: Option<(i64, i64)>,
+}
+
+impl TryFrom<LogParams> for LogQuery {
+    type Error = AppError;
+
+    fn try_from(params: LogParams) -> Result<Self, AppError> {
+        let statuses = parse_list(params.status.as_deref(), "status", |text| {
+            text.parse::<TaskStatus>()
+                .ok()
+                .filter(|status| status.is_terminal())
+        })?;
+        let has_errors = match params.has_errors.as_deref() {
+            None => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(text) => {
+                return Err(AppError::InvalidRequest(format!(
+                    "has_errors must be true or false, not {text:?}"
+                )))
+            }
+        };
+        let time = |name: &str, text: Option<&str>| -> Result<Option<i64>, AppError> {
+            text.map(|text| {
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map(|time| time.timestamp())
+                    .map_err(|_| {
+                        AppError::InvalidRequest(format!(
+                            "{name} must be an RFC 3339 time, not {text:?}"
+                        ))
+                    })
+            })
+            .transpose()
+        };
+        let cursor = params
+            .cursor
+            .as_deref()
+            .map(|text| {
+                let invalid = || AppError::InvalidRequest("the cursor is not valid".to_owned());
+                let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+                let (version, end_date, number): (u8, i64, i64) =
+                    serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+                if version != 1 {
+                    return Err(invalid());
+                }
+                Ok((end_date, number))
+            })
+            .transpose()?;
+        Ok(LogQuery {
+            statuses,
+            initiator: params.initiator.filter(|text| !text.trim().is_empty()),
+            q: params.q.filter(|text| !text.is_empty()),
+            has_errors,
+            since: time("since", params.since.as_deref())?,
+            until: time("until", params.until.as_deref())?,
+            limit: parse_limit(params.limit.as_deref())?,
+            cursor,
+        })
+    }
+}
+
+/// Log rows of one kind, newest `end_date` first, keyset-paged.
 pub async fn log_entries(
     pool: &SqlitePool,
     site: &SiteRuntime,
     kind: TaskKind,
-    params: &LogParams,
+    query: &LogQuery,
 ) -> Result<LogPage, AppError> {
-    let limit = parse_limit(params.limit.as_deref())?;
-    let rows: Vec<TaskRow> = sqlx::query_as(&format!(
-        "SELECT {TASK_COLUMNS} FROM tasks
-          WHERE site_id = ? AND kind = ? AND end_date IS NOT NULL
-          ORDER BY end_date DESC, number DESC
-          LIMIT ?"
-    ))
-    .bind(site.id())
-    .bind(kind_column(kind))
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await?;
+    let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS} FROM tasks"));
+    sql.push(" WHERE site_id = ")
+        .push_bind(site.id().to_owned())
+        .push(" AND kind = ")
+        .push_bind(kind_column(kind))
+        .push(" AND end_date IS NOT NULL");
+    if !query.statuses.is_empty() {
+        // Filter on the status as this Site reports it.
+        let stored: Vec<TaskStatus> = [
+            TaskStatus::Finished,
+            TaskStatus::Cancelled,
+            TaskStatus::Failed,
+        ]
+        .into_iter()
+        .filter(|status| query.statuses.contains(&site.wire_status(*status)))
+        .collect();
+        if stored.is_empty() {
+            // e.g. `failed` on a Site that labels failures `finished`.
+            sql.push(" AND 0");
+        } else {
+            sql.push(" AND status IN (");
+            let mut list = sql.separated(", ");
+            for status in stored {
+                list.push_bind(status_column(status));
+            }
+            sql.push(")");
+        }
+    }
+    push_initiator_and_search(&mut sql, query.initiator.as_deref(), query.q.as_deref());
+    match query.has_errors {
+        Some(true) => {
+            sql.push(" AND errors > 0");
+        }
+        Some(false) => {
+            sql.push(" AND errors = 0");
+        }
+        None => {}
+    }
+    if let Some(since) = query.since {
+        sql.push(" AND end_date >= ").push_bind(since);
+    }
+    if let Some(until) = query.until {
+        sql.push(" AND end_date <= ").push_bind(until);
+    }
+    if let Some((end_date, number)) = query.cursor {
+        sql.push(" AND (end_date, number) < (")
+            .push_bind(end_date)
+            .push(", ")
+            .push_bind(number)
+            .push(")");
+    }
+    sql.push(" ORDER BY end_date DESC, number DESC LIMIT ")
+        .push_bind(i64::from(query.limit) + 1);
+    let mut rows: Vec<TaskRow> = sql.build_query_as().fetch_all(pool).await?;
+    let has_more = rows.len() > query.limit as usize;
+    rows.truncate(query.limit as usize);
     let entries = rows
         .iter()
         .map(|row| row.to_log_entry(site.failed_label()))
         .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = match (has_more, entries.last()) {
+        (true, Some(last)) => {
+            let end_date = last
+                .task
+                .end_date
+                .map(|t| t.timestamp())
+                .unwrap_or_default();
+            let json = serde_json::json!([1, end_date, last.task.number]);
+            Some(URL_SAFE_NO_PAD.encode(json.to_string()))
+        }
+        _ => None,
+    };
     Ok(LogPage {
         entries,
-        next_cursor: None,
+        next_cursor,
     })
 }
 

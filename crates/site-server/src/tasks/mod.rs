@@ -169,6 +169,7 @@ async fn log_list(
     kind: TaskKind,
 ) -> Result<Json<LogPage>, AppError> {
     let access = caller.site_access(&state, &site).await?;
+    let query = list::LogQuery::try_from(query)?;
     Ok(Json(
         list::log_entries(state.pool(), &access.site, kind, &query).await?,
     ))

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{cargo, run};
+use crate::cargo;
 
 /// Kills a helper process when dropped.
 struct Helper(Child);
@@ -90,11 +90,66 @@ pub fn run_tests() -> Result<(), String> {
         .map(Helper)
         .ok();
 
-    run(cargo()
-        .args(["test", "--workspace", "--features", "taskdeck/e2e"])
+    let mut test = cargo();
+    test.args(["test", "--workspace", "--features", "taskdeck/e2e"])
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("CARGO_HOME", cargo_home)
-        .env("RUSTUP_HOME", rustup_home))
+        .env("RUSTUP_HOME", rustup_home);
+    run_counting(&mut test)
+}
+
+/// Runs a `cargo test`, passing its output through, and closes with one
+/// line totalling every test binary's results.
+fn run_counting(command: &mut Command) -> Result<(), String> {
+    use std::io::BufRead;
+    eprintln!("xtask: running {command:?}");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start cargo test: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no output from cargo test")?;
+    let mut totals = TestTotals::default();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        println!("{line}");
+        totals.add_line(&line);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    println!("tests: {} passed, {} failed", totals.passed, totals.failed);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test failed: {status}"))
+    }
+}
+
+/// Sums libtest's `test result:` lines.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TestTotals {
+    passed: u64,
+    failed: u64,
+}
+
+impl TestTotals {
+    fn add_line(&mut self, line: &str) {
+        let Some(result) = line.strip_prefix("test result: ") else {
+            return;
+        };
+        for part in result.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(what), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            match what {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                _ => {}
+            }
+        }
+    }
 }
 
 fn free_display() -> u32 {
@@ -128,5 +183,25 @@ struct RemoveOnDrop(std::path::PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_add_up_libtest_result_lines() {
+        let mut totals = TestTotals::default();
+        totals.add_line("test result: ok. 28 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 7.21s");
+        totals.add_line("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s");
+        totals.add_line("running 3 tests");
+        assert_eq!(
+            totals,
+            TestTotals {
+                passed: 31,
+                failed: 2
+            }
+        );
     }
 }

@@ -28,6 +28,7 @@ pub mod lifecycle;
 pub mod limits;
 mod live;
 pub mod monitor;
+pub mod registration;
 pub mod schedules;
 pub mod state;
 mod tasks;

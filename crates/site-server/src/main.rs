@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use taskdeck_site::demo::{self, DemoOptions};
+use taskdeck_site::registration;
 use taskdeck_site::{Config, RunningServer};
 
 /// The reference Site server of Taskdeck.
@@ -25,6 +26,11 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Manage app registrations (client credentials).
+    AppRegistration {
+        #[command(subcommand)]
+        command: RegistrationCommand,
+    },
     /// Run a self-contained demo Site with live traffic.
     Demo {
         /// Keep the demo's data in this folder (default: a temporary one).
@@ -33,6 +39,25 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistrationCommand {
+    /// Create a registration; prints its client id and secret once.
+    Create {
+        /// The owner's email (a user of the configuration).
+        #[arg(long)]
+        owner: String,
+        /// What the registration is for, e.g. "Alice's laptop".
+        #[arg(long)]
+        name: String,
+        /// No tokens after this date (YYYY-MM-DD, UTC) or RFC 3339 time.
+        #[arg(long)]
+        expires: Option<String>,
+        /// Append the registration (with the secret's hash) to this configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -71,6 +96,33 @@ async fn run(command: Command) -> Result<(), String> {
             announce(&server)?;
             wait_for_stop_signal().await;
             server.stop().await;
+        }
+        Command::AppRegistration {
+            command:
+                RegistrationCommand::Create {
+                    owner,
+                    name,
+                    expires,
+                    config,
+                },
+        } => {
+            let expires_at = expires
+                .as_deref()
+                .map(registration::parse_expiry)
+                .transpose()?;
+            let created = registration::create(&owner, &name, expires_at, config.as_deref())?;
+            println!("client_id = {}", created.client_id);
+            println!("client_secret = {}", created.client_secret);
+            match &config {
+                Some(path) => eprintln!(
+                    "The registration was added to {}; restart the server to use it. The secret is shown only now.",
+                    path.display()
+                ),
+                None => {
+                    eprintln!("Add this to the server's configuration (the secret is shown only now):");
+                    println!("\n{}", created.toml);
+                }
+            }
         }
         Command::Demo { data, listen } => {
             let demo = demo::start(DemoOptions {

@@ -1732,3 +1732,76 @@ async fn logs_filter_by_status_errors_time_and_search_and_page_without_gaps() {
         assert_eq!(error_code(&body), "invalid_request");
     }
 }
+
+#[tokio::test]
+async fn a_registration_created_on_the_command_line_gets_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("site.toml");
+    std::fs::write(
+        &config,
+        r#"listen = "127.0.0.1:0"
+data_dir = "data"
+
+[[sites]]
+id = "hq"
+name = "Headquarters"
+
+[[users]]
+email = "carol@example.com"
+display_name = "Carol"
+roles = { hq = "site_user" }
+"#,
+    )
+    .unwrap();
+    let run = |owner: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_taskdeck-site"))
+            .args([
+                "app-registration",
+                "create",
+                "--owner",
+                owner,
+                "--name",
+                "Carol's laptop",
+                "--expires",
+                "2099-01-01",
+                "--config",
+            ])
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let refused = run("nobody@example.com");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a user"));
+
+    let created = run("carol@example.com");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let stdout = String::from_utf8(created.stdout).unwrap();
+    let value = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{key} = ")))
+            .unwrap()
+            .to_owned()
+    };
+    let (client_id, secret) = (value("client_id"), value("client_secret"));
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        written.contains(&client_id) && !written.contains(&secret),
+        "only the hash is kept"
+    );
+
+    let (_child, url) = spawn_server(&config).await;
+    let response = Client::new()
+        .post(format!("{url}/api/oauth/token"))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}

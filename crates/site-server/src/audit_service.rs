@@ -142,10 +142,20 @@ impl Slot {
                     .unwrap_or_else(|| demo_spec(task.kind, &mut rand::rng()));
                 self.simulate(&task, spec, &stop).await
             }
-            RunnerKind::Command => Some(Completion {
-                status: TaskStatus::Failed,
-                error_messages: vec!["The command runner is not available in this build.".into()],
-            }),
+            RunnerKind::Command => {
+                let (pool, site, id) = (self.pool.clone(), self.site.clone(), task.id);
+                let progress = move |progress| {
+                    let (pool, site) = (pool.clone(), site.clone());
+                    async move {
+                        if let Err(error) =
+                            lifecycle::report_progress(&pool, &site, id, progress).await
+                        {
+                            tracing::warn!(%error, task = %id, "cannot record progress");
+                        }
+                    }
+                };
+                crate::command_runner::run(&self.service.config, &task, &stop, progress).await
+            }
         };
         self.site.unregister_runner(task.id);
         // None: stopped. A cancel already recorded the end; at shutdown the

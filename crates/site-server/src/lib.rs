@@ -17,6 +17,7 @@
 pub mod audit_service;
 mod audit_services;
 mod auth;
+mod command_runner;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -48,7 +49,7 @@ pub use config::Config;
 pub use error::{AppError, StartError};
 pub use state::{AppState, SiteRuntime};
 
-use config::{Mode, RunnerKind};
+use config::Mode;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -131,16 +132,6 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     if config.tls.is_some() {
         return Err(StartError::Unsupported(
             "[tls] is not supported by this build yet",
-        ));
-    }
-    let uses_command_runner = config
-        .sites
-        .iter()
-        .flat_map(|site| &site.audit_services)
-        .any(|service| service.runner == RunnerKind::Command);
-    if uses_command_runner {
-        return Err(StartError::Unsupported(
-            "the command runner is not supported by this build yet",
         ));
     }
     let pool = db::open(&config.data_dir).await?;

@@ -1805,3 +1805,107 @@ roles = { hq = "site_user" }
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_command_runner_runs_a_real_program_and_kills_its_group_on_cancel_and_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("audit.sh");
+    let pids = dir.path().join("pids");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+echo "PROGRESS 1/3"
+echo "ERROR $2: slow answer"
+case "$2" in
+  fail*) echo "probe crashed on $2" >&2; exit 3 ;;
+  hang*) sleep 300 & echo $! >> {pids}; wait ;;
+  *) echo "PROGRESS 3/3"; exit 0 ;;
+esac
+"#,
+            pids = pids.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut config = test_config(dir.path(), "test", 4);
+    for service in &mut config.sites[0].audit_services {
+        service.runner = taskdeck_site::config::RunnerKind::Command;
+        service.command = vec![
+            script.display().to_string(),
+            "{kind}".into(),
+            "{target}".into(),
+            "{scope}".into(),
+        ];
+        service.timeout = Some(Duration::from_secs(3));
+    }
+    let site = Site::start_with(config).await;
+    let token = site.admin().await;
+    let create = |name: &str| json!({"kind": "scan", "target": {"type": "device", "name": name}, "scope": "HQ"});
+    let ok = site.create(&token, "hq", create("ok-1")).await;
+    let bad = site.create(&token, "hq", create("fail-1")).await;
+    let hung = site.create(&token, "hq", create("hang-1")).await;
+    let slow = site.create(&token, "hq", create("hang-2")).await;
+
+    let ok = site
+        .wait_for(&token, "hq", &ok.id.to_string(), |t| t.status.is_terminal())
+        .await;
+    assert_eq!(ok.status, TaskStatus::Finished);
+    assert_eq!(ok.errors, 1, "an ERROR line counts");
+    assert_eq!(ok.progress, Some(site_api::Progress { done: 3, total: 3 }));
+    let bad = site
+        .wait_for(&token, "hq", &bad.id.to_string(), |t| {
+            t.status.is_terminal()
+        })
+        .await;
+    assert_eq!(bad.status, TaskStatus::Failed);
+    assert_eq!(bad.errors, 2);
+    let (_, log) = site
+        .get(&token, "/api/v1/sites/hq/scan-log?status=failed")
+        .await;
+    let messages = log["entries"][0]["error_messages"].to_string();
+    assert!(
+        messages.contains("fail-1: slow answer") && messages.contains("probe crashed on fail-1"),
+        "{messages}"
+    );
+
+    // Cancel stops the program and everything it started.
+    site.wait_for(&token, "hq", &hung.id.to_string(), |t| {
+        t.status == TaskStatus::Running
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&pids)
+        .map(|p| p.lines().count())
+        .unwrap_or(0)
+        < 2
+    {
+        assert!(Instant::now() < deadline, "the hung programs never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, body) = cancel(&site, &token, &[&hung.id.to_string()]).await;
+    assert_eq!(body["results"][0]["outcome"], "cancelled");
+    // The other hangs until the 3 s timeout.
+    let slow = site
+        .wait_for(&token, "hq", &slow.id.to_string(), |t| {
+            t.status.is_terminal()
+        })
+        .await;
+    assert_eq!(slow.status, TaskStatus::Failed);
+    let (_, body) = site
+        .get(&token, &format!("/api/v1/sites/hq/scan-log?q={}", "hang-2"))
+        .await;
+    assert!(body["entries"][0]["error_messages"]
+        .to_string()
+        .contains("timed out"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for pid in std::fs::read_to_string(&pids).unwrap().lines() {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .unwrap_or_default()
+                    .contains(") Z "),
+            "sleep {pid} outlived its task"
+        );
+    }
+}

@@ -151,9 +151,9 @@ pub enum StartError {
     /// Tasks a crash left running could not be ended.
     #[error("cannot end tasks left running by a crash: {0}")]
     Recover(AppError),
-    /// Not supported in this build yet.
-    #[error("{0}")]
-    Unsupported(&'static str),
+    /// The TLS certificate or key could not be loaded.
+    #[error("cannot load the TLS certificate and key: {0}")]
+    Tls(String),
 }
 
 #[cfg(test)]

@@ -78,6 +78,7 @@ pub fn app(state: AppState) -> Router {
 /// A started server: its address, and the handle to stop it.
 pub struct RunningServer {
     local_addr: SocketAddr,
+    scheme: &'static str,
     state: AppState,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
@@ -89,9 +90,9 @@ impl RunningServer {
         self.local_addr
     }
 
-    /// `http://ADDR`.
+    /// `http://ADDR`, or `https://ADDR` with `[tls]`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        format!("{}://{}", self.scheme, self.local_addr)
     }
 
     /// Its state, for code running beside it (the demo's traffic).
@@ -129,11 +130,6 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             path: "(configuration)".into(),
             message,
         })?;
-    if config.tls.is_some() {
-        return Err(StartError::Unsupported(
-            "[tls] is not supported by this build yet",
-        ));
-    }
     let pool = db::open(&config.data_dir).await?;
     sync_configuration(&pool, &config).await?;
     let sites: Vec<Arc<SiteRuntime>> = config
@@ -170,12 +166,50 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let mut tasks = JoinSet::new();
     let router = app(state.clone());
     let stop = shutdown.clone();
-    tasks.spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned());
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "the HTTP server failed");
+    let scheme = match &config.tls {
+        None => {
+            tasks.spawn(async move {
+                let serve =
+                    axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned());
+                if let Err(error) = serve.await {
+                    tracing::error!(%error, "the HTTP server failed");
+                }
+            });
+            "http"
         }
-    });
+        Some(tls) => {
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .map_err(|e| {
+                    StartError::Tls(format!(
+                        "{} / {}: {e}",
+                        tls.cert.display(),
+                        tls.key.display()
+                    ))
+                })?;
+            let listener = listener.into_std().map_err(|source| StartError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+            let handle = axum_server::Handle::new();
+            let server = axum_server::from_tcp_rustls(listener, rustls)
+                .map_err(|source| StartError::Listen {
+                    addr: config.listen,
+                    source,
+                })?
+                .handle(handle.clone());
+            tasks.spawn(async move {
+                stop.cancelled().await;
+                handle.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            tasks.spawn(async move {
+                if let Err(error) = server.serve(router.into_make_service()).await {
+                    tracing::error!(%error, "the HTTPS server failed");
+                }
+            });
+            "https"
+        }
+    };
     for site in state.sites() {
         tasks.spawn(monitor::run(pool.clone(), site.clone(), shutdown.clone()));
         tasks.spawn(schedules::run(pool.clone(), site.clone(), shutdown.clone()));
@@ -190,6 +224,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     }
     Ok(RunningServer {
         local_addr,
+        scheme,
         state,
         shutdown,
         tasks,

@@ -43,12 +43,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root.
+/// The workspace root: read at run time (`cargo run` sets
+/// `CARGO_MANIFEST_DIR`), so that an xtask binary cached in a shared target
+/// folder never works on the checkout it was first built from.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
-        .expect("xtask lives in the workspace")
-        .to_owned()
+        .map(Path::to_owned)
+        .unwrap_or(manifest_dir)
 }
 
 /// Cargo's target folder, honouring `CARGO_TARGET_DIR`.

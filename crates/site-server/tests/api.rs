@@ -750,7 +750,7 @@ async fn cancel_racing_completion_ends_each_task_exactly_once() {
     let site = Site::start_with(test_config(dir.path(), "test", 8)).await;
     let token = site.admin().await;
     let mut ids = Vec::new();
-    for i in 0..40u64 {
+    for i in 0..300u64 {
         let task = site
             .create(
                 &token,
@@ -762,7 +762,7 @@ async fn cancel_racing_completion_ends_each_task_exactly_once() {
     }
     // Cancels fired while tasks finish: each answer must match the end state.
     let mut calls = Vec::new();
-    for chunk in ids.chunks(4) {
+    for chunk in ids.chunks(3) {
         let http = site.http.clone();
         let url = site.url("/api/v1/sites/hq/active-tasks/cancel");
         let token = token.clone();
@@ -778,7 +778,7 @@ async fn cancel_racing_completion_ends_each_task_exactly_once() {
                 .await
                 .unwrap()
         }));
-        tokio::time::sleep(Duration::from_millis(15)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let mut reported = std::collections::HashMap::new();
     for call in calls {
@@ -2000,4 +2000,158 @@ async fn tls_serves_https_with_the_configured_certificate() {
         .send()
         .await
         .is_err());
+}
+
+#[tokio::test]
+async fn random_requests_never_get_a_server_error() {
+    use rand::{Rng, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+    let token = site.admin().await;
+    site.create(&token, "hq", scan("WS-1", "hang", 1000, 0))
+        .await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261129);
+    let sites = [
+        "hq",
+        "branch-2",
+        "secret-site",
+        "nope",
+        "HQ",
+        "",
+        "%00",
+        "a/b",
+        "..",
+        "é",
+    ];
+    let ids = [
+        "scan-1",
+        "audit-1",
+        "scan-0",
+        "scan-99999999999999999999",
+        "x",
+        "scan-1%2F2",
+        "",
+        "sch-1",
+        "sch-x",
+    ];
+    let paths = [
+        "/api/v1/sites/{site}/active-tasks",
+        "/api/v1/sites/{site}/active-tasks/cancel",
+        "/api/v1/sites/{site}/tasks",
+        "/api/v1/sites/{site}/tasks/{id}",
+        "/api/v1/sites/{site}/scan-log",
+        "/api/v1/sites/{site}/audit-log",
+        "/api/v1/sites/{site}/events",
+        "/api/v1/sites/{site}/signals",
+        "/api/v1/sites/{site}/stats",
+        "/api/v1/sites/{site}/audit-services",
+        "/api/v1/sites/{site}/schedules",
+        "/api/v1/sites/{site}/schedules/{id}",
+        "/api/v1/me",
+        "/api/v1/sites",
+        "/api/oauth/token",
+        "/api/oauth/revoke",
+        "/healthz",
+        "/api/v1/{id}",
+        "/{site}",
+    ];
+    let keys = [
+        "status",
+        "kind",
+        "initiator",
+        "target_type",
+        "q",
+        "sort",
+        "order",
+        "limit",
+        "cursor",
+        "has_errors",
+        "since",
+        "until",
+        "x",
+    ];
+    let values = [
+        "",
+        "queued",
+        "running,queued",
+        "scan",
+        "audit",
+        "Schedule",
+        "device",
+        "asc",
+        "desc",
+        "task",
+        "0",
+        "1",
+        "1000",
+        "-5",
+        "99999999999999999999",
+        "true",
+        "2026-01-01T00:00:00Z",
+        "%FF",
+        "%25",
+        "\u{1F600}",
+        "eyJ4IjoxfQ",
+        "WzEsInN0YXJ0X2RhdGUiLCJkZXNjIiwieCIsMSwic2NhbiJd",
+    ];
+    let bodies = [
+        "", "{", "null", "[]", "{}", "{\"tasks\": []}", "{\"tasks\": [\"scan-1\"]}", "{\"tasks\": [1, 2]}",
+        "{\"kind\": \"scan\", \"target\": {\"type\": \"device\", \"name\": \"x\"}, \"scope\": \"y\"}",
+        "{\"kind\": \"scan\", \"target\": {\"type\": \"device\", \"name\": \"x\"}, \"scope\": \"y\", \"simulate\": {\"duration_ms\": 18446744073709551615, \"outcome\": \"hang\"}}",
+        "{\"name\": \"n\", \"kind\": \"audit\", \"cron\": \"0 0 31 2 *\", \"target\": {\"type\": \"segment\", \"name\": \"s\"}, \"scope\": \"x\"}",
+        "{\"enabled\": \"yes\"}", "grant_type=client_credentials&client_id=a&client_secret=b", "token=abc", "\u{0}\u{1}\u{2}",
+    ];
+    let methods = [
+        reqwest::Method::GET,
+        reqwest::Method::POST,
+        reqwest::Method::PATCH,
+        reqwest::Method::DELETE,
+        reqwest::Method::PUT,
+    ];
+    let mut answered = 0;
+    for _ in 0..1500 {
+        let template = paths[rng.random_range(0..paths.len())];
+        let mut path = template
+            .replace("{site}", sites[rng.random_range(0..sites.len())])
+            .replace("{id}", ids[rng.random_range(0..ids.len())]);
+        if rng.random_bool(0.5) {
+            let pairs: Vec<String> = (0..rng.random_range(1..4))
+                .map(|_| {
+                    format!(
+                        "{}={}",
+                        keys[rng.random_range(0..keys.len())],
+                        values[rng.random_range(0..values.len())]
+                    )
+                })
+                .collect();
+            path = format!("{path}?{}", pairs.join("&"));
+        }
+        let method = methods[rng.random_range(0..methods.len())].clone();
+        let mut request = site.http.request(method.clone(), site.url(&path));
+        if rng.random_bool(0.8) {
+            request = request.bearer_auth(&token);
+        }
+        if method != reqwest::Method::GET {
+            let content_type = if rng.random_bool(0.7) {
+                "application/json"
+            } else {
+                "application/x-www-form-urlencoded"
+            };
+            request = request
+                .header("content-type", content_type)
+                .body(bodies[rng.random_range(0..bodies.len())]);
+        }
+        let response = tokio::time::timeout(Duration::from_secs(10), request.send())
+            .await
+            .unwrap_or_else(|_| panic!("{method} {path} took over 10 s"));
+        let Ok(response) = response else { continue };
+        answered += 1;
+        let status = response.status();
+        // An event stream answers 200 and stays open: do not read it.
+        assert!(status.as_u16() < 500, "{method} {path} answered {status}");
+    }
+    assert!(
+        answered > 1400,
+        "only {answered} of 1500 requests were answered"
+    );
 }

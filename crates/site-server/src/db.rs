@@ -61,6 +61,11 @@ pub fn parse_column<T: FromStr>(column: &str, value: &str) -> Result<T, AppError
         .map_err(|_| AppError::Internal(format!("stored {column} {value:?} is not valid")))
 }
 
+/// The SQL term selecting active tasks, written exactly as the partial
+/// indexes' `WHERE` (migrations/0001) so that SQLite can use them: a bound
+/// parameter in its place would hide the match from the query planner.
+pub const ACTIVE_PREDICATE: &str = "status IN ('queued', 'running')";
+
 /// Every column of a `tasks` row, for `SELECT {TASK_COLUMNS} FROM tasks`.
 pub const TASK_COLUMNS: &str = "kind, number, target_type, target_name, scope, initiator, \
      schedule_id, schedule_name, status, audit_service_id, audit_service_name, running_since, \

@@ -23,16 +23,24 @@ pub const HISTORY_MINUTES: i64 = 24 * 60;
 
 /// Queued and running tasks of a Site now.
 pub async fn queue_counts(pool: &SqlitePool, site: &SiteRuntime) -> Result<(u64, u64), AppError> {
-    let (queued, running): (i64, i64) = sqlx::query_as(
+    let mut connection = pool.acquire().await?;
+    queue_counts_in(&mut connection, site).await
+}
+
+/// [`queue_counts`] on a given connection (or inside a transaction).
+pub async fn queue_counts_in(
+    connection: &mut sqlx::SqliteConnection,
+    site: &SiteRuntime,
+) -> Result<(u64, u64), AppError> {
+    let (queued, running): (i64, i64) = sqlx::query_as(&format!(
         "SELECT COALESCE(SUM(status = ?), 0), COALESCE(SUM(status = ?), 0)
-           FROM tasks WHERE site_id = ? AND status IN (?, ?)",
-    )
+           FROM tasks WHERE site_id = ? AND {}",
+        db::ACTIVE_PREDICATE
+    ))
     .bind(status_column(TaskStatus::Queued))
     .bind(status_column(TaskStatus::Running))
     .bind(site.id())
-    .bind(status_column(TaskStatus::Queued))
-    .bind(status_column(TaskStatus::Running))
-    .fetch_one(pool)
+    .fetch_one(connection)
     .await?;
     Ok((queued as u64, running as u64))
 }

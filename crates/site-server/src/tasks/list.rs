@@ -9,7 +9,7 @@ use site_api::{
 };
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use crate::db::{kind_column, status_column, TaskRow, TASK_COLUMNS};
+use crate::db::{kind_column, status_column, TaskRow, ACTIVE_PREDICATE, TASK_COLUMNS};
 use crate::error::AppError;
 use crate::state::SiteRuntime;
 
@@ -323,18 +323,17 @@ impl Cursor {
 /// Adds the filters of `query` (not the cursor) to a `WHERE` clause.
 fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, site: &SiteRuntime, query: &ActiveTasksQuery) {
     sql.push(" WHERE site_id = ")
-        .push_bind(site.id().to_owned());
-    let statuses = if query.statuses.is_empty() {
-        vec![TaskStatus::Queued, TaskStatus::Running]
-    } else {
-        query.statuses.clone()
-    };
-    sql.push(" AND status IN (");
-    let mut list = sql.separated(", ");
-    for status in statuses {
-        list.push_bind(status_column(status));
+        .push_bind(site.id().to_owned())
+        .push(" AND ")
+        .push(ACTIVE_PREDICATE);
+    if !query.statuses.is_empty() {
+        sql.push(" AND status IN (");
+        let mut list = sql.separated(", ");
+        for status in &query.statuses {
+            list.push_bind(status_column(*status));
+        }
+        sql.push(")");
     }
-    sql.push(")");
     if !query.kinds.is_empty() {
         sql.push(" AND kind IN (");
         let mut list = sql.separated(", ");
@@ -397,25 +396,13 @@ pub async fn active_tasks(
     site: &SiteRuntime,
     query: &ActiveTasksQuery,
 ) -> Result<ActiveTasksPage, AppError> {
-    let queued = status_column(TaskStatus::Queued);
-    let running = status_column(TaskStatus::Running);
     // One read transaction: revision, counts, total and rows agree.
     let mut tx = pool.begin().await?;
     let revision: i64 = sqlx::query_scalar("SELECT revision FROM sites WHERE id = ?")
         .bind(site.id())
         .fetch_one(&mut *tx)
         .await?;
-    let (n_queued, n_running): (i64, i64) = sqlx::query_as(
-        "SELECT COALESCE(SUM(status = ?), 0), COALESCE(SUM(status = ?), 0)
-           FROM tasks WHERE site_id = ? AND status IN (?, ?)",
-    )
-    .bind(queued)
-    .bind(running)
-    .bind(site.id())
-    .bind(queued)
-    .bind(running)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (n_queued, n_running) = crate::monitor::queue_counts_in(&mut tx, site).await?;
 
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM tasks");
     push_filters(&mut count, site, query);
@@ -472,8 +459,8 @@ pub async fn active_tasks(
         next_cursor,
         total: total as u64,
         counts: StatusCounts {
-            queued: n_queued as u64,
-            running: n_running as u64,
+            queued: n_queued,
+            running: n_running,
         },
         revision: revision as u64,
     })

@@ -66,6 +66,13 @@ async fn main() {
             .execute(&mut *tx)
             .await
             .unwrap();
+        // The per-Site counters that lifecycle keeps.
+        sqlx::query("UPDATE sites SET queued = ?, revision = ? WHERE id = 'hq'")
+            .bind(N_TASKS as i64)
+            .bind(N_TASKS as i64)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         pool.close().await;
     }

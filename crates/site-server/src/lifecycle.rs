@@ -46,6 +46,35 @@ pub struct Completion {
     pub error_messages: Vec<String>,
 }
 
+/// How a write moves the Site's queued and running counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Delta {
+    queued: i64,
+    running: i64,
+}
+
+impl Delta {
+    const QUEUED: Delta = Delta {
+        queued: 1,
+        running: 0,
+    };
+    const CLAIMED: Delta = Delta {
+        queued: -1,
+        running: 1,
+    };
+    const NONE: Delta = Delta {
+        queued: 0,
+        running: 0,
+    };
+
+    fn ended(n_running: i64) -> Delta {
+        Delta {
+            queued: 0,
+            running: -n_running,
+        }
+    }
+}
+
 /// A write to one Site: holds its write lock and one transaction, and
 /// publishes the changed tasks once committed.
 struct SiteWrite<'a> {
@@ -66,18 +95,23 @@ impl<'a> SiteWrite<'a> {
         })
     }
 
-    /// Commits, numbering each changed task with a new revision, and
-    /// publishes them in that order.
-    async fn commit(mut self, changed: Vec<TaskRow>) -> Result<Vec<Task>, AppError> {
+    /// Commits, numbering each changed task with a new revision and moving
+    /// the Site's counts by `delta`, and publishes the changes in order.
+    async fn commit(mut self, changed: Vec<TaskRow>, delta: Delta) -> Result<Vec<Task>, AppError> {
         let mut events = Vec::with_capacity(changed.len());
         let mut tasks = Vec::with_capacity(changed.len());
-        for row in changed {
-            let revision: i64 = sqlx::query_scalar(
-                "UPDATE sites SET revision = revision + 1 WHERE id = ? RETURNING revision",
-            )
-            .bind(self.site.id())
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE sites SET revision = revision + ?, queued = queued + ?, running = running + ?
+              WHERE id = ? RETURNING revision",
+        )
+        .bind(changed.len() as i64)
+        .bind(delta.queued)
+        .bind(delta.running)
+        .bind(self.site.id())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let first = last - changed.len() as i64 + 1;
+        for (revision, row) in (first..).zip(changed) {
             let task = row.to_task(self.site.failed_label())?;
             events.push(SiteEvent {
                 revision: revision as u64,
@@ -94,9 +128,13 @@ impl<'a> SiteWrite<'a> {
 
     /// Commits the change of at most one task: `None` when the conditional
     /// update matched nothing (another transition won), which rolls back.
-    async fn commit_one(self, changed: Option<TaskRow>) -> Result<Option<Task>, AppError> {
+    async fn commit_one(
+        self,
+        changed: Option<TaskRow>,
+        delta: Delta,
+    ) -> Result<Option<Task>, AppError> {
         match changed {
-            Some(row) => Ok(self.commit(vec![row]).await?.pop()),
+            Some(row) => Ok(self.commit(vec![row], delta).await?.pop()),
             None => Ok(None),
         }
     }
@@ -106,7 +144,7 @@ impl<'a> SiteWrite<'a> {
 pub async fn create(pool: &SqlitePool, site: &SiteRuntime, new: NewTask) -> Result<Task, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
     let row = insert_task(&mut write.tx, site, new).await?;
-    let task = write.commit(vec![row]).await?.remove(0);
+    let task = write.commit(vec![row], Delta::QUEUED).await?.remove(0);
     site.wake_audit_services();
     Ok(task)
 }
@@ -138,7 +176,7 @@ pub async fn fire_schedule(
         return Ok(None);
     }
     let row = insert_task(&mut write.tx, site, new).await?;
-    let task = write.commit_one(Some(row)).await?;
+    let task = write.commit_one(Some(row), Delta::QUEUED).await?;
     site.wake_audit_services();
     Ok(task)
 }
@@ -214,7 +252,10 @@ pub async fn claim_next(
     let Some(row) = row else {
         return Ok(None);
     };
-    let task = write.commit(vec![row.clone()]).await?.remove(0);
+    let task = write
+        .commit(vec![row.clone()], Delta::CLAIMED)
+        .await?
+        .remove(0);
     Ok(Some((task, row)))
 }
 
@@ -239,7 +280,7 @@ pub async fn report_progress(
     .bind(status_column(TaskStatus::Running))
     .fetch_optional(&mut *write.tx)
     .await?;
-    write.commit_one(row).await
+    write.commit_one(row, Delta::NONE).await
 }
 
 /// Ends a running task as its Audit Service reports: `running -> finished | failed`.
@@ -280,7 +321,7 @@ pub async fn complete(
     .bind(status_column(TaskStatus::Running))
     .fetch_optional(&mut *write.tx)
     .await?;
-    write.commit_one(row).await
+    write.commit_one(row, Delta::ended(1)).await
 }
 
 /// Ends every running task of the Site as `failed` with `message`: used when
@@ -305,7 +346,8 @@ pub async fn interrupt_running(
     .bind(status_column(TaskStatus::Running))
     .fetch_all(&mut *write.tx)
     .await?;
-    write.commit(rows).await
+    let delta = Delta::ended(rows.len() as i64);
+    write.commit(rows, delta).await
 }
 
 /// Cancels `ids` as the Site Administrator `by`, in one transaction:
@@ -325,6 +367,7 @@ pub async fn cancel(
     let mut results = Vec::with_capacity(ids.len());
     let mut changed = Vec::new();
     let mut to_stop = Vec::new();
+    let mut delta = Delta::NONE;
     for &id in ids {
         let row: Option<TaskRow> = sqlx::query_as(&format!(
             "UPDATE tasks SET status = ?, end_date = ?, cancelled_by = ?
@@ -344,6 +387,9 @@ pub async fn cancel(
         if let Some(row) = row {
             if row.was_picked_up() {
                 to_stop.push(id);
+                delta.running -= 1;
+            } else {
+                delta.queued -= 1;
             }
             changed.push(row);
             results.push(CancelResult {
@@ -374,7 +420,7 @@ pub async fn cancel(
             },
         });
     }
-    write.commit(changed).await?;
+    write.commit(changed, delta).await?;
     for id in to_stop {
         site.stop_runner(id);
     }

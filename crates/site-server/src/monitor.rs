@@ -27,22 +27,18 @@ pub async fn queue_counts(pool: &SqlitePool, site: &SiteRuntime) -> Result<(u64,
     queue_counts_in(&mut connection, site).await
 }
 
-/// [`queue_counts`] on a given connection (or inside a transaction).
+/// [`queue_counts`] on a given connection (or inside a transaction): the
+/// counters `lifecycle` keeps, no scan.
 pub async fn queue_counts_in(
     connection: &mut sqlx::SqliteConnection,
     site: &SiteRuntime,
 ) -> Result<(u64, u64), AppError> {
-    let (queued, running): (i64, i64) = sqlx::query_as(&format!(
-        "SELECT COALESCE(SUM(status = ?), 0), COALESCE(SUM(status = ?), 0)
-           FROM tasks WHERE site_id = ? AND {}",
-        db::ACTIVE_PREDICATE
-    ))
-    .bind(status_column(TaskStatus::Queued))
-    .bind(status_column(TaskStatus::Running))
-    .bind(site.id())
-    .fetch_one(connection)
-    .await?;
-    Ok((queued as u64, running as u64))
+    let (queued, running): (i64, i64) =
+        sqlx::query_as("SELECT queued, running FROM sites WHERE id = ?")
+            .bind(site.id())
+            .fetch_one(connection)
+            .await?;
+    Ok((queued.max(0) as u64, running.max(0) as u64))
 }
 
 /// Samples the Site's queue every [`SAMPLE_EVERY`] until `shutdown`.

@@ -806,6 +806,13 @@ async fn cancel_racing_completion_ends_each_task_exactly_once() {
         ids.len(),
         "one log row each"
     );
+    let (_, body) = site.get(&token, "/api/v1/sites/hq/active-tasks").await;
+    assert_eq!(
+        body["counts"],
+        json!({"queued": 0, "running": 0}),
+        "the counters add up"
+    );
+    assert_eq!(body["total"], 0);
 }
 
 #[tokio::test]

@@ -143,6 +143,17 @@ pub struct ActiveTasksQuery {
     pub cursor: Option<Cursor>,
 }
 
+impl ActiveTasksQuery {
+    /// True if and only if no filter narrows the list (sort and paging aside).
+    pub fn is_unfiltered(&self) -> bool {
+        self.statuses.is_empty()
+            && self.kinds.is_empty()
+            && self.target_types.is_empty()
+            && self.initiator.is_none()
+            && self.q.is_none()
+    }
+}
+
 /// Longest accepted search text.
 const MAX_QUERY_LEN: usize = 256;
 
@@ -404,9 +415,14 @@ pub async fn active_tasks(
         .await?;
     let (n_queued, n_running) = crate::monitor::queue_counts_in(&mut tx, site).await?;
 
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM tasks");
-    push_filters(&mut count, site, query);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
+    let total = if query.is_unfiltered() {
+        n_queued + n_running
+    } else {
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM tasks");
+        push_filters(&mut count, site, query);
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
+        total as u64
+    };
 
     let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS} FROM tasks"));
     push_filters(&mut select, site, query);
@@ -457,7 +473,7 @@ pub async fn active_tasks(
     Ok(ActiveTasksPage {
         tasks,
         next_cursor,
-        total: total as u64,
+        total,
         counts: StatusCounts {
             queued: n_queued,
             running: n_running,

@@ -15,8 +15,9 @@ const USER_ID: &str = "user0000000000000001";
 const USER_SECRET: &str = "user-secret";
 const EXPIRED_ID: &str = "expired0000000000001";
 
-fn test_config(data_dir: &Path, mode: &str, slots: u32) -> Config {
-    let text = format!(
+/// The test configuration as a file would hold it.
+fn test_config_text(data_dir: &Path, mode: &str, slots: u32) -> String {
+    format!(
         r#"
 listen = "127.0.0.1:0"
 data_dir = "{data}"
@@ -79,8 +80,11 @@ expires_at = "2020-01-01T00:00:00Z"
         data = data_dir.display(),
         admin_hash = taskdeck_site::hash_secret(ADMIN_SECRET).unwrap(),
         user_hash = taskdeck_site::hash_secret(USER_SECRET).unwrap(),
-    );
-    let config: Config = toml::from_str(&text).unwrap();
+    )
+}
+
+fn test_config(data_dir: &Path, mode: &str, slots: u32) -> Config {
+    let config: Config = toml::from_str(&test_config_text(data_dir, mode, slots)).unwrap();
     config.validate().unwrap();
     config
 }
@@ -1241,33 +1245,7 @@ async fn spawn_server(config: &Path) -> (tokio::process::Child, String) {
 async fn nothing_is_lost_or_duplicated_after_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("site.toml");
-    let config_text = format!(
-        r#"
-listen = "127.0.0.1:0"
-data_dir = "data"
-mode = "test"
-
-[[sites]]
-id = "hq"
-name = "Headquarters"
-
-[[sites.audit_services]]
-id = "as-1"
-name = "AS-1"
-slots = 2
-
-[[users]]
-email = "alice@example.com"
-display_name = "Alice"
-roles = {{ hq = "site_administrator" }}
-
-[[app_registrations]]
-client_id = "{ADMIN_ID}"
-client_secret = "{ADMIN_SECRET}"
-owner = "alice@example.com"
-name = "Alice's laptop"
-"#
-    );
+    let config_text = test_config_text(Path::new("data"), "test", 2);
     std::fs::write(&config_path, config_text).unwrap();
     let http = Client::new();
     let token = |url: String| {

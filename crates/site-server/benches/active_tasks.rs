@@ -97,10 +97,19 @@ id = "as-1"
 name = "AS-1"
 slots = 4
 
+[[sites]]
+id = "tp"
+name = "Throughput"
+
+[[sites.audit_services]]
+id = "as-tp"
+name = "AS-TP"
+slots = 16
+
 [[users]]
 email = "alice@example.com"
 display_name = "Alice"
-roles = {{ hq = "site_administrator" }}
+roles = {{ hq = "site_administrator", tp = "site_administrator" }}
 
 [[app_registrations]]
 client_id = "bench000000000000001"
@@ -161,5 +170,75 @@ name = "bench"
             p99.as_secs_f64() * 1e3
         );
     }
+
+    // Cancel of 500 ids in one call (queued scans of the 100,000).
+    let cancel_url = format!("{base}/cancel");
+    let scan_numbers: Vec<usize> = (1..=N_TASKS).filter(|n| (n - 1) % 3 != 0).collect();
+    let mut times = Vec::new();
+    for batch in scan_numbers.chunks(500).take(10) {
+        let ids: Vec<String> = batch.iter().map(|n| format!("scan-{n}")).collect();
+        let start = Instant::now();
+        let response = http
+            .post(&cancel_url)
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "tasks": ids }))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        let _ = response.bytes().await.unwrap();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    println!(
+        "cancel of 500 ids in one call: p50 {:.2} ms, max {:.2} ms (10 calls)",
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        times.last().unwrap().as_secs_f64() * 1e3
+    );
+
+    // Lifecycle throughput: zero-duration simulated tasks, created by 8
+    // clients at once, each queued -> running -> finished with its log row.
+    const N_THROUGHPUT: usize = 2000;
+    let tasks_url = format!("{}/api/v1/sites/tp/tasks", server.url());
+    let start = Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        let (http, url, token) = (http.clone(), tasks_url.clone(), token.clone());
+        clients.push(tokio::spawn(async move {
+            for i in 0..N_THROUGHPUT / 8 {
+                let body = serde_json::json!({
+                    "kind": "scan", "target": {"type": "device", "name": format!("TP-{i}")}, "scope": "tp",
+                    "simulate": {"duration_ms": 0, "outcome": "finished"}
+                });
+                let response = http.post(&url).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert!(response.status().is_success());
+            }
+        }));
+    }
+    for client in clients {
+        client.await.unwrap();
+    }
+    let active_url = format!("{}/api/v1/sites/tp/active-tasks?limit=1", server.url());
+    loop {
+        let page: serde_json::Value = http
+            .get(&active_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["total"] == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let elapsed = start.elapsed();
+    println!(
+        "lifecycle throughput: {N_THROUGHPUT} zero-duration tasks through queued -> running -> finished in {:.2?}: {:.0} tasks/s",
+        elapsed,
+        N_THROUGHPUT as f64 / elapsed.as_secs_f64()
+    );
     server.stop().await;
 }

@@ -31,6 +31,95 @@ async fn measure(http: &reqwest::Client, url: &str, token: &str, n: usize) -> (D
     (percentile(&times, 0.5), percentile(&times, 0.99))
 }
 
+/// This process's resident set, in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Opens 50 event streams on Site `tp`, queues 50 tasks one by one and
+/// prints the p50/p99 of creation-to-delivery over every subscriber.
+async fn sse_latency(http: &reqwest::Client, base: &str, token: &str) {
+    const SUBSCRIBERS: usize = 50;
+    const TASKS: usize = 50;
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
+    for _ in 0..SUBSCRIBERS {
+        let mut response = http
+            .get(format!("{base}/api/v1/sites/tp/events"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            let mut buffer = String::new();
+            while let Ok(Some(chunk)) = response.chunk().await {
+                let now = Instant::now();
+                buffer.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buffer.find("\n\n") {
+                    let block: String = buffer.drain(..end + 2).collect();
+                    if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
+                        if let Ok(task) = serde_json::from_str::<serde_json::Value>(data.trim()) {
+                            if task["status"] == "queued" {
+                                let _ = sender
+                                    .send((task["id"].as_str().unwrap_or("").to_owned(), now));
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+    drop(sender);
+    let mut created = std::collections::HashMap::new();
+    for i in 0..TASKS {
+        let body = serde_json::json!({
+            "kind": "audit", "target": {"type": "device", "name": format!("SSE-{i}")}, "scope": "sse",
+            "simulate": {"duration_ms": 10, "outcome": "finished"}
+        });
+        let start = Instant::now();
+        let task: serde_json::Value = http
+            .post(format!("{base}/api/v1/sites/tp/tasks"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created.insert(task["id"].as_str().unwrap().to_owned(), start);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut latencies = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while latencies.len() < SUBSCRIBERS * TASKS && Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(5), receiver.recv()).await {
+            Ok(Some((id, at))) => {
+                if let Some(start) = created.get(&id) {
+                    latencies.push(at.duration_since(*start));
+                }
+            }
+            _ => break,
+        }
+    }
+    latencies.sort();
+    println!(
+        "SSE, {SUBSCRIBERS} subscribers: creation-to-delivery p50 {:.2} ms, p99 {:.2} ms ({} deliveries of {})",
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.len(),
+        SUBSCRIBERS * TASKS
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -170,6 +259,14 @@ name = "bench"
             p99.as_secs_f64() * 1e3
         );
     }
+
+    println!(
+        "process RSS (server, its SQLite cache and this client) at {N_TASKS} active tasks: {} MB",
+        rss_kib() / 1024
+    );
+
+    // SSE: 50 subscribers; time from a task's creation to each delivery.
+    sse_latency(&http, &server.url(), &token).await;
 
     // Cancel of 500 ids in one call (queued scans of the 100,000).
     let cancel_url = format!("{base}/cancel");

@@ -33,11 +33,9 @@ async fn events_stream(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let access = caller.site_access(&state, &site).await?;
-    let current: i64 = sqlx::query_scalar("SELECT revision FROM sites WHERE id = ?")
-        .bind(access.site.id())
-        .fetch_one(state.pool())
-        .await?;
-    let current = current as u64;
+    let current = crate::monitor::counters(state.pool(), &access.site)
+        .await?
+        .revision;
     let last_seen = match headers.get("last-event-id") {
         None => current,
         Some(value) => value

@@ -21,24 +21,45 @@ pub const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 /// How far back `/stats` looks, in minutes.
 pub const HISTORY_MINUTES: i64 = 24 * 60;
 
-/// Queued and running tasks of a Site now.
-pub async fn queue_counts(pool: &SqlitePool, site: &SiteRuntime) -> Result<(u64, u64), AppError> {
-    let mut connection = pool.acquire().await?;
-    queue_counts_in(&mut connection, site).await
+/// A Site's revision and its queued and running counts, as `lifecycle`
+/// keeps them in the `sites` row (no scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteCounters {
+    /// The Site's event revision.
+    pub revision: u64,
+    /// Tasks waiting for a slot.
+    pub queued: u64,
+    /// Tasks running.
+    pub running: u64,
 }
 
-/// [`queue_counts`] on a given connection (or inside a transaction): the
-/// counters `lifecycle` keeps, no scan.
-pub async fn queue_counts_in(
+/// The Site's counters now.
+pub async fn counters(pool: &SqlitePool, site: &SiteRuntime) -> Result<SiteCounters, AppError> {
+    let mut connection = pool.acquire().await?;
+    counters_in(&mut connection, site).await
+}
+
+/// [`counters`] on a given connection (or inside a transaction).
+pub async fn counters_in(
     connection: &mut sqlx::SqliteConnection,
     site: &SiteRuntime,
-) -> Result<(u64, u64), AppError> {
-    let (queued, running): (i64, i64) =
-        sqlx::query_as("SELECT queued, running FROM sites WHERE id = ?")
+) -> Result<SiteCounters, AppError> {
+    let (revision, queued, running): (i64, i64, i64) =
+        sqlx::query_as("SELECT revision, queued, running FROM sites WHERE id = ?")
             .bind(site.id())
             .fetch_one(connection)
             .await?;
-    Ok((queued.max(0) as u64, running.max(0) as u64))
+    Ok(SiteCounters {
+        revision: revision.max(0) as u64,
+        queued: queued.max(0) as u64,
+        running: running.max(0) as u64,
+    })
+}
+
+/// Queued and running tasks of a Site now.
+pub async fn queue_counts(pool: &SqlitePool, site: &SiteRuntime) -> Result<(u64, u64), AppError> {
+    let counters = counters(pool, site).await?;
+    Ok((counters.queued, counters.running))
 }
 
 /// Samples the Site's queue every [`SAMPLE_EVERY`] until `shutdown`.

@@ -338,30 +338,42 @@ fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, site: &SiteRuntime, query: &
         .push(" AND ")
         .push(ACTIVE_PREDICATE);
     if !query.statuses.is_empty() {
-        sql.push(" AND status IN (");
-        let mut list = sql.separated(", ");
-        for status in &query.statuses {
-            list.push_bind(status_column(*status));
-        }
-        sql.push(")");
+        push_in_list(
+            sql,
+            "status",
+            query.statuses.iter().map(|s| status_column(*s)),
+        );
     }
     if !query.kinds.is_empty() {
-        sql.push(" AND kind IN (");
-        let mut list = sql.separated(", ");
-        for kind in &query.kinds {
-            list.push_bind(kind_column(*kind));
-        }
-        sql.push(")");
+        push_in_list(sql, "kind", query.kinds.iter().map(|k| kind_column(*k)));
     }
     if !query.target_types.is_empty() {
-        sql.push(" AND target_type IN (");
-        let mut list = sql.separated(", ");
-        for target_type in &query.target_types {
-            list.push_bind(target_type.as_str());
-        }
-        sql.push(")");
+        push_in_list(
+            sql,
+            "target_type",
+            query.target_types.iter().map(|t| t.as_str()),
+        );
     }
     push_initiator_and_search(sql, query.initiator.as_deref(), query.q.as_deref());
+}
+
+/// Adds ` AND <column> IN (<values>)`; no values match no row.
+fn push_in_list(
+    sql: &mut QueryBuilder<'_, Sqlite>,
+    column: &str,
+    values: impl IntoIterator<Item = &'static str>,
+) {
+    let mut values = values.into_iter().peekable();
+    if values.peek().is_none() {
+        sql.push(" AND 0");
+        return;
+    }
+    sql.push(format!(" AND {column} IN ("));
+    let mut list = sql.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    sql.push(")");
 }
 
 /// Adds the `initiator` filter and the `q` search, shared by every list.
@@ -409,14 +421,10 @@ pub async fn active_tasks(
 ) -> Result<ActiveTasksPage, AppError> {
     // One read transaction: revision, counts, total and rows agree.
     let mut tx = pool.begin().await?;
-    let revision: i64 = sqlx::query_scalar("SELECT revision FROM sites WHERE id = ?")
-        .bind(site.id())
-        .fetch_one(&mut *tx)
-        .await?;
-    let (n_queued, n_running) = crate::monitor::queue_counts_in(&mut tx, site).await?;
+    let counters = crate::monitor::counters_in(&mut tx, site).await?;
 
     let total = if query.is_unfiltered() {
-        n_queued + n_running
+        counters.queued + counters.running
     } else {
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM tasks");
         push_filters(&mut count, site, query);
@@ -475,10 +483,10 @@ pub async fn active_tasks(
         next_cursor,
         total,
         counts: StatusCounts {
-            queued: n_queued,
-            running: n_running,
+            queued: counters.queued,
+            running: counters.running,
         },
-        revision: revision as u64,
+        revision: counters.revision,
     })
 }
 
@@ -582,25 +590,15 @@ pub async fn log_entries(
         .push(" AND end_date IS NOT NULL");
     if !query.statuses.is_empty() {
         // Filter on the status as this Site reports it.
-        let stored: Vec<TaskStatus> = [
+        // None at all for e.g. `failed` on a Site that labels failures `finished`.
+        let stored = [
             TaskStatus::Finished,
             TaskStatus::Cancelled,
             TaskStatus::Failed,
         ]
         .into_iter()
-        .filter(|status| query.statuses.contains(&site.wire_status(*status)))
-        .collect();
-        if stored.is_empty() {
-            // e.g. `failed` on a Site that labels failures `finished`.
-            sql.push(" AND 0");
-        } else {
-            sql.push(" AND status IN (");
-            let mut list = sql.separated(", ");
-            for status in stored {
-                list.push_bind(status_column(status));
-            }
-            sql.push(")");
-        }
+        .filter(|status| query.statuses.contains(&site.wire_status(*status)));
+        push_in_list(&mut sql, "status", stored.map(status_column));
     }
     push_initiator_and_search(&mut sql, query.initiator.as_deref(), query.q.as_deref());
     match query.has_errors {

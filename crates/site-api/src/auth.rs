@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/oauth/token` success.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The bearer token.
     pub access_token: String,
@@ -15,6 +16,7 @@ pub struct TokenResponse {
 
 /// A user's role on one Site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SiteRole {
     /// May cancel tasks and edit schedules.
@@ -47,6 +49,7 @@ impl SiteRole {
 
 /// A Site the caller has a role on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteMembership {
     /// The Site id, `[a-z0-9-]{1,64}`.
     pub id: String,
@@ -58,6 +61,7 @@ pub struct SiteMembership {
 
 /// `GET /api/v1/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// The registration owner's email.
     pub email: String,
@@ -71,6 +75,7 @@ pub struct Me {
 
 /// `GET /api/v1/sites`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SitesResponse {
     /// Only Sites where the caller has a role.
     pub sites: Vec<SiteMembership>,
@@ -82,4 +87,41 @@ impl std::str::FromStr for SiteRole {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         SiteRole::parse(s).ok_or_else(|| format!("unknown role {s:?}"))
     }
+}
+
+/// `POST /api/oauth/token`, form-encoded (RFC 6749 section 4.4). The client id
+/// and secret may come in HTTP Basic auth instead of the form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenRequest {
+    /// Always `client_credentials`.
+    pub grant_type: String,
+    /// The app registration's client id (unless sent in HTTP Basic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The app registration's client secret (unless sent in HTTP Basic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+impl TokenRequest {
+    /// The grant type of the client credentials flow.
+    pub const CLIENT_CREDENTIALS: &'static str = "client_credentials";
+
+    /// A request carrying the id and secret in the form.
+    pub fn client_credentials(client_id: &str, client_secret: &str) -> TokenRequest {
+        TokenRequest {
+            grant_type: TokenRequest::CLIENT_CREDENTIALS.to_owned(),
+            client_id: Some(client_id.to_owned()),
+            client_secret: Some(client_secret.to_owned()),
+        }
+    }
+}
+
+/// `POST /api/oauth/revoke`, form-encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevokeRequest {
+    /// The access token to revoke.
+    pub token: String,
 }

@@ -9,6 +9,7 @@ pub const MAX_CANCEL_BATCH: usize = 500;
 
 /// `POST /api/v1/sites/{site}/active-tasks/cancel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
     /// The tasks to cancel (1..=500), in the order results should come back.
@@ -17,6 +18,7 @@ pub struct CancelRequest {
 
 /// What happened to each requested task, in request order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CancelResponse {
     /// One result per requested id.
     pub results: Vec<CancelResult>,
@@ -24,6 +26,7 @@ pub struct CancelResponse {
 
 /// What a cancel did to one task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CancelResult {
     /// The task the result is about, as requested.
     pub task: TaskId,
@@ -35,6 +38,7 @@ pub struct CancelResult {
 
 /// The outcome of cancelling one task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CancelOutcome {
     /// This call cancelled it.

@@ -6,6 +6,7 @@ use crate::{Target, TaskKind};
 
 /// `POST /api/v1/sites/{site}/tasks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTaskRequest {
     /// Scan or audit.
@@ -21,6 +22,7 @@ pub struct CreateTaskRequest {
 
 /// How a simulated Audit Service runs a task (demo and test mode only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SimulateSpec {
     /// How long it runs once picked up.
@@ -34,6 +36,7 @@ pub struct SimulateSpec {
 
 /// How a simulated task ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SimulatedOutcome {
     /// Completes.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The body of every 4xx/5xx answer outside the token endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ApiError,
@@ -13,6 +14,7 @@ pub struct ErrorBody {
 
 /// A machine-readable code and a human sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// The code, tied to the HTTP status.
     pub code: ErrorCode,
@@ -28,6 +30,7 @@ impl fmt::Display for ApiError {
 
 /// The contract's error codes, each with its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: malformed body, unknown enum value, out-of-range number, unknown query value.
@@ -84,6 +87,7 @@ impl ErrorCode {
 
 /// The token endpoint's error body (RFC 6749 section 5.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthError {
     /// The RFC 6749 code.
     pub error: OAuthErrorCode,
@@ -93,6 +97,7 @@ pub struct OAuthError {
 
 /// The RFC 6749 error codes the token endpoint uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OAuthErrorCode {
     /// 401: wrong id or secret, or an expired or deleted registration.

@@ -27,14 +27,16 @@ mod stats;
 mod task;
 
 pub use audit_service::{AuditService, AuditServiceState, AuditServicesResponse};
-pub use auth::{Me, SiteMembership, SiteRole, SitesResponse, TokenResponse};
+pub use auth::{
+    Me, RevokeRequest, SiteMembership, SiteRole, SitesResponse, TokenRequest, TokenResponse,
+};
 pub use cancel::{CancelOutcome, CancelRequest, CancelResponse, CancelResult, MAX_CANCEL_BATCH};
 pub use create::{CreateTaskRequest, SimulateSpec, SimulatedOutcome};
 pub use error::{ApiError, ErrorBody, ErrorCode, OAuthError, OAuthErrorCode};
 pub use health::Health;
 pub use list::{ActiveTasksPage, StatusCounts, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 pub use log::{LogEntry, LogPage};
-pub use schedule::{Schedule, SchedulesResponse};
+pub use schedule::{Schedule, ScheduleCreate, ScheduleUpdate, SchedulesResponse};
 pub use signal::{Signal, SignalsResponse};
 pub use stats::{Stats, StatsBucket, StatsNow};
 pub use task::{

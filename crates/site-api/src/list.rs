@@ -11,6 +11,7 @@ pub const MAX_PAGE_LIMIT: u32 = 1000;
 
 /// `GET /api/v1/sites/{site}/active-tasks`: one page of queued and running tasks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActiveTasksPage {
     /// The page, in the requested order.
     pub tasks: Vec<Task>,
@@ -26,6 +27,7 @@ pub struct ActiveTasksPage {
 
 /// Active task counts of a whole Site.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusCounts {
     /// Tasks waiting for a slot.
     pub queued: u64,

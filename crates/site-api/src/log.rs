@@ -6,6 +6,7 @@ use crate::Task;
 
 /// A Scan-log or Audit-log row: the terminal Task plus what only the log keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntry {
     /// The task in its terminal state (`end_date` and `errors` set).
     #[serde(flatten)]
@@ -18,6 +19,7 @@ pub struct LogEntry {
 
 /// `GET …/scan-log` and `GET …/audit-log`: newest `end_date` first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogPage {
     /// The page.
     pub entries: Vec<LogEntry>,

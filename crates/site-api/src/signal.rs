@@ -6,11 +6,13 @@ use crate::{ObjectRef, TaskId, Timestamp};
 
 /// One operational signal, tagged by `kind` on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Signal {
     /// The queue has stayed at or over the Site's threshold for its window.
     QueueLong {
         /// Since when the queue has been long.
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         since: Timestamp,
         /// Queued tasks now.
         queued: u64,
@@ -24,6 +26,7 @@ pub enum Signal {
         /// The task.
         task: TaskId,
         /// When it started running.
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         running_since: Timestamp,
         /// A human sentence.
         message: String,
@@ -33,6 +36,7 @@ pub enum Signal {
         /// Which one.
         audit_service: ObjectRef,
         /// Since when.
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         since: Timestamp,
         /// A human sentence.
         message: String,
@@ -41,6 +45,7 @@ pub enum Signal {
 
 /// `GET …/signals`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignalsResponse {
     /// The signals in force now.
     pub signals: Vec<Signal>,

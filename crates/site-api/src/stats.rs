@@ -6,6 +6,7 @@ use crate::Timestamp;
 
 /// `GET …/stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     /// The queue and the slots now.
     pub now: StatsNow,
@@ -15,6 +16,7 @@ pub struct Stats {
 
 /// The queue and the slots now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatsNow {
     /// Queued tasks.
     pub queued: u64,
@@ -28,8 +30,10 @@ pub struct StatsNow {
 
 /// One minute of history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatsBucket {
     /// The minute's start.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     /// Queued tasks at the end of the minute.
     pub queued: u64,

@@ -9,6 +9,7 @@ use crate::Timestamp;
 
 /// What a task does: a Scan or an Audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     /// A discovery scan.
@@ -60,6 +61,7 @@ impl FromStr for TaskKind {
 ///
 /// `queued -> running -> finished | cancelled | failed`, and `queued -> cancelled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Waiting for an Audit Service slot.
@@ -233,6 +235,7 @@ impl<'de> Deserialize<'de> for TaskId {
 
 /// What kind of thing a task acts on (the Device / Resource column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TargetType {
     /// A single device.
@@ -283,6 +286,7 @@ impl FromStr for TargetType {
 
 /// The thing a task acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Target {
     /// Device, Segment or cloud resource.
     #[serde(rename = "type")]
@@ -345,6 +349,7 @@ impl<'de> Deserialize<'de> for Initiator {
 
 /// A reference to another object by id and display name: a schedule, an Audit Service.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObjectRef {
     /// The object's id.
     pub id: String,
@@ -354,6 +359,7 @@ pub struct ObjectRef {
 
 /// How far a running task has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Progress {
     /// Units done.
     pub done: u64,
@@ -363,6 +369,7 @@ pub struct Progress {
 
 /// A Scan or Audit task, active or terminal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     /// `scan-<N>` or `audit-<N>`.
     pub id: TaskId,
@@ -375,6 +382,7 @@ pub struct Task {
     /// What it acts on.
     pub target: Target,
     /// When it entered the queue.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start_date: Timestamp,
     /// The Segment or device set covered.
     pub scope: String,
@@ -387,10 +395,12 @@ pub struct Task {
     /// The Audit Service that picked it up, once one did.
     pub audit_service: Option<ObjectRef>,
     /// When an Audit Service picked it up.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub running_since: Option<Timestamp>,
     /// Progress, while known.
     pub progress: Option<Progress>,
     /// When it reached a terminal state.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub end_date: Option<Timestamp>,
     /// Errors so far (0 while queued; >= 1 for a failed task).
     pub errors: u64,
@@ -461,4 +471,46 @@ mod tests {
         assert!(!TaskStatus::Running.is_terminal());
         assert!(TaskStatus::Cancelled.is_terminal());
     }
+}
+
+/// Schemas for the types with a hand-written wire form (both are one string).
+#[cfg(feature = "openapi")]
+mod openapi {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    use utoipa::openapi::{RefOr, Schema};
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::{Initiator, TaskId};
+
+    impl PartialSchema for TaskId {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .pattern(Some("^(scan|audit)-[1-9][0-9]*$"))
+                .description(Some(
+                    "A task's id: its kind and its per-Site, per-kind number.",
+                ))
+                .examples([serde_json::json!("scan-1042")])
+                .into()
+        }
+    }
+
+    impl ToSchema for TaskId {}
+
+    impl PartialSchema for Initiator {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .description(Some(
+                    "Who started the task: the user's email, or exactly `Schedule`.",
+                ))
+                .examples([
+                    serde_json::json!("admin@example.com"),
+                    serde_json::json!("Schedule"),
+                ])
+                .into()
+        }
+    }
+
+    impl ToSchema for Initiator {}
 }

@@ -22,6 +22,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sites/{site}/stats", get(stats_show))
 }
 
+/// The signals in force: a long queue, tasks running for hours, Audit Services offline.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/signals",
+    tag = "health",
+    params(crate::openapi::SitePath),
+    responses((status = 200, description = "The signals in force now", body = SignalsResponse)),
+    security(("bearer" = []))
+)]
 async fn signals_list(
     State(state): State<AppState>,
     caller: Caller,
@@ -33,6 +42,15 @@ async fn signals_list(
     }))
 }
 
+/// Queue and slot figures now, and one-minute buckets over the last 24 hours.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/stats",
+    tag = "health",
+    params(crate::openapi::SitePath),
+    responses((status = 200, description = "Now and the last 24 hours", body = Stats)),
+    security(("bearer" = []))
+)]
 async fn stats_show(
     State(state): State<AppState>,
     caller: Caller,
@@ -42,6 +60,15 @@ async fn stats_show(
     Ok(Json(monitor::stats(state.pool(), &access.site).await?))
 }
 
+/// The Site's Audit Services: slots, busy slots, state and last heartbeat.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/audit-services",
+    tag = "health",
+    params(crate::openapi::SitePath),
+    responses((status = 200, description = "Every Audit Service of the Site", body = AuditServicesResponse)),
+    security(("bearer" = []))
+)]
 async fn audit_services_list(
     State(state): State<AppState>,
     caller: Caller,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rand::seq::IndexedRandom;
 use rand::Rng;
-use site_api::{Initiator, ObjectRef, SiteRole, Target, TargetType, TaskKind};
+use site_api::{Initiator, ObjectRef, ScheduleCreate, SiteRole, Target, TargetType, TaskKind};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{
@@ -17,7 +17,7 @@ use crate::config::{
 use crate::error::StartError;
 use crate::lifecycle::{self, NewTask};
 use crate::monitor;
-use crate::schedules::{self, ScheduleCreate};
+use crate::schedules;
 use crate::state::{AppState, SiteRuntime};
 use crate::{new_client_id, new_client_secret, RunningServer};
 

@@ -11,6 +11,13 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(health_show))
 }
 
+/// Whether the server is up, and its version.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    responses((status = 200, description = "The server is up", body = Health))
+)]
 async fn health_show() -> Json<Health> {
     Json(Health {
         status: "ok".to_owned(),

@@ -29,6 +29,7 @@ pub mod lifecycle;
 pub mod limits;
 mod live;
 pub mod monitor;
+pub mod openapi;
 pub mod registration;
 pub mod schedules;
 pub mod state;
@@ -68,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit_services::router())
         .merge(schedules::router())
         .merge(live::router())
+        .merge(openapi::router())
         .fallback(|| async { AppError::NotFound("there is nothing at this path".to_owned()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

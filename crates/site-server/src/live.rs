@@ -26,6 +26,23 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/sites/{site}/events", get(events_stream))
 }
 
+/// The Site's changes as server-sent events.
+///
+/// Each event has `id: <revision>` (per Site, strictly increasing) and is one of
+/// `task` (a Task, at every change), `audit_service` (an AuditService),
+/// `signal` (a Signal, when it starts) or `reset` (the `Last-Event-ID` sent is
+/// too old to replay: refetch the list). A comment line comes at least every 15 s.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/events",
+    tag = "events",
+    params(
+        crate::openapi::SitePath,
+        ("Last-Event-ID" = Option<u64>, Header, description = "The last revision seen; events after it are replayed"),
+    ),
+    responses((status = 200, description = "An endless text/event-stream", content_type = "text/event-stream", body = String)),
+    security(("bearer" = []))
+)]
 async fn events_stream(
     State(state): State<AppState>,
     caller: Caller,

@@ -14,9 +14,9 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use croner::Cron;
-use serde::Deserialize;
 use site_api::{
-    Initiator, ObjectRef, Schedule, SchedulesResponse, Target, TargetType, TaskKind, Timestamp,
+    Initiator, ObjectRef, Schedule, ScheduleCreate, ScheduleUpdate, SchedulesResponse, Target,
+    TargetType, Timestamp,
 };
 use sqlx::SqlitePool;
 use tokio_util::sync::CancellationToken;
@@ -44,41 +44,6 @@ pub fn router() -> Router<AppState> {
                 .patch(schedules_update)
                 .delete(schedules_delete),
         )
-}
-
-/// A new schedule (`POST …/schedules`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScheduleCreate {
-    /// Display name.
-    pub name: String,
-    /// Scan or audit.
-    pub kind: TaskKind,
-    /// Five-field cron, UTC.
-    pub cron: String,
-    /// What each firing acts on.
-    pub target: Target,
-    /// The scope of each firing.
-    pub scope: String,
-    /// Whether it fires (default: yes).
-    #[serde(default = "enabled_by_default")]
-    pub enabled: bool,
-}
-
-fn enabled_by_default() -> bool {
-    true
-}
-
-/// `PATCH …/schedules/{id}`: only the fields sent change.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ScheduleUpdate {
-    name: Option<String>,
-    kind: Option<TaskKind>,
-    cron: Option<String>,
-    target: Option<Target>,
-    scope: Option<String>,
-    enabled: Option<bool>,
 }
 
 /// Parses a five-field cron expression (minute hour day month weekday), UTC.
@@ -167,6 +132,15 @@ async fn find(pool: &SqlitePool, site: &SiteRuntime, seq: i64) -> Result<Schedul
     })
 }
 
+/// Every schedule of the Site (both roles).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/schedules",
+    tag = "schedules",
+    params(crate::openapi::SitePath),
+    responses((status = 200, description = "The schedules", body = SchedulesResponse)),
+    security(("bearer" = []))
+)]
 async fn schedules_list(
     State(state): State<AppState>,
     caller: Caller,
@@ -178,6 +152,15 @@ async fn schedules_list(
     }))
 }
 
+/// One schedule.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/schedules/{id}",
+    tag = "schedules",
+    params(crate::openapi::SchedulePath),
+    responses((status = 200, description = "The schedule", body = Schedule)),
+    security(("bearer" = []))
+)]
 async fn schedules_show(
     State(state): State<AppState>,
     caller: Caller,
@@ -188,6 +171,16 @@ async fn schedules_show(
     Ok(Json(row.to_schedule()?))
 }
 
+/// Creates a schedule (Site Administrators).
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/schedules",
+    tag = "schedules",
+    params(crate::openapi::SitePath),
+    request_body = ScheduleCreate,
+    responses((status = 201, description = "The new schedule", body = Schedule), (status = 403, description = "forbidden: only Site Administrators may edit schedules", body = site_api::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn schedules_create(
     State(state): State<AppState>,
     caller: Caller,
@@ -243,6 +236,16 @@ pub async fn list(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Schedule>
     rows.iter().map(ScheduleRow::to_schedule).collect()
 }
 
+/// Changes the fields sent (Site Administrators).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sites/{site}/schedules/{id}",
+    tag = "schedules",
+    params(crate::openapi::SchedulePath),
+    request_body = ScheduleUpdate,
+    responses((status = 200, description = "The schedule as changed", body = Schedule), (status = 403, description = "forbidden: only Site Administrators may edit schedules", body = site_api::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn schedules_update(
     State(state): State<AppState>,
     caller: Caller,
@@ -285,6 +288,15 @@ async fn schedules_update(
     Ok(Json(row.to_schedule()?))
 }
 
+/// Deletes a schedule (Site Administrators).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sites/{site}/schedules/{id}",
+    tag = "schedules",
+    params(crate::openapi::SchedulePath),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "forbidden: only Site Administrators may edit schedules", body = site_api::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn schedules_delete(
     State(state): State<AppState>,
     caller: Caller,

@@ -2148,3 +2148,189 @@ async fn random_requests_never_get_a_server_error() {
         "only {answered} of 1500 requests were answered"
     );
 }
+
+/// Every `$ref` in `value`.
+fn refs(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => found.push(target.clone()),
+                    _ => refs(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|inner| refs(inner, found)),
+        _ => {}
+    }
+}
+
+/// The property names of a component schema, sorted.
+fn schema_properties(document: &Value, name: &str) -> Vec<String> {
+    let schema = &document["components"]["schemas"][name];
+    let mut names: Vec<String> = schema["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{name} has no properties: {schema}"))
+        .keys()
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
+fn keys_of(value: &Value) -> Vec<String> {
+    let mut names: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_with_the_served_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(dir.path()).await;
+
+    // Served without a token, as JSON.
+    let response = site
+        .http
+        .get(site.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let document: Value = response.json().await.unwrap();
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        document["openapi"]
+    );
+
+    // Every route of the contract, with exactly its methods.
+    let mut operations: Vec<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|key| ["get", "post", "patch", "delete", "put"].contains(&key.as_str()))
+                .map(move |method| format!("{} {path}", method.to_uppercase()))
+        })
+        .collect();
+    operations.sort();
+    let mut expected = vec![
+        "GET /healthz",
+        "GET /api/v1/openapi.json",
+        "POST /api/oauth/token",
+        "POST /api/oauth/revoke",
+        "GET /api/v1/me",
+        "GET /api/v1/sites",
+        "GET /api/v1/sites/{site}/active-tasks",
+        "POST /api/v1/sites/{site}/active-tasks/cancel",
+        "POST /api/v1/sites/{site}/tasks",
+        "GET /api/v1/sites/{site}/tasks/{id}",
+        "GET /api/v1/sites/{site}/scan-log",
+        "GET /api/v1/sites/{site}/audit-log",
+        "GET /api/v1/sites/{site}/audit-services",
+        "GET /api/v1/sites/{site}/signals",
+        "GET /api/v1/sites/{site}/stats",
+        "GET /api/v1/sites/{site}/schedules",
+        "POST /api/v1/sites/{site}/schedules",
+        "GET /api/v1/sites/{site}/schedules/{id}",
+        "PATCH /api/v1/sites/{site}/schedules/{id}",
+        "DELETE /api/v1/sites/{site}/schedules/{id}",
+        "GET /api/v1/sites/{site}/events",
+    ];
+    expected.sort();
+    assert_eq!(operations, expected);
+
+    // Every reference resolves.
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+    assert!(!found.is_empty());
+    for target in &found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {target}"));
+        assert!(
+            document["components"]["schemas"][name].is_object(),
+            "{target} does not resolve"
+        );
+    }
+
+    // Authenticated operations document the error body; the token endpoint does not.
+    let list = &document["paths"]["/api/v1/sites/{site}/active-tasks"]["get"];
+    assert_eq!(
+        list["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    assert!(list["security"].is_array());
+    let parameters: Vec<&str> = list["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|parameter| parameter["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "site",
+        "status",
+        "kind",
+        "initiator",
+        "target_type",
+        "q",
+        "sort",
+        "order",
+        "limit",
+        "cursor",
+    ] {
+        assert!(
+            parameters.contains(&name),
+            "{name} missing from {parameters:?}"
+        );
+    }
+    let token = &document["paths"]["/api/oauth/token"]["post"];
+    assert!(token.get("security").is_none());
+    assert!(token["requestBody"]["content"]
+        .get("application/x-www-form-urlencoded")
+        .is_some());
+
+    // The schemas are the types served: their fields are what the server sends.
+    let admin = site.admin().await;
+    let created = site
+        .post(
+            &admin,
+            "/api/v1/sites/hq/tasks",
+            &scan("WS-1", "hang", 1000, 0),
+        )
+        .await
+        .1;
+    assert_eq!(schema_properties(&document, "Task"), keys_of(&created));
+    let (_, page) = site.get(&admin, "/api/v1/sites/hq/active-tasks").await;
+    assert_eq!(
+        schema_properties(&document, "ActiveTasksPage"),
+        keys_of(&page)
+    );
+    let (_, me) = site.get(&admin, "/api/v1/me").await;
+    assert_eq!(schema_properties(&document, "Me"), keys_of(&me));
+    let mut statuses: Vec<&str> = document["components"]["schemas"]["TaskStatus"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|value| value.as_str().unwrap())
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        ["cancelled", "failed", "finished", "queued", "running"]
+    );
+    let signal_kinds = document["components"]["schemas"]["Signal"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(signal_kinds, 3);
+    site.server.stop().await;
+}

@@ -1,7 +1,7 @@
 //! Credentials: app registrations, client secrets (argon2) and access tokens.
 
 mod caller;
-mod routes;
+pub(crate) mod routes;
 
 pub use caller::Caller;
 pub use routes::router;

@@ -68,6 +68,22 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>
     Some(parse())
 }
 
+/// An access token for an app registration (OAuth 2.0 client credentials).
+///
+/// The client id and secret come in the form or in HTTP Basic auth. Errors
+/// follow RFC 6749 section 5.2, not the API's error body.
+#[utoipa::path(
+    post,
+    path = "/api/oauth/token",
+    tag = "credentials",
+    request_body(content = site_api::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A Bearer token valid for an hour", body = TokenResponse),
+        (status = 400, description = "invalid_request or unsupported_grant_type", body = OAuthError),
+        (status = 401, description = "invalid_client: wrong id or secret, or an expired registration", body = OAuthError),
+        (status = 429, description = "Too many failures or requests; see Retry-After", body = site_api::ErrorBody),
+    )
+)]
 async fn token_create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form: HashMap<String, String> = match serde_urlencoded::from_bytes(&body) {
         Ok(form) => form,
@@ -156,6 +172,17 @@ async fn issue_token(
     }))
 }
 
+/// Revokes an access token; it stops working at once.
+#[utoipa::path(
+    post,
+    path = "/api/oauth/revoke",
+    tag = "credentials",
+    request_body(content = site_api::RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked (also when it was unknown)"),
+        (status = 400, description = "The token is missing", body = OAuthError),
+    )
+)]
 async fn token_revoke(State(state): State<AppState>, body: Bytes) -> Response {
     let form: HashMap<String, String> = match serde_urlencoded::from_bytes(&body) {
         Ok(form) => form,
@@ -196,6 +223,14 @@ async fn memberships(state: &AppState, email: &str) -> Result<Vec<SiteMembership
     Ok(sites)
 }
 
+/// The caller: their email, name, client id and per-Site roles.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "credentials",
+    responses((status = 200, description = "The caller", body = Me)),
+    security(("bearer" = []))
+)]
 async fn me_show(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, AppError> {
     let sites = memberships(&state, &caller.email).await?;
     Ok(Json(Me {
@@ -206,6 +241,14 @@ async fn me_show(State(state): State<AppState>, caller: Caller) -> Result<Json<M
     }))
 }
 
+/// The Sites where the caller has a role.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites",
+    tag = "credentials",
+    responses((status = 200, description = "The caller's Sites", body = SitesResponse)),
+    security(("bearer" = []))
+)]
 async fn sites_list(
     State(state): State<AppState>,
     caller: Caller,

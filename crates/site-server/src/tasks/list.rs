@@ -13,18 +13,32 @@ use crate::db::{kind_column, status_column, TaskRow, ACTIVE_PREDICATE, TASK_COLU
 use crate::error::AppError;
 use crate::state::SiteRuntime;
 
-/// The query string of `GET …/active-tasks` as sent.
-#[derive(Debug, Default, Deserialize)]
+/// The query string of `GET …/active-tasks` as sent. Every value is checked
+/// by [`ActiveTasksQuery::try_from`], so a bad one is a 400 with a sentence.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ActiveTasksParams {
+    /// `queued`, `running`, or both as a comma list.
+    #[param(example = "queued,running")]
     status: Option<String>,
+    /// `scan` or `audit`, or a comma list.
+    #[param(example = "scan")]
     kind: Option<String>,
+    /// An email, or exactly `Schedule`.
     initiator: Option<String>,
+    /// `device`, `segment` or `cloud_resource`, or a comma list.
     target_type: Option<String>,
+    /// Case-insensitive substring of the target name, label, scope or initiator.
     q: Option<String>,
+    /// `start_date` (default), `task`, `target`, `scope`, `initiator` or `status`.
     sort: Option<String>,
+    /// `asc` or `desc` (default).
     order: Option<String>,
+    /// Page size, 1..1000, default 200.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
+    /// The `next_cursor` of the previous page, sent with the same filters and sort.
     cursor: Option<String>,
 }
 
@@ -491,16 +505,29 @@ pub async fn active_tasks(
 }
 
 /// The query string of a log list as sent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogParams {
+    /// `finished`, `cancelled` or `failed`, or a comma list.
     status: Option<String>,
+    /// An email, or exactly `Schedule`.
     initiator: Option<String>,
+    /// Case-insensitive substring of the target name, label, scope or initiator.
     q: Option<String>,
+    /// `true`: only rows with errors; `false`: only rows without.
+    #[param(value_type = Option<bool>)]
     has_errors: Option<String>,
+    /// Only rows that ended at or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     since: Option<String>,
+    /// Only rows that ended at or before this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     until: Option<String>,
+    /// Page size, 1..1000, default 200.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
+    /// The `next_cursor` of the previous page, sent with the same filters.
     cursor: Option<String>,
 }
 

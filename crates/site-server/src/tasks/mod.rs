@@ -36,6 +36,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sites/{site}/audit-log", get(audit_log_list))
 }
 
+/// The Active tasks list: queued and running tasks, filtered, sorted and paged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/active-tasks",
+    tag = "tasks",
+    params(crate::openapi::SitePath, list::ActiveTasksParams),
+    responses(
+        (status = 200, description = "One page of active tasks", body = ActiveTasksPage,
+            headers(("ETag" = String, description = "Changes exactly when the page can change"))),
+        (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+    ),
+    security(("bearer" = []))
+)]
 async fn active_tasks_list(
     State(state): State<AppState>,
     caller: Caller,
@@ -74,6 +87,19 @@ fn page_etag(revision: u64, query: &str) -> String {
     format!("\"{revision}-{:016x}\"", hasher.finish())
 }
 
+/// Cancels up to 500 tasks; one result per id, in request order.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/active-tasks/cancel",
+    tag = "tasks",
+    params(crate::openapi::SitePath),
+    request_body = CancelRequest,
+    responses(
+        (status = 200, description = "Each task's outcome; running tasks are stopped before the answer", body = CancelResponse),
+        (status = 403, description = "forbidden: only Site Administrators may cancel", body = site_api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn active_tasks_cancel(
     State(state): State<AppState>,
     caller: Caller,
@@ -95,6 +121,16 @@ async fn active_tasks_cancel(
 /// Longest accepted target name or scope.
 const MAX_TEXT_LEN: usize = 256;
 
+/// Triggers an ad-hoc scan or audit; the caller is its Initiator.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/tasks",
+    tag = "tasks",
+    params(crate::openapi::SitePath),
+    request_body = CreateTaskRequest,
+    responses((status = 201, description = "The new task, queued or already running", body = Task)),
+    security(("bearer" = []))
+)]
 async fn tasks_create(
     State(state): State<AppState>,
     caller: Caller,
@@ -133,6 +169,15 @@ async fn tasks_create(
     Ok((StatusCode::CREATED, Json(task)))
 }
 
+/// One task, active or terminal.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/tasks/{id}",
+    tag = "tasks",
+    params(crate::openapi::TaskPath),
+    responses((status = 200, description = "The task", body = Task)),
+    security(("bearer" = []))
+)]
 async fn tasks_show(
     State(state): State<AppState>,
     caller: Caller,
@@ -143,6 +188,15 @@ async fn tasks_show(
     Ok(Json(lifecycle::get(state.pool(), &access.site, id).await?))
 }
 
+/// The Scan log: terminal scan tasks, newest end date first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/scan-log",
+    tag = "logs",
+    params(crate::openapi::SitePath, list::LogParams),
+    responses((status = 200, description = "One page of Scan log rows", body = LogPage)),
+    security(("bearer" = []))
+)]
 async fn scan_log_list(
     state: State<AppState>,
     caller: Caller,
@@ -152,6 +206,15 @@ async fn scan_log_list(
     log_list(state, caller, site, query, TaskKind::Scan).await
 }
 
+/// The Audit log: terminal audit tasks, newest end date first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/audit-log",
+    tag = "logs",
+    params(crate::openapi::SitePath, list::LogParams),
+    responses((status = 200, description = "One page of Audit log rows", body = LogPage)),
+    security(("bearer" = []))
+)]
 async fn audit_log_list(
     state: State<AppState>,
     caller: Caller,

@@ -26,6 +26,17 @@ use crate::state::SiteRuntime;
 /// An Audit Service without a heartbeat for this long is offline.
 pub const OFFLINE_AFTER: Duration = Duration::from_secs(30);
 
+/// A service is online while its dispatch loop has beaten within
+/// [`OFFLINE_AFTER`]; one that has not beaten yet is starting, so online.
+pub fn state_at(last_heartbeat: Option<Timestamp>, now: Timestamp) -> AuditServiceState {
+    match last_heartbeat {
+        Some(beat) if (now - beat).to_std().unwrap_or_default() > OFFLINE_AFTER => {
+            AuditServiceState::Offline
+        }
+        _ => AuditServiceState::Online,
+    }
+}
+
 /// How often an idle dispatch loop looks at the queue even without a wake-up.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
@@ -58,16 +69,17 @@ impl AuditServiceRuntime {
 
     /// Its state as the API reports it.
     pub fn snapshot(&self) -> AuditService {
+        let last_heartbeat = *self
+            .last_heartbeat
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         AuditService {
             id: self.config.id.clone(),
             name: self.config.name.clone(),
             slots: self.config.slots,
             busy: self.busy.load(Ordering::SeqCst),
-            state: AuditServiceState::Online,
-            last_heartbeat: *self
-                .last_heartbeat
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
+            state: state_at(last_heartbeat, db::now()),
+            last_heartbeat,
         }
     }
 
@@ -272,6 +284,16 @@ pub fn demo_spec(kind: TaskKind, rng: &mut impl Rng) -> SimulateSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_is_offline_once_its_heartbeat_is_older_than_the_limit() {
+        let now = db::now();
+        let age = |secs: i64| Some(now - chrono::Duration::seconds(secs));
+        assert_eq!(state_at(None, now), AuditServiceState::Online);
+        assert_eq!(state_at(age(1), now), AuditServiceState::Online);
+        assert_eq!(state_at(age(30), now), AuditServiceState::Online);
+        assert_eq!(state_at(age(31), now), AuditServiceState::Offline);
+    }
 
     #[test]
     fn steps_are_about_one_a_second_within_bounds() {

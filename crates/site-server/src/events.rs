@@ -1,6 +1,6 @@
 //! Site events: every committed change, numbered by the Site's revision.
 
-use site_api::Task;
+use site_api::{AuditService, Signal, Task};
 
 /// One committed change of a Site.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,9 +13,35 @@ pub struct SiteEvent {
 
 /// What an event carries.
 #[derive(Debug, Clone, PartialEq)]
+// Tasks are nearly every change; boxing them would allocate for each one.
+#[allow(clippy::large_enum_variant)]
 pub enum Change {
     /// A task was created, picked up, made progress or ended.
     Task(Task),
+    /// An Audit Service's busy slots or state changed.
+    AuditService(AuditService),
+    /// A signal came into force.
+    Signal(Signal),
+}
+
+impl Change {
+    /// The SSE event name of the change.
+    pub fn event_name(&self) -> &'static str {
+        match self {
+            Change::Task(_) => "task",
+            Change::AuditService(_) => "audit_service",
+            Change::Signal(_) => "signal",
+        }
+    }
+
+    /// The event's data: the changed object as the contract's JSON.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        match self {
+            Change::Task(task) => serde_json::to_string(task),
+            Change::AuditService(service) => serde_json::to_string(service),
+            Change::Signal(signal) => serde_json::to_string(signal),
+        }
+    }
 }
 
 /// The last events of a Site, for clients resuming with `Last-Event-ID`.

@@ -97,33 +97,38 @@ impl<'a> SiteWrite<'a> {
 
     /// Commits, numbering each changed task with a new revision and moving
     /// the Site's counts by `delta`, and publishes the changes in order.
-    async fn commit(mut self, changed: Vec<TaskRow>, delta: Delta) -> Result<Vec<Task>, AppError> {
-        let mut events = Vec::with_capacity(changed.len());
-        let mut tasks = Vec::with_capacity(changed.len());
+    async fn commit(self, changed: Vec<TaskRow>, delta: Delta) -> Result<Vec<Task>, AppError> {
+        let tasks = changed
+            .into_iter()
+            .map(|row| row.to_task(self.site.failed_label()))
+            .collect::<Result<Vec<Task>, AppError>>()?;
+        self.commit_changes(tasks.iter().cloned().map(Change::Task).collect(), delta)
+            .await?;
+        Ok(tasks)
+    }
+
+    /// Commits, numbering each change with a new revision and moving the
+    /// Site's counts by `delta`, and publishes the changes in order.
+    async fn commit_changes(mut self, changes: Vec<Change>, delta: Delta) -> Result<(), AppError> {
         let last: i64 = sqlx::query_scalar(
             "UPDATE sites SET revision = revision + ?, queued = queued + ?, running = running + ?
               WHERE id = ? RETURNING revision",
         )
-        .bind(changed.len() as i64)
+        .bind(changes.len() as i64)
         .bind(delta.queued)
         .bind(delta.running)
         .bind(self.site.id())
         .fetch_one(&mut *self.tx)
         .await?;
-        let first = last - changed.len() as i64 + 1;
-        for (revision, row) in (first..).zip(changed) {
-            let task = row.to_task(self.site.failed_label())?;
-            events.push(SiteEvent {
-                revision: revision as u64,
-                change: Change::Task(task.clone()),
-            });
-            tasks.push(task);
-        }
+        let first = last - changes.len() as i64 + 1;
         self.tx.commit().await?;
-        for event in events {
-            self.site.publish(event);
+        for (revision, change) in (first..).zip(changes) {
+            self.site.publish(SiteEvent {
+                revision: revision as u64,
+                change,
+            });
         }
-        Ok(tasks)
+        Ok(())
     }
 
     /// Commits the change of at most one task: `None` when the conditional
@@ -425,6 +430,23 @@ pub async fn cancel(
         site.stop_runner(id);
     }
     Ok(results)
+}
+
+/// Publishes changes that are not task transitions (an Audit Service's
+/// slots or state, a new signal) under new revisions of the Site, so they
+/// take their place in the one ordered, resumable stream of events.
+pub async fn announce(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    changes: Vec<Change>,
+) -> Result<(), AppError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    SiteWrite::begin(pool, site)
+        .await?
+        .commit_changes(changes, Delta::default())
+        .await
 }
 
 /// The task `id` of the Site, active or terminal.

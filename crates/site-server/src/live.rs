@@ -15,7 +15,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::events::{Change, Resume, SiteEvent};
+use crate::events::{Resume, SiteEvent};
 use crate::state::AppState;
 
 /// Comment lines at least this often, so dead links are noticed.
@@ -91,9 +91,7 @@ fn live_events(
 }
 
 fn to_sse(event: &SiteEvent) -> Event {
-    let (name, data) = match &event.change {
-        Change::Task(task) => ("task", serde_json::to_string(task)),
-    };
+    let (name, data) = (event.change.event_name(), event.change.to_json());
     Event::default()
         .id(event.revision.to_string())
         .event(name)

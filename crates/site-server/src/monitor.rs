@@ -2,18 +2,22 @@
 //! (a long queue, a task running for hours, an Audit Service offline) and
 //! the statistics from what is stored.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use site_api::{
-    AuditServiceState, Signal, Stats, StatsBucket, StatsNow, TaskId, TaskStatus, Timestamp,
+    AuditService, AuditServiceState, Signal, Stats, StatsBucket, StatsNow, TaskId, TaskStatus,
+    Timestamp,
 };
 use sqlx::SqlitePool;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::{self, kind_column, parse_column, status_column};
 use crate::error::AppError;
+use crate::events::Change;
+use crate::lifecycle;
 use crate::state::SiteRuntime;
 
 /// How often the queue is sampled.
@@ -62,15 +66,89 @@ pub async fn queue_counts(pool: &SqlitePool, site: &SiteRuntime) -> Result<(u64,
     Ok((counters.queued, counters.running))
 }
 
-/// Samples the Site's queue every [`SAMPLE_EVERY`] until `shutdown`.
+/// How often Audit Services are looked at for changes to announce.
+pub const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// Until `shutdown`: announces Audit Service changes every [`WATCH_EVERY`],
+/// and every [`SAMPLE_EVERY`] samples the queue and announces new signals.
 pub async fn run(pool: SqlitePool, site: Arc<SiteRuntime>, shutdown: CancellationToken) {
+    let mut announced = Announced::new(&site);
+    let mut next_sample = tokio::time::Instant::now();
     loop {
-        if let Err(error) = sample(&pool, &site).await {
-            tracing::warn!(%error, site = site.id(), "cannot sample the queue");
+        let mut changes: Vec<Change> = announced
+            .services_changed(site.audit_services.iter().map(|s| s.snapshot()))
+            .into_iter()
+            .map(Change::AuditService)
+            .collect();
+        if tokio::time::Instant::now() >= next_sample {
+            next_sample += SAMPLE_EVERY;
+            if let Err(error) = sample(&pool, &site).await {
+                tracing::warn!(%error, site = site.id(), "cannot sample the queue");
+            }
+            match signals(&pool, &site).await {
+                Ok(now) => changes.extend(announced.signals_started(now).map(Change::Signal)),
+                Err(error) => tracing::warn!(%error, site = site.id(), "cannot read signals"),
+            }
+        }
+        if let Err(error) = lifecycle::announce(&pool, &site, changes).await {
+            tracing::warn!(%error, site = site.id(), "cannot announce changes");
         }
         tokio::select! {
-            _ = tokio::time::sleep(SAMPLE_EVERY) => {}
+            _ = tokio::time::sleep(WATCH_EVERY) => {}
             _ = shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// What the event stream was last told about Audit Services and signals,
+/// so each change is announced once.
+#[derive(Debug, Default)]
+pub struct Announced {
+    /// Per Audit Service id: its slots, busy slots and state.
+    services: HashMap<String, (u32, u32, AuditServiceState)>,
+    /// The identities of the signals in force.
+    signals: HashSet<String>,
+}
+
+impl Announced {
+    /// Starts from the Site's Audit Services as they are (clients read them
+    /// from the list when they connect).
+    pub fn new(site: &SiteRuntime) -> Announced {
+        let mut announced = Announced::default();
+        let _ = announced.services_changed(site.audit_services.iter().map(|s| s.snapshot()));
+        announced
+    }
+
+    /// The services whose slots, busy slots or state differ from what was
+    /// announced (a heartbeat alone is no change).
+    pub fn services_changed(
+        &mut self,
+        now: impl IntoIterator<Item = AuditService>,
+    ) -> Vec<AuditService> {
+        now.into_iter()
+            .filter(|service| {
+                let seen = (service.slots, service.busy, service.state);
+                self.services.insert(service.id.clone(), seen) != Some(seen)
+            })
+            .collect()
+    }
+
+    /// The signals of `now` that were not in force at the last call.
+    pub fn signals_started(&mut self, now: Vec<Signal>) -> impl Iterator<Item = Signal> {
+        let keys: HashSet<String> = now.iter().map(signal_key).collect();
+        let previous = std::mem::replace(&mut self.signals, keys);
+        now.into_iter()
+            .filter(move |signal| !previous.contains(&signal_key(signal)))
+    }
+}
+
+/// What makes a signal the same signal over time: its kind and subject.
+fn signal_key(signal: &Signal) -> String {
+    match signal {
+        Signal::QueueLong { .. } => "queue_long".to_owned(),
+        Signal::TaskRunningLong { task, .. } => format!("task_running_long:{task}"),
+        Signal::AuditServiceOffline { audit_service, .. } => {
+            format!("audit_service_offline:{}", audit_service.id)
         }
     }
 }
@@ -295,6 +373,71 @@ mod tests {
             watch.signal(50, window, at(50)),
             None,
             "the window starts again"
+        );
+    }
+
+    fn service(busy: u32, state: AuditServiceState, beat_minute: i64) -> AuditService {
+        AuditService {
+            id: "as-1".to_owned(),
+            name: "AS-1".to_owned(),
+            slots: 4,
+            busy,
+            state,
+            last_heartbeat: Some(at(beat_minute)),
+        }
+    }
+
+    #[test]
+    fn audit_services_are_announced_when_slots_or_state_change_not_on_heartbeats() {
+        let mut announced = Announced::default();
+        let online = AuditServiceState::Online;
+        assert_eq!(announced.services_changed([service(0, online, 0)]).len(), 1);
+        assert!(announced
+            .services_changed([service(0, online, 1)])
+            .is_empty());
+        assert_eq!(
+            announced.services_changed([service(2, online, 2)]),
+            [service(2, online, 2)]
+        );
+        let offline = AuditServiceState::Offline;
+        assert_eq!(
+            announced.services_changed([service(2, offline, 2)]).len(),
+            1
+        );
+        assert!(announced
+            .services_changed([service(2, offline, 2)])
+            .is_empty());
+    }
+
+    fn running_long(task: &str, message: &str) -> Signal {
+        Signal::TaskRunningLong {
+            task: task.parse().unwrap(),
+            running_since: at(0),
+            message: message.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_signal_is_announced_once_when_it_starts_and_again_only_after_it_ended() {
+        let mut announced = Announced::default();
+        let started: Vec<Signal> = announced
+            .signals_started(vec![running_long("scan-1", "1.0 hours")])
+            .collect();
+        assert_eq!(started.len(), 1);
+        // Still in force, with a new message: not new.
+        let started: Vec<Signal> = announced
+            .signals_started(vec![
+                running_long("scan-1", "1.5 hours"),
+                running_long("audit-2", "2 hours"),
+            ])
+            .collect();
+        assert_eq!(started, [running_long("audit-2", "2 hours")]);
+        assert_eq!(announced.signals_started(vec![]).count(), 0);
+        assert_eq!(
+            announced
+                .signals_started(vec![running_long("scan-1", "again")])
+                .count(),
+            1
         );
     }
 }

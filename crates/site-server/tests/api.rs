@@ -949,16 +949,24 @@ async fn events_stream_every_change_in_revision_order_and_replay_after_reconnect
     let mut seen = Vec::new();
     while seen
         .last()
-        .is_none_or(|(_, _, data): &(u64, String, Value)| data["status"] != "finished")
+        .is_none_or(|(_, name, data): &(u64, String, Value)| {
+            name != "task" || data["status"] != "finished"
+        })
     {
         seen.extend(read_events(&mut stream, 1).await);
     }
     let revisions: Vec<u64> = seen.iter().map(|(id, _, _)| *id).collect();
     assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
-    assert!(seen
+    // Audit Service events (its busy slots) come in between.
+    let task_events: Vec<&Value> = seen
         .iter()
-        .all(|(_, name, data)| name == "task" && data["id"] == task.id.to_string()));
-    assert_eq!(seen[0].2["status"], "queued");
+        .filter(|(_, name, _)| name == "task")
+        .map(|(_, _, data)| data)
+        .collect();
+    assert!(task_events
+        .iter()
+        .all(|data| data["id"] == task.id.to_string()));
+    assert_eq!(task_events[0]["status"], "queued");
     let terminal = &seen.last().unwrap().2;
     assert!(terminal["end_date"].is_string());
     assert_eq!(terminal["errors"], 0);
@@ -989,6 +997,59 @@ async fn events_stream_every_change_in_revision_order_and_replay_after_reconnect
         .unwrap();
     let reset = read_events(&mut unknown, 1).await;
     assert_eq!(reset[0].1, "reset");
+}
+
+#[tokio::test]
+async fn events_announce_audit_service_slots_and_new_signals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path(), "test", 1);
+    config.sites[0].running_long_after = Duration::from_secs(1);
+    let site = Site::start_with(config).await;
+    let token = site.admin().await;
+    let mut stream = site
+        .http
+        .get(site.url("/api/v1/sites/hq/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    site.create(&token, "hq", scan("WS-1", "hang", 1000, 0))
+        .await;
+
+    let mut seen: Vec<(u64, String, Value)> = Vec::new();
+    let has = |seen: &[(u64, String, Value)], wanted: &dyn Fn(&str, &Value) -> bool| {
+        seen.iter().any(|(_, name, data)| wanted(name, data))
+    };
+    let busy = |name: &str, data: &Value| {
+        name == "audit_service" && data["id"] == "as-1" && data["busy"] == 1
+    };
+    let running_long = |name: &str, data: &Value| {
+        name == "signal" && data["kind"] == "task_running_long" && data["task"] == "scan-1"
+    };
+    while !(has(&seen, &busy) && has(&seen, &running_long)) {
+        seen.extend(read_events(&mut stream, 1).await);
+    }
+    let revisions: Vec<u64> = seen.iter().map(|(id, _, _)| *id).collect();
+    assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
+    let service = seen.iter().find(|(_, n, d)| busy(n, d)).unwrap();
+    assert_eq!(service.2["slots"], 1);
+    assert_eq!(service.2["state"], "online");
+    let signal = seen.iter().find(|(_, n, d)| running_long(n, d)).unwrap();
+    assert!(signal.2["message"].as_str().unwrap().contains("Scan #1"));
+    assert_eq!(
+        seen.iter().filter(|(_, n, d)| running_long(n, d)).count(),
+        1,
+        "announced once"
+    );
+
+    // Cancelling frees the slot: announced too.
+    cancel(&site, &token, &["scan-1"]).await;
+    loop {
+        let (_, name, data) = read_events(&mut stream, 1).await.remove(0);
+        if name == "audit_service" && data["busy"] == 0 {
+            break;
+        }
+    }
 }
 
 #[tokio::test]

@@ -346,7 +346,12 @@ impl Cursor {
 }
 
 /// Adds the filters of `query` (not the cursor) to a `WHERE` clause.
-fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, site: &SiteRuntime, query: &ActiveTasksQuery) {
+fn push_filters(
+    sql: &mut QueryBuilder<'_, Sqlite>,
+    site: &SiteRuntime,
+    query: &ActiveTasksQuery,
+    search: Option<&Search>,
+) {
     sql.push(" WHERE site_id = ")
         .push_bind(site.id().to_owned())
         .push(" AND ")
@@ -368,7 +373,7 @@ fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, site: &SiteRuntime, query: &
             query.target_types.iter().map(|t| t.as_str()),
         );
     }
-    push_initiator_and_search(sql, query.initiator.as_deref(), query.q.as_deref());
+    push_initiator_and_search(sql, query.initiator.as_deref(), search);
 }
 
 /// Adds ` AND <column> IN (<values>)`; no values match no row.
@@ -390,19 +395,79 @@ fn push_in_list(
     sql.push(")");
 }
 
+/// A `q` search, and how it reads the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    /// The LIKE pattern that decides what matches.
+    pattern: String,
+    /// The trigram phrase, when few enough rows match it that reading them
+    /// by rowid beats walking the list's index in order.
+    narrow: Option<String>,
+}
+
+/// Up to this many trigram matches, a search reads the matching rows by
+/// rowid; past it, walking the index in the list's order fills a page sooner.
+const NARROW_SEARCH_ROWS: i64 = 5_000;
+
+impl Search {
+    /// Plans the search for `q`, asking the trigram index how broad it is.
+    pub async fn plan(
+        connection: &mut sqlx::SqliteConnection,
+        q: Option<&str>,
+    ) -> Result<Option<Search>, AppError> {
+        let Some(q) = q else {
+            return Ok(None);
+        };
+        let mut narrow = None;
+        if let Some(phrase) = trigram_phrase(q) {
+            let matches: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM task_search WHERE task_search MATCH ? LIMIT ?)",
+            )
+            .bind(&phrase)
+            .bind(NARROW_SEARCH_ROWS + 1)
+            .fetch_one(connection)
+            .await?;
+            if matches <= NARROW_SEARCH_ROWS {
+                narrow = Some(phrase);
+            }
+        }
+        Ok(Some(Search {
+            pattern: format!("%{}%", escape_like(q)),
+            narrow,
+        }))
+    }
+
+    /// The `FROM` clause: a narrow search must not walk an index.
+    fn from_tasks(search: Option<&Search>) -> &'static str {
+        match search {
+            Some(Search {
+                narrow: Some(_), ..
+            }) => " FROM tasks NOT INDEXED",
+            _ => " FROM tasks",
+        }
+    }
+}
+
 /// Adds the `initiator` filter and the `q` search, shared by every list.
 fn push_initiator_and_search(
     sql: &mut QueryBuilder<'_, Sqlite>,
     initiator: Option<&str>,
-    q: Option<&str>,
+    search: Option<&Search>,
 ) {
     if let Some(initiator) = initiator {
         sql.push(" AND initiator = ")
             .push_bind(initiator.to_owned())
             .push(" COLLATE NOCASE");
     }
-    if let Some(q) = q {
-        let pattern = format!("%{}%", escape_like(q));
+    if let Some(search) = search {
+        if let Some(phrase) = &search.narrow {
+            // The trigram index finds the candidates; the LIKE test below
+            // keeps the exact meaning (the index folds case more widely).
+            sql.push(" AND seq IN (SELECT rowid FROM task_search WHERE task_search MATCH ")
+                .push_bind(phrase.clone())
+                .push(")");
+        }
+        let pattern = &search.pattern;
         sql.push(" AND (target_name LIKE ")
             .push_bind(pattern.clone())
             .push(" ESCAPE '\\' OR scope LIKE ")
@@ -410,9 +475,15 @@ fn push_initiator_and_search(
             .push(" ESCAPE '\\' OR initiator LIKE ")
             .push_bind(pattern.clone())
             .push(" ESCAPE '\\' OR ((CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END) || number) LIKE ")
-            .push_bind(pattern)
+            .push_bind(pattern.clone())
             .push(" ESCAPE '\\')");
     }
+}
+
+/// The search text as an FTS5 phrase for the trigram index, when it is long
+/// enough (three characters) for the index to narrow anything.
+fn trigram_phrase(q: &str) -> Option<String> {
+    (q.chars().count() >= 3).then(|| format!("\"{}\"", q.replace('"', "\"\"")))
 }
 
 /// Makes `%`, `_` and `\` match themselves in a LIKE pattern.
@@ -436,18 +507,22 @@ pub async fn active_tasks(
     // One read transaction: revision, counts, total and rows agree.
     let mut tx = pool.begin().await?;
     let counters = crate::monitor::counters_in(&mut tx, site).await?;
+    let search = Search::plan(&mut tx, query.q.as_deref()).await?;
+    let search = search.as_ref();
 
     let total = if query.is_unfiltered() {
         counters.queued + counters.running
     } else {
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM tasks");
-        push_filters(&mut count, site, query);
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+        count.push(Search::from_tasks(search));
+        push_filters(&mut count, site, query, search);
         let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
         total as u64
     };
 
-    let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS} FROM tasks"));
-    push_filters(&mut select, site, query);
+    let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS}"));
+    select.push(Search::from_tasks(search));
+    push_filters(&mut select, site, query, search);
     let column = query.sort.column();
     let order = query.order.sql();
     if let Some(cursor) = &query.cursor {
@@ -609,7 +684,11 @@ pub async fn log_entries(
     kind: TaskKind,
     query: &LogQuery,
 ) -> Result<LogPage, AppError> {
-    let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS} FROM tasks"));
+    let mut connection = pool.acquire().await?;
+    let search = Search::plan(&mut connection, query.q.as_deref()).await?;
+    let search = search.as_ref();
+    let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS}"));
+    sql.push(Search::from_tasks(search));
     sql.push(" WHERE site_id = ")
         .push_bind(site.id().to_owned())
         .push(" AND kind = ")
@@ -627,7 +706,7 @@ pub async fn log_entries(
         .filter(|status| query.statuses.contains(&site.wire_status(*status)));
         push_in_list(&mut sql, "status", stored.map(status_column));
     }
-    push_initiator_and_search(&mut sql, query.initiator.as_deref(), query.q.as_deref());
+    push_initiator_and_search(&mut sql, query.initiator.as_deref(), search);
     match query.has_errors {
         Some(true) => {
             sql.push(" AND errors > 0");
@@ -652,7 +731,7 @@ pub async fn log_entries(
     }
     sql.push(" ORDER BY end_date DESC, number DESC LIMIT ")
         .push_bind(i64::from(query.limit) + 1);
-    let mut rows: Vec<TaskRow> = sql.build_query_as().fetch_all(pool).await?;
+    let mut rows: Vec<TaskRow> = sql.build_query_as().fetch_all(&mut *connection).await?;
     let has_more = rows.len() > query.limit as usize;
     rows.truncate(query.limit as usize);
     let entries = rows
@@ -680,6 +759,67 @@ pub async fn log_entries(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The seqs a search selects, with the given plan.
+    async fn searched(pool: &SqlitePool, search: &Search) -> Vec<i64> {
+        let mut sql = QueryBuilder::<Sqlite>::new("SELECT seq");
+        sql.push(Search::from_tasks(Some(search)));
+        sql.push(" WHERE 1");
+        push_initiator_and_search(&mut sql, None, Some(search));
+        sql.push(" ORDER BY seq");
+        sql.build_query_scalar().fetch_all(pool).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn narrow_and_broad_searches_find_exactly_what_like_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::open(dir.path()).await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        for number in 1..=(NARROW_SEARCH_ROWS + 100) {
+            sqlx::query(
+                "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope,
+                                    initiator, status, start_date)
+                 VALUES ('hq', 'scan', ?, 'device', ?, 'Segment HQ', 'ann@example.com', 'queued', ?)",
+            )
+            .bind(number)
+            .bind(format!("WS-{number:05}"))
+            .bind(number)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let mut connection = pool.acquire().await.unwrap();
+        for (q, narrow, expected) in [
+            ("ws-0004", true, (40..50).collect::<Vec<i64>>()),
+            ("Scan #5100", true, vec![5100]),
+            ("ws-", false, (1..=NARROW_SEARCH_ROWS + 100).collect()),
+            (
+                "00",
+                false,
+                (1..=NARROW_SEARCH_ROWS + 100)
+                    .filter(|n| format!("{n:05}").contains("00"))
+                    .collect(),
+            ),
+            ("nothing like it", true, vec![]),
+        ] {
+            let search = Search::plan(&mut connection, Some(q))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(search.narrow.is_some(), narrow, "{q}");
+            assert_eq!(searched(&pool, &search).await, expected, "{q}");
+            // The other plan finds the same rows.
+            let other = Search {
+                narrow: match search.narrow {
+                    Some(_) => None,
+                    None => trigram_phrase(q),
+                },
+                ..search
+            };
+            assert_eq!(searched(&pool, &other).await, expected, "{q}, other plan");
+        }
+    }
 
     fn params(pairs: &[(&str, &str)]) -> Result<ActiveTasksQuery, AppError> {
         let text = serde_urlencoded::to_string(pairs).unwrap();
@@ -760,6 +900,16 @@ mod tests {
             "cursor of another sort"
         );
         assert!(params(&[("cursor", &cursor), ("sort", "scope")]).is_ok());
+    }
+
+    #[test]
+    fn searches_of_three_characters_or_more_use_the_trigram_index() {
+        assert_eq!(trigram_phrase("ws"), None);
+        assert_eq!(trigram_phrase("ws-0042").as_deref(), Some("\"ws-0042\""));
+        assert_eq!(
+            trigram_phrase("say \"hi\"").as_deref(),
+            Some("\"say \"\"hi\"\"\"")
+        );
     }
 
     #[test]

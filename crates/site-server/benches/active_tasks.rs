@@ -120,6 +120,16 @@ async fn sse_latency(http: &reqwest::Client, base: &str, token: &str) {
     );
 }
 
+/// Whether the section `name` runs: all of them, or those named on the
+/// command line (`cargo bench … -- throughput`).
+fn wanted(name: &str) -> bool {
+    let named: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with("--"))
+        .collect();
+    named.is_empty() || named.iter().any(|arg| arg == name)
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,60 +258,67 @@ name = "bench"
             100,
         ),
     ];
-    // Warm up the caches once.
-    measure(&http, &cases[0].1, &token, 20).await;
-    println!("active-tasks at {N_TASKS} active tasks (release, loopback HTTP, sequential):");
-    for (name, url, n) in cases {
-        let (p50, p99) = measure(&http, &url, &token, n).await;
-        println!(
-            "  {name:<32} p50 {:>8.2} ms   p99 {:>8.2} ms   ({n} requests)",
-            p50.as_secs_f64() * 1e3,
-            p99.as_secs_f64() * 1e3
-        );
-    }
+    if wanted("list") {
+        // Warm up the caches once.
+        measure(&http, &cases[0].1, &token, 20).await;
+        println!("active-tasks at {N_TASKS} active tasks (release, loopback HTTP, sequential):");
+        for (name, url, n) in cases {
+            let (p50, p99) = measure(&http, &url, &token, n).await;
+            println!(
+                "  {name:<32} p50 {:>8.2} ms   p99 {:>8.2} ms   ({n} requests)",
+                p50.as_secs_f64() * 1e3,
+                p99.as_secs_f64() * 1e3
+            );
+        }
 
-    println!(
+        println!(
         "process RSS (server, its SQLite cache and this client) at {N_TASKS} active tasks: {} MB",
         rss_kib() / 1024
     );
-
-    // SSE: 50 subscribers; time from a task's creation to each delivery.
-    sse_latency(&http, &server.url(), &token).await;
-
-    // Cancel of 500 ids in one call (queued scans of the 100,000).
-    let cancel_url = format!("{base}/cancel");
-    let scan_numbers: Vec<usize> = (1..=N_TASKS).filter(|n| (n - 1) % 3 != 0).collect();
-    let mut times = Vec::new();
-    for batch in scan_numbers.chunks(500).take(10) {
-        let ids: Vec<String> = batch.iter().map(|n| format!("scan-{n}")).collect();
-        let start = Instant::now();
-        let response = http
-            .post(&cancel_url)
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "tasks": ids }))
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
-        let _ = response.bytes().await.unwrap();
-        times.push(start.elapsed());
     }
-    times.sort();
-    println!(
-        "cancel of 500 ids in one call: p50 {:.2} ms, max {:.2} ms (10 calls)",
-        percentile(&times, 0.5).as_secs_f64() * 1e3,
-        times.last().unwrap().as_secs_f64() * 1e3
-    );
 
-    // Lifecycle throughput: zero-duration simulated tasks, created by 8
-    // clients at once, each queued -> running -> finished with its log row.
-    const N_THROUGHPUT: usize = 2000;
-    let tasks_url = format!("{}/api/v1/sites/tp/tasks", server.url());
-    let start = Instant::now();
-    let mut clients = Vec::new();
-    for _ in 0..8 {
-        let (http, url, token) = (http.clone(), tasks_url.clone(), token.clone());
-        clients.push(tokio::spawn(async move {
+    if wanted("sse") {
+        // SSE: 50 subscribers; time from a task's creation to each delivery.
+        sse_latency(&http, &server.url(), &token).await;
+    }
+
+    if wanted("cancel") {
+        // Cancel of 500 ids in one call (queued scans of the 100,000).
+        let cancel_url = format!("{base}/cancel");
+        let scan_numbers: Vec<usize> = (1..=N_TASKS).filter(|n| (n - 1) % 3 != 0).collect();
+        let mut times = Vec::new();
+        for batch in scan_numbers.chunks(500).take(10) {
+            let ids: Vec<String> = batch.iter().map(|n| format!("scan-{n}")).collect();
+            let start = Instant::now();
+            let response = http
+                .post(&cancel_url)
+                .bearer_auth(&token)
+                .json(&serde_json::json!({ "tasks": ids }))
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success());
+            let _ = response.bytes().await.unwrap();
+            times.push(start.elapsed());
+        }
+        times.sort();
+        println!(
+            "cancel of 500 ids in one call: p50 {:.2} ms, max {:.2} ms (10 calls)",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            times.last().unwrap().as_secs_f64() * 1e3
+        );
+    }
+
+    if wanted("throughput") {
+        // Lifecycle throughput: zero-duration simulated tasks, created by 8
+        // clients at once, each queued -> running -> finished with its log row.
+        const N_THROUGHPUT: usize = 2000;
+        let tasks_url = format!("{}/api/v1/sites/tp/tasks", server.url());
+        let start = Instant::now();
+        let mut clients = Vec::new();
+        for _ in 0..8 {
+            let (http, url, token) = (http.clone(), tasks_url.clone(), token.clone());
+            clients.push(tokio::spawn(async move {
             for i in 0..N_THROUGHPUT / 8 {
                 let body = serde_json::json!({
                     "kind": "scan", "target": {"type": "device", "name": format!("TP-{i}")}, "scope": "tp",
@@ -311,31 +328,83 @@ name = "bench"
                 assert!(response.status().is_success());
             }
         }));
-    }
-    for client in clients {
-        client.await.unwrap();
-    }
-    let active_url = format!("{}/api/v1/sites/tp/active-tasks?limit=1", server.url());
-    loop {
-        let page: serde_json::Value = http
-            .get(&active_url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if page["total"] == 0 {
-            break;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let elapsed = start.elapsed();
-    println!(
+        for client in clients {
+            client.await.unwrap();
+        }
+        let active_url = format!("{}/api/v1/sites/tp/active-tasks?limit=1", server.url());
+        loop {
+            let page: serde_json::Value = http
+                .get(&active_url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if page["total"] == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let elapsed = start.elapsed();
+        println!(
         "lifecycle throughput: {N_THROUGHPUT} zero-duration tasks through queued -> running -> finished in {:.2?}: {:.0} tasks/s",
         elapsed,
         N_THROUGHPUT as f64 / elapsed.as_secs_f64()
     );
+
+        // The same through the lifecycle API in-process: what the state
+        // machine and SQLite sustain without HTTP and token checks.
+        const N_IN_PROCESS: usize = 10_000;
+        let state = server.state().clone();
+        let site = state.site("tp").unwrap().clone();
+        let start = Instant::now();
+        let mut producers = Vec::new();
+        for producer in 0..8 {
+            let (pool, site) = (state.pool().clone(), site.clone());
+            producers.push(tokio::spawn(async move {
+                for i in 0..N_IN_PROCESS / 8 {
+                    let new = taskdeck_site::lifecycle::NewTask {
+                        kind: site_api::TaskKind::Scan,
+                        target: site_api::Target {
+                            target_type: site_api::TargetType::Device,
+                            name: format!("IP-{producer}-{i}"),
+                        },
+                        scope: "in-process".to_owned(),
+                        initiator: site_api::Initiator::User("alice@example.com".to_owned()),
+                        schedule: None,
+                        simulate: Some(site_api::SimulateSpec {
+                            duration_ms: 0,
+                            outcome: site_api::SimulatedOutcome::Finished,
+                            errors: 0,
+                        }),
+                    };
+                    taskdeck_site::lifecycle::create(&pool, &site, new)
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for producer in producers {
+            producer.await.unwrap();
+        }
+        loop {
+            let counters = taskdeck_site::monitor::counters(state.pool(), &site)
+                .await
+                .unwrap();
+            if counters.queued + counters.running == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let elapsed = start.elapsed();
+        println!(
+            "lifecycle throughput in-process (no HTTP): {N_IN_PROCESS} zero-duration tasks in {:.2?}: {:.0} tasks/s",
+            elapsed,
+            N_IN_PROCESS as f64 / elapsed.as_secs_f64()
+        );
+    }
     server.stop().await;
 }

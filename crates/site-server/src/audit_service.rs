@@ -1,7 +1,7 @@
 //! Audit Services: slot pools that take queued tasks FIFO and run them.
 //!
 //! Each service runs one dispatch loop: while it has a free slot it claims the
-//! oldest queued task through [`lifecycle::claim_next`] and runs it on a slot.
+//! oldest queued tasks through [`lifecycle::claim`] and runs each on a slot.
 //! Runners report progress and the outcome through the lifecycle module too;
 //! they never touch a status themselves.
 
@@ -12,10 +12,10 @@ use std::time::Duration;
 use rand::Rng;
 use site_api::{
     AuditService, AuditServiceState, ObjectRef, Progress, SimulateSpec, SimulatedOutcome, Task,
-    TaskKind, TaskStatus, Timestamp,
+    TaskId, TaskKind, TaskStatus, Timestamp,
 };
 use sqlx::SqlitePool;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{AuditServiceConfig, RunnerKind};
@@ -104,22 +104,29 @@ pub async fn dispatch(
     shutdown: CancellationToken,
 ) {
     let reference = service.reference();
+    let completions = Completer::spawn(pool.clone(), site.clone());
     loop {
         service.heartbeat();
         // Never claim once stopping: queued tasks stay queued for the next start.
-        while !shutdown.is_cancelled() && service.busy.load(Ordering::SeqCst) < service.config.slots
-        {
-            match lifecycle::claim_next(&pool, &site, &reference).await {
-                Ok(Some((task, row))) => {
-                    service.busy.fetch_add(1, Ordering::SeqCst);
-                    let slot = Slot {
-                        pool: pool.clone(),
-                        site: site.clone(),
-                        service: service.clone(),
-                    };
-                    tokio::spawn(slot.run(task, row, shutdown.clone()));
+        while !shutdown.is_cancelled() {
+            let free = service
+                .config
+                .slots
+                .saturating_sub(service.busy.load(Ordering::SeqCst));
+            match lifecycle::claim(&pool, &site, &reference, free).await {
+                Ok(claimed) if claimed.is_empty() => break,
+                Ok(claimed) => {
+                    for (task, row) in claimed {
+                        service.busy.fetch_add(1, Ordering::SeqCst);
+                        let slot = Slot {
+                            pool: pool.clone(),
+                            site: site.clone(),
+                            service: service.clone(),
+                            completions: completions.clone(),
+                        };
+                        tokio::spawn(slot.run(task, row, shutdown.clone()));
+                    }
                 }
-                Ok(None) => break,
                 Err(error) => {
                     tracing::error!(%error, service = %reference.id, "cannot claim a task");
                     break;
@@ -139,6 +146,58 @@ struct Slot {
     pool: SqlitePool,
     site: Arc<SiteRuntime>,
     service: Arc<AuditServiceRuntime>,
+    completions: Completer,
+}
+
+/// A completion waiting to be written, and who waits for it.
+type PendingCompletion = (TaskId, Completion, oneshot::Sender<()>);
+
+/// Records the ends of a service's tasks with group commit: every completion
+/// that arrives while a write is under way goes into the next transaction,
+/// so many slots ending at once cost one write, not one each.
+#[derive(Clone)]
+struct Completer {
+    sender: mpsc::UnboundedSender<PendingCompletion>,
+}
+
+/// The most completions written in one transaction.
+const MAX_COMPLETIONS_PER_WRITE: usize = 256;
+
+impl Completer {
+    /// Starts the writer; it stops when the last sender is dropped.
+    fn spawn(pool: SqlitePool, site: Arc<SiteRuntime>) -> Completer {
+        let (sender, mut receiver) = mpsc::unbounded_channel::<PendingCompletion>();
+        tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_COMPLETIONS_PER_WRITE {
+                    match receiver.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (work, waiters): (Vec<_>, Vec<_>) = batch
+                    .into_iter()
+                    .map(|(id, completion, done)| ((id, completion), done))
+                    .unzip();
+                if let Err(error) = lifecycle::complete_many(&pool, &site, work).await {
+                    tracing::error!(%error, site = site.id(), "cannot record the end of tasks");
+                }
+                for done in waiters {
+                    let _ = done.send(());
+                }
+            }
+        });
+        Completer { sender }
+    }
+
+    /// Records that `id` ended as `completion`; returns once written.
+    async fn complete(&self, id: TaskId, completion: Completion) {
+        let (done, written) = oneshot::channel();
+        if self.sender.send((id, completion, done)).is_ok() {
+            let _ = written.await;
+        }
+    }
 }
 
 impl Slot {
@@ -173,11 +232,7 @@ impl Slot {
         // None: stopped. A cancel already recorded the end; at shutdown the
         // server ends running tasks itself.
         if let Some(completion) = completion {
-            if let Err(error) =
-                lifecycle::complete(&self.pool, &self.site, task.id, completion).await
-            {
-                tracing::error!(%error, task = %task.id, "cannot record the end of a task");
-            }
+            self.completions.complete(task.id, completion).await;
         }
         self.service.busy.fetch_sub(1, Ordering::SeqCst);
         self.service.wake();

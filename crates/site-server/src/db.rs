@@ -67,7 +67,7 @@ pub fn parse_column<T: FromStr>(column: &str, value: &str) -> Result<T, AppError
 pub const ACTIVE_PREDICATE: &str = "status IN ('queued', 'running')";
 
 /// Every column of a `tasks` row, for `SELECT {TASK_COLUMNS} FROM tasks`.
-pub const TASK_COLUMNS: &str = "kind, number, target_type, target_name, scope, initiator, \
+pub const TASK_COLUMNS: &str = "seq, kind, number, target_type, target_name, scope, initiator, \
      schedule_id, schedule_name, status, audit_service_id, audit_service_name, running_since, \
      progress_done, progress_total, start_date, end_date, errors, error_messages, cancelled_by, \
      simulate";
@@ -75,6 +75,7 @@ pub const TASK_COLUMNS: &str = "kind, number, target_type, target_name, scope, i
 /// A `tasks` row as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TaskRow {
+    seq: i64,
     kind: String,
     number: i64,
     target_type: String,
@@ -99,6 +100,11 @@ pub struct TaskRow {
 }
 
 impl TaskRow {
+    /// Its place in the queue: start date, then insertion order.
+    pub fn fifo_key(&self) -> (i64, i64) {
+        (self.start_date, self.seq)
+    }
+
     /// The task's id.
     pub fn id(&self) -> Result<TaskId, AppError> {
         Ok(TaskId::new(

@@ -58,10 +58,6 @@ impl Delta {
         queued: 1,
         running: 0,
     };
-    const CLAIMED: Delta = Delta {
-        queued: -1,
-        running: 1,
-    };
     const NONE: Delta = Delta {
         queued: 0,
         running: 0,
@@ -229,19 +225,24 @@ async fn insert_task(
     Ok(row)
 }
 
-/// Gives the oldest queued task (FIFO by start date) to `audit_service`:
-/// `queued -> running`. `None` when nothing is queued.
-pub async fn claim_next(
+/// Gives the oldest queued tasks (FIFO by start date), at most `free` of
+/// them, to `audit_service` in one transaction: `queued -> running`. Empty
+/// when nothing is queued. Returned oldest first.
+pub async fn claim(
     pool: &SqlitePool,
     site: &SiteRuntime,
     audit_service: &ObjectRef,
-) -> Result<Option<(Task, TaskRow)>, AppError> {
+    free: u32,
+) -> Result<Vec<(Task, TaskRow)>, AppError> {
+    if free == 0 {
+        return Ok(Vec::new());
+    }
     let mut write = SiteWrite::begin(pool, site).await?;
-    let row: Option<TaskRow> = sqlx::query_as(&format!(
+    let mut rows: Vec<TaskRow> = sqlx::query_as(&format!(
         "UPDATE tasks
             SET status = ?, audit_service_id = ?, audit_service_name = ?, running_since = ?
-          WHERE seq = (SELECT seq FROM tasks WHERE site_id = ? AND status = ?
-                        ORDER BY start_date, seq LIMIT 1)
+          WHERE seq IN (SELECT seq FROM tasks WHERE site_id = ? AND status = ?
+                         ORDER BY start_date, seq LIMIT ?)
             AND status = ?
          RETURNING {TASK_COLUMNS}"
     ))
@@ -251,17 +252,26 @@ pub async fn claim_next(
     .bind(db::to_db_time(db::now()))
     .bind(site.id())
     .bind(status_column(TaskStatus::Queued))
+    .bind(i64::from(free))
     .bind(status_column(TaskStatus::Queued))
-    .fetch_optional(&mut *write.tx)
+    .fetch_all(&mut *write.tx)
     .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let task = write
-        .commit(vec![row.clone()], Delta::CLAIMED)
-        .await?
-        .remove(0);
-    Ok(Some((task, row)))
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // RETURNING gives no order: the events and slots go oldest first.
+    rows.sort_by_key(TaskRow::fifo_key);
+    let claimed = rows.len() as i64;
+    let tasks = write
+        .commit(
+            rows.clone(),
+            Delta {
+                queued: -claimed,
+                running: claimed,
+            },
+        )
+        .await?;
+    Ok(tasks.into_iter().zip(rows).collect())
 }
 
 /// Records progress of a running task. `None` if it is no longer running.
@@ -297,36 +307,64 @@ pub async fn complete(
     id: TaskId,
     completion: Completion,
 ) -> Result<Option<Task>, AppError> {
-    if !matches!(completion.status, TaskStatus::Finished | TaskStatus::Failed) {
-        return Err(AppError::Internal(format!(
-            "an Audit Service cannot end a task as {}",
-            completion.status
-        )));
-    }
-    let mut messages = completion.error_messages;
-    if completion.status == TaskStatus::Failed && messages.is_empty() {
-        messages.push("The task failed without a message.".to_owned());
-    }
-    let errors = messages.len() as i64;
-    let messages =
-        serde_json::to_string(&messages).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(complete_many(pool, site, vec![(id, completion)])
+        .await?
+        .pop()
+        .flatten())
+}
+
+/// [`complete`] for many tasks in one transaction (group commit): one
+/// result per completion, in order.
+pub async fn complete_many(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    completions: Vec<(TaskId, Completion)>,
+) -> Result<Vec<Option<Task>>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
-    let row: Option<TaskRow> = sqlx::query_as(&format!(
-        "UPDATE tasks SET status = ?, end_date = ?, errors = ?, error_messages = ?
-          WHERE site_id = ? AND kind = ? AND number = ? AND status = ?
-         RETURNING {TASK_COLUMNS}"
-    ))
-    .bind(status_column(completion.status))
-    .bind(db::to_db_time(db::now()))
-    .bind(errors)
-    .bind(messages)
-    .bind(site.id())
-    .bind(kind_column(id.kind))
-    .bind(id.number as i64)
-    .bind(status_column(TaskStatus::Running))
-    .fetch_optional(&mut *write.tx)
-    .await?;
-    write.commit_one(row, Delta::ended(1)).await
+    let now = db::to_db_time(db::now());
+    let mut changed = Vec::new();
+    let mut ended = Vec::with_capacity(completions.len());
+    for (id, completion) in completions {
+        if !matches!(completion.status, TaskStatus::Finished | TaskStatus::Failed) {
+            return Err(AppError::Internal(format!(
+                "an Audit Service cannot end a task as {}",
+                completion.status
+            )));
+        }
+        let mut messages = completion.error_messages;
+        if completion.status == TaskStatus::Failed && messages.is_empty() {
+            messages.push("The task failed without a message.".to_owned());
+        }
+        let errors = messages.len() as i64;
+        let messages =
+            serde_json::to_string(&messages).map_err(|e| AppError::Internal(e.to_string()))?;
+        let row: Option<TaskRow> = sqlx::query_as(&format!(
+            "UPDATE tasks SET status = ?, end_date = ?, errors = ?, error_messages = ?
+              WHERE site_id = ? AND kind = ? AND number = ? AND status = ?
+             RETURNING {TASK_COLUMNS}"
+        ))
+        .bind(status_column(completion.status))
+        .bind(now)
+        .bind(errors)
+        .bind(messages)
+        .bind(site.id())
+        .bind(kind_column(id.kind))
+        .bind(id.number as i64)
+        .bind(status_column(TaskStatus::Running))
+        .fetch_optional(&mut *write.tx)
+        .await?;
+        ended.push(row.is_some());
+        changed.extend(row);
+    }
+    let n_ended = changed.len() as i64;
+    let mut tasks = write
+        .commit(changed, Delta::ended(n_ended))
+        .await?
+        .into_iter();
+    Ok(ended
+        .into_iter()
+        .map(|ended| if ended { tasks.next() } else { None })
+        .collect())
 }
 
 /// Ends every running task of the Site as `failed` with `message`: used when

@@ -2395,3 +2395,55 @@ async fn the_openapi_document_describes_every_route_with_the_served_types() {
     assert_eq!(signal_kinds, 3);
     site.server.stop().await;
 }
+
+#[tokio::test]
+async fn slots_take_queued_tasks_oldest_first_and_never_run_more_than_they_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start_with(test_config(dir.path(), "test", 3)).await;
+    let token = site.admin().await;
+    // Fill the three slots, then queue seven more behind them.
+    for i in 1..=3 {
+        site.create(&token, "hq", scan(&format!("HOLD-{i}"), "hang", 1000, 0))
+            .await;
+    }
+    for i in 1..=3 {
+        site.wait_for(&token, "hq", &format!("scan-{i}"), |t| {
+            t.status == TaskStatus::Running
+        })
+        .await;
+    }
+    for i in 4..=10 {
+        site.create(&token, "hq", scan(&format!("WS-{i}"), "finished", 200, 0))
+            .await;
+    }
+    // Free the slots at once: the next three must be the three oldest.
+    cancel(&site, &token, &["scan-1", "scan-2", "scan-3"]).await;
+    let mut started = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while started.len() < 7 {
+        let (_, page) = site
+            .get(&token, "/api/v1/sites/hq/active-tasks?status=running")
+            .await;
+        let running = page["tasks"].as_array().unwrap();
+        assert!(running.len() <= 3, "more running than slots: {page}");
+        for task in running {
+            let number = task["number"].as_u64().unwrap();
+            if !started.contains(&number) {
+                started.push(number);
+            }
+        }
+        assert!(Instant::now() < deadline, "only {started:?} started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Taken in batches of up to three: each batch is the oldest waiting.
+    let mut sorted = started.clone();
+    sorted.sort();
+    assert_eq!(sorted, (4..=10).collect::<Vec<u64>>());
+    for (position, number) in started.iter().enumerate() {
+        assert!(
+            *number as usize <= 4 + position + 2,
+            "scan-{number} started before older tasks: {started:?}"
+        );
+    }
+    site.server.stop().await;
+}

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use site_api::TokenResponse;
 
 const N_TASKS: usize = 100_000;
+/// Terminal rows (the logs) seeded behind the active tasks.
+const N_LOG_ROWS: usize = 1_000_000;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -159,9 +161,38 @@ async fn main() {
             .await
             .unwrap();
         }
+        if wanted("logs") {
+            // 1,000,000 Scan-log and Audit-log rows behind the active ones.
+            for i in 0..N_LOG_ROWS {
+                let kind = if i % 3 == 0 { "audit" } else { "scan" };
+                let failed = i % 17 == 0;
+                sqlx::query(
+                    "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator,
+                                        status, start_date, end_date, errors, error_messages)
+                     VALUES ('hq', ?, ?, 'device', ?, ?, 'Schedule', ?, ?, ?, ?, ?)",
+                )
+                .bind(kind)
+                .bind((N_TASKS + i) as i64 + 1)
+                .bind(format!("WS-{:05}", i % 20_000))
+                .bind(format!("Segment {}", i % 50))
+                .bind(if failed { "failed" } else { "finished" })
+                .bind(now - 2 * (N_LOG_ROWS - i) as i64)
+                .bind(now - 2 * (N_LOG_ROWS - i) as i64 + 1)
+                .bind(i64::from(failed))
+                .bind(if failed { r#"["connection refused"]"# } else { "[]" })
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            }
+        }
+        let last_number = if wanted("logs") {
+            N_TASKS + N_LOG_ROWS
+        } else {
+            N_TASKS
+        };
         sqlx::query("INSERT INTO task_numbers (site_id, kind, last) VALUES ('hq', 'scan', ?), ('hq', 'audit', ?)")
-            .bind(N_TASKS as i64)
-            .bind(N_TASKS as i64)
+            .bind(last_number as i64)
+            .bind(last_number as i64)
             .execute(&mut *tx)
             .await
             .unwrap();
@@ -176,7 +207,7 @@ async fn main() {
         pool.close().await;
     }
     eprintln!(
-        "seeded {N_TASKS} queued tasks in {:.1?}",
+        "seeded {N_TASKS} queued tasks (and the log rows, if wanted) in {:.1?}",
         seed_start.elapsed()
     );
 
@@ -275,6 +306,33 @@ name = "bench"
         "process RSS (server, its SQLite cache and this client) at {N_TASKS} active tasks: {} MB",
         rss_kib() / 1024
     );
+    }
+
+    if wanted("logs") {
+        let log_url = format!("{}/api/v1/sites/hq/scan-log", server.url());
+        println!("scan-log with {N_LOG_ROWS} log rows (release, loopback HTTP, sequential):");
+        for (name, url) in [
+            ("page of 200, newest first", format!("{log_url}?limit=200")),
+            (
+                "page of 200, has_errors=true",
+                format!("{log_url}?limit=200&has_errors=true"),
+            ),
+            (
+                "page of 200, q=ws-0042",
+                format!("{log_url}?limit=200&q=ws-0042"),
+            ),
+        ] {
+            let (p50, p99) = measure(&http, &url, &token, 50).await;
+            println!(
+                "  {name:<32} p50 {:>8.2} ms   p99 {:>8.2} ms   (50 requests)",
+                p50.as_secs_f64() * 1e3,
+                p99.as_secs_f64() * 1e3
+            );
+        }
+        println!(
+            "process RSS at {N_TASKS} active tasks and {N_LOG_ROWS} log rows: {} MB",
+            rss_kib() / 1024
+        );
     }
 
     if wanted("sse") {

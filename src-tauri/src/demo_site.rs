@@ -61,7 +61,7 @@ pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
         }
     };
     let base = Url::parse(&demo.server.url()).map_err(|e| Error::Demo(e.to_string()))?;
-    let client = SiteClient::new(base, admin.client_id, source)?;
+    let client = SiteClient::new(base, admin.client_id, source, None)?;
     Ok(DemoConnection {
         demo,
         client,

@@ -23,6 +23,12 @@ pub enum Error {
     /// The client id or secret was refused, or the registration expired.
     #[error("The Site refused the app registration's credentials: {0}")]
     CredentialsRejected(String),
+    /// The app registration expired: its owner must create a new one.
+    #[error("The app registration has expired; ask its owner for a new one: {0}")]
+    RegistrationExpired(String),
+    /// No such Site, task or schedule for this user.
+    #[error("Not found on the Site: {0}")]
+    NotFound(String),
     /// The role does not allow the call.
     #[error("Your role on this Site does not allow that: {0}")]
     Forbidden(String),
@@ -58,6 +64,8 @@ impl Error {
             Error::Unreachable { .. } => ErrorKind::Unreachable,
             Error::Tls(_) => ErrorKind::Tls,
             Error::CredentialsRejected(_) => ErrorKind::CredentialsRejected,
+            Error::RegistrationExpired(_) => ErrorKind::RegistrationExpired,
+            Error::NotFound(_) => ErrorKind::NotFound,
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::Server { .. } => ErrorKind::Server,

@@ -32,6 +32,7 @@ pub fn run() {
         )
         .init();
     let app = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .manage(DesktopState::default())
         .invoke_handler(tauri::generate_handler![
             commands::connection_status,
@@ -55,6 +56,7 @@ pub fn run() {
             let handle = handle.clone();
             tauri::async_runtime::block_on(async move {
                 let state = handle.state::<DesktopState>();
+                state.stop.cancel();
                 let demo = state.demo.lock().await.take();
                 if let Some(demo) = demo {
                     demo.stop().await;
@@ -104,8 +106,16 @@ async fn try_connect_demo(app: &AppHandle) -> Result<()> {
         status.phase = ConnectionPhase::Connected;
         status.error = None;
     });
-    let client = connection.client;
-    *app.state::<DesktopState>().demo.lock().await = Some(connection.demo);
-    live::watch(app.clone(), client, site.id).await;
+    let client = std::sync::Arc::new(connection.client);
+    let state = app.state::<DesktopState>();
+    *state.demo.lock().await = Some(connection.demo);
+    let follower = live::follow::Follower {
+        client,
+        site_id: site.id,
+        me: me.email,
+        settings: state.notify_settings.clone(),
+        sink: live::TauriSink { app: app.clone() },
+    };
+    follower.run(state.stop.clone()).await;
     Ok(())
 }

@@ -1,6 +1,10 @@
 //! The backend's state, managed by Tauri: what the UI can ask for at any time.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::live::failures::NotifySettings;
 
 use taskdeck_ipc::{events, ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus, KeyringState};
 use taskdeck_site::demo::Demo;
@@ -12,6 +16,10 @@ pub struct DesktopState {
     snapshot: RwLock<Option<ActiveTasksSnapshot>>,
     /// The embedded Demo Site, stopped when the app exits.
     pub demo: tokio::sync::Mutex<Option<Demo>>,
+    /// Which failures raise a notification.
+    pub notify_settings: Arc<RwLock<NotifySettings>>,
+    /// Cancelled when the app exits: followers stop.
+    pub stop: CancellationToken,
 }
 
 impl Default for DesktopState {
@@ -28,6 +36,8 @@ impl Default for DesktopState {
             }),
             snapshot: RwLock::new(None),
             demo: tokio::sync::Mutex::new(None),
+            notify_settings: Arc::new(RwLock::new(NotifySettings::default())),
+            stop: CancellationToken::new(),
         }
     }
 }

@@ -18,6 +18,14 @@ pub mod events {
     pub const ACTIVE_TASKS: &str = "active-tasks";
     /// Carries a [`ConnectionStatus`](super::ConnectionStatus) whenever it changed.
     pub const CONNECTION: &str = "connection";
+    /// Carries a [`TasksChanged`](super::TasksChanged): the contract's Task
+    /// objects as the Site's events changed them, in order.
+    pub const TASKS_CHANGED: &str = "tasks-changed";
+    /// Carries a [`SiteObject`](super::SiteObject) for an Audit Service change
+    /// or a new signal.
+    pub const SITE_OBJECT: &str = "site-object";
+    /// Carries a [`LinkStatus`](super::LinkStatus) whenever the live link's state changed.
+    pub const LINK: &str = "link";
 }
 
 /// Names of the backend's commands.
@@ -113,8 +121,12 @@ pub enum ErrorKind {
     Tls,
     /// The client id or secret was refused.
     CredentialsRejected,
+    /// The app registration has expired.
+    RegistrationExpired,
     /// The role does not allow it.
     Forbidden,
+    /// No such Site, task or schedule (for this user).
+    NotFound,
     /// Too many requests; the app retries.
     RateLimited,
     /// The server failed.
@@ -125,6 +137,61 @@ pub enum ErrorKind {
     Keyring,
     /// The embedded Demo Site could not start.
     Demo,
+}
+
+/// Task changes of one Site, as its event stream delivered them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TasksChanged {
+    /// The Site.
+    pub site_id: String,
+    /// The changed tasks, oldest change first.
+    pub tasks: Vec<site_api::Task>,
+}
+
+/// An Audit Service that changed, or a signal that came into force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SiteObject {
+    /// An Audit Service's slots or state changed.
+    AuditService {
+        /// The Site.
+        site_id: String,
+        /// The service now.
+        audit_service: site_api::AuditService,
+    },
+    /// A signal came into force.
+    Signal {
+        /// The Site.
+        site_id: String,
+        /// The signal.
+        signal: site_api::Signal,
+    },
+}
+
+/// How the backend follows a Site's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LinkState {
+    /// Connecting for the first time.
+    Connecting,
+    /// The event stream is open: changes arrive as they happen.
+    Live,
+    /// The stream is unavailable; the list is read every few seconds.
+    Polling,
+    /// The link broke; the backend is reconnecting.
+    Reconnecting {
+        /// When the link broke.
+        since: site_api::Timestamp,
+    },
+}
+
+/// The live link of one Site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkStatus {
+    /// The Site.
+    pub site_id: String,
+    /// Its state.
+    pub state: LinkState,
 }
 
 /// The Active tasks list of one Site, as last read.

@@ -28,9 +28,9 @@ impl Change {
     /// The SSE event name of the change.
     pub fn event_name(&self) -> &'static str {
         match self {
-            Change::Task(_) => "task",
-            Change::AuditService(_) => "audit_service",
-            Change::Signal(_) => "signal",
+            Change::Task(_) => site_api::LiveEvent::TASK,
+            Change::AuditService(_) => site_api::LiveEvent::AUDIT_SERVICE,
+            Change::Signal(_) => site_api::LiveEvent::SIGNAL,
         }
     }
 

@@ -100,7 +100,9 @@ fn to_sse(event: &SiteEvent) -> Event {
 
 /// Tells the client to refetch the list: what it missed is gone.
 fn reset_event(revision: u64) -> Event {
-    let event = Event::default().event("reset").data("{}");
+    let event = Event::default()
+        .event(site_api::LiveEvent::RESET)
+        .data("{}");
     if revision == 0 {
         event
     } else {

@@ -262,6 +262,7 @@ impl SiteClient {
         let text = response.text().await.unwrap_or_default();
         match serde_json::from_str::<OAuthError>(&text) {
             Ok(error) if status == StatusCode::UNAUTHORIZED => {
+                // The description may say it expired (the contract allows it).
                 if error.error_description.to_lowercase().contains("expired") {
                     Err(Error::RegistrationExpired(error.error_description))
                 } else {

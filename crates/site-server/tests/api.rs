@@ -241,8 +241,21 @@ async fn token_endpoint_refuses_wrong_unknown_and_expired_clients_alike() {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{id}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"], "invalid_client");
-        assert!(body["error_description"].as_str().unwrap().len() > 10);
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.len() > 10);
+        // Only the right secret of an expired registration learns it expired.
+        assert_eq!(
+            description.contains("expired"),
+            id == EXPIRED_ID,
+            "{description}"
+        );
     }
+    let response = site.request_token(EXPIRED_ID, "wrong").await;
+    let body: Value = response.json().await.unwrap();
+    assert!(!body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
     let cases = [
         (
             "grant_type=password&client_id=a&client_secret=b",

@@ -102,7 +102,7 @@ impl<S: LiveSink> Follower<S> {
             };
             self.sink.error(&self.site_id, None);
             self.sink.list_changed(&self.site_id, &list);
-            if let Some(since) = broke_at {
+            if let Some(since) = broke_at.take() {
                 self.catch_up(&mut watch, since).await;
             }
             let mut failed_opens = 0;
@@ -134,10 +134,11 @@ impl<S: LiveSink> Follower<S> {
                 };
                 failed_opens = 0;
                 backoff = MIN_BACKOFF;
-                broke_at = None;
                 self.sink.error(&self.site_id, None);
                 self.sink.link(&self.site_id, LinkState::Live);
-                let next = self.stream(&mut stream, &mut list, &mut watch, &stop).await;
+                let next = self
+                    .stream(&mut stream, &mut list, &mut watch, &mut broke_at, &stop)
+                    .await;
                 match next {
                     Next::Stop => return,
                     Next::Refetch => continue 'refetch,
@@ -157,11 +158,14 @@ impl<S: LiveSink> Follower<S> {
     }
 
     /// Reads events until the stream breaks, a refetch is due, or `stop`.
+    /// `broke_at` is cleared by the first event that is not a reset: the
+    /// server then replayed what was missed, so no catch-up is needed.
     async fn stream(
         &self,
         stream: &mut crate::site_client::EventStream,
         list: &mut LiveList,
         watch: &mut FailureWatch,
+        broke_at: &mut Option<Timestamp>,
         stop: &CancellationToken,
     ) -> Next {
         let mut changed: Vec<Task> = Vec::new();
@@ -169,7 +173,11 @@ impl<S: LiveSink> Follower<S> {
         loop {
             tokio::select! {
                 event = stream.next() => match event {
-                    Some(Ok(StreamEvent { revision, event })) => match event {
+                    Some(Ok(StreamEvent { revision, event })) => {
+                        if event != LiveEvent::Reset {
+                            *broke_at = None;
+                        }
+                        match event {
                         LiveEvent::Task(task) => {
                             if list.apply(revision, task.clone()) == Applied::Changed {
                                 self.check_failure(watch, &task, None).await;
@@ -182,7 +190,7 @@ impl<S: LiveSink> Follower<S> {
                             self.flush(list, &mut changed);
                             return Next::Refetch;
                         }
-                    },
+                    }},
                     Some(Err(error)) => {
                         tracing::warn!(%error, site = %self.site_id, "the event stream broke");
                         self.flush(list, &mut changed);

@@ -117,46 +117,65 @@ async fn token_create(State(state): State<AppState>, headers: HeaderMap, body: B
         return AppError::RateLimited { retry_after }.into_response();
     }
     match issue_token(&state, &client_id, &secret).await {
-        Ok(Some(token)) => {
+        Ok(TokenOutcome::Issued(token)) => {
             let mut response = Json(token).into_response();
             response
                 .headers_mut()
                 .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Ok(None) => {
+        Ok(TokenOutcome::Wrong) => {
             limits.record_failure(&client_id, now);
-            invalid_client("The client id or secret is wrong, or the registration has expired.")
+            invalid_client("The client id or secret is wrong.")
+        }
+        Ok(TokenOutcome::Expired) => {
+            limits.record_failure(&client_id, now);
+            invalid_client(EXPIRED_DESCRIPTION)
         }
         Err(error) => error.into_response(),
     }
 }
 
-/// Checks the credentials and stores a new token. `None` when they are refused.
+/// What the token endpoint says to the right id and secret of an expired
+/// registration (only to them: a wrong secret reads as wrong).
+pub const EXPIRED_DESCRIPTION: &str =
+    "This app registration has expired; its owner can create a new one.";
+
+/// What a token request comes to.
+enum TokenOutcome {
+    /// A new token.
+    Issued(TokenResponse),
+    /// Unknown id, or a wrong secret.
+    Wrong,
+    /// The right id and secret of an expired registration.
+    Expired,
+}
+
+/// Checks the credentials and stores a new token.
 async fn issue_token(
     state: &AppState,
     client_id: &str,
     secret: &str,
-) -> Result<Option<TokenResponse>, AppError> {
+) -> Result<TokenOutcome, AppError> {
     let row: Option<(String, Option<i64>)> =
         sqlx::query_as("SELECT secret_hash, expires_at FROM app_registrations WHERE client_id = ?")
             .bind(client_id)
             .fetch_optional(state.pool())
             .await?;
     let Some((secret_hash, expires_at)) = row else {
-        return Ok(None);
+        return Ok(TokenOutcome::Wrong);
     };
     let now = db::to_db_time(db::now());
-    if expires_at.is_some_and(|expires_at| expires_at <= now) {
-        return Ok(None);
-    }
     let secret = secret.to_owned();
     // Argon2 is deliberately slow: keep it off the async workers.
     let matches = tokio::task::spawn_blocking(move || verify_secret(&secret, &secret_hash))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     if !matches {
-        return Ok(None);
+        return Ok(TokenOutcome::Wrong);
+    }
+    if expires_at.is_some_and(|expires_at| expires_at <= now) {
+        return Ok(TokenOutcome::Expired);
     }
     let token = new_token();
     sqlx::query("INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES (?, ?, ?)")
@@ -165,7 +184,7 @@ async fn issue_token(
         .bind(now + TOKEN_LIFETIME_SECS as i64)
         .execute(state.pool())
         .await?;
-    Ok(Some(TokenResponse {
+    Ok(TokenOutcome::Issued(TokenResponse {
         access_token: token,
         token_type: "Bearer".to_owned(),
         expires_in: TOKEN_LIFETIME_SECS,

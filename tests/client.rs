@@ -1,0 +1,437 @@
+//! The desktop backend's Site client and live follower against a real
+//! taskdeck-site over HTTP (and a deliberately misbehaving local server).
+//! No window: these run under plain `cargo test`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde_json::json;
+use site_api::{
+    CancelOutcome, CreateTaskRequest, ScheduleCreate, ScheduleUpdate, SimulateSpec,
+    SimulatedOutcome, Target, TargetType, TaskKind, TaskStatus,
+};
+use taskdeck_app::live::failures::{FailureNotice, NotifySettings};
+use taskdeck_app::live::follow::{Follower, LiveSink};
+use taskdeck_app::live::list::LiveList;
+use taskdeck_app::site_client::{ActiveTasksQuery, LogQuery, PageRead, SecretSource, SiteClient};
+use taskdeck_app::Error;
+use taskdeck_ipc::LinkState;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+const ADMIN_ID: &str = "client-admin-0000001";
+const ADMIN_SECRET: &str = "admin-secret";
+const USER_ID: &str = "client-user-00000001";
+const USER_SECRET: &str = "user-secret";
+const EXPIRED_ID: &str = "client-expired-00001";
+
+fn config(data_dir: &Path, listen: &str, slots: u32) -> taskdeck_site::Config {
+    let text = format!(
+        r#"
+listen = "{listen}"
+data_dir = "{data}"
+mode = "test"
+rate_limit_per_minute = 100000
+
+[[sites]]
+id = "hq"
+name = "Headquarters"
+
+[[sites.audit_services]]
+id = "as-1"
+name = "AS-1"
+slots = {slots}
+
+[[users]]
+email = "alice@example.com"
+display_name = "Alice"
+roles = {{ hq = "site_administrator" }}
+
+[[users]]
+email = "bob@example.com"
+display_name = "Bob"
+roles = {{ hq = "site_user" }}
+
+[[app_registrations]]
+client_id = "{ADMIN_ID}"
+client_secret_hash = "{admin_hash}"
+owner = "alice@example.com"
+name = "Alice's laptop"
+
+[[app_registrations]]
+client_id = "{USER_ID}"
+client_secret_hash = "{user_hash}"
+owner = "bob@example.com"
+name = "Bob's laptop"
+
+[[app_registrations]]
+client_id = "{EXPIRED_ID}"
+client_secret_hash = "{user_hash}"
+owner = "bob@example.com"
+name = "Old"
+expires_at = "2020-01-01T00:00:00Z"
+"#,
+        data = data_dir.display(),
+        admin_hash = taskdeck_site::hash_secret(ADMIN_SECRET).unwrap(),
+        user_hash = taskdeck_site::hash_secret(USER_SECRET).unwrap(),
+    );
+    let config: taskdeck_site::Config = toml::from_str(&text).unwrap();
+    config.validate().unwrap();
+    config
+}
+
+fn client(url: &str, id: &str, secret: &str) -> SiteClient {
+    SiteClient::new(
+        url.parse().unwrap(),
+        id.to_owned(),
+        SecretSource::DemoMemory(secret.to_owned()),
+        None,
+    )
+    .unwrap()
+}
+
+fn scan(name: &str, outcome: SimulatedOutcome, duration_ms: u64, errors: u64) -> CreateTaskRequest {
+    CreateTaskRequest {
+        kind: TaskKind::Scan,
+        target: Target {
+            target_type: TargetType::Device,
+            name: name.to_owned(),
+        },
+        scope: "Segment HQ-LAN".to_owned(),
+        simulate: Some(SimulateSpec {
+            duration_ms,
+            outcome,
+            errors,
+        }),
+    }
+}
+
+async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, check: impl Fn() -> F) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_client_covers_every_call_the_app_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = taskdeck_site::start(config(dir.path(), "127.0.0.1:0", 1))
+        .await
+        .unwrap();
+    let admin = client(&server.url(), ADMIN_ID, ADMIN_SECRET);
+    let user = client(&server.url(), USER_ID, USER_SECRET);
+
+    let me = admin.me().await.unwrap();
+    assert_eq!(me.email, "alice@example.com");
+    assert_eq!(me.sites[0].id, "hq");
+
+    let running = admin
+        .create_task("hq", &scan("WS-1", SimulatedOutcome::Hang, 1000, 0))
+        .await
+        .unwrap();
+    let queued = user
+        .create_task("hq", &scan("WS-2", SimulatedOutcome::Finished, 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(queued.initiator.as_str(), "bob@example.com");
+    wait_until("scan-1 runs", || async {
+        admin.task("hq", running.id).await.unwrap().status == TaskStatus::Running
+    })
+    .await;
+
+    // Pages with filters, and ETags.
+    let query = ActiveTasksQuery {
+        status: Some("queued".to_owned()),
+        limit: Some(10),
+        ..ActiveTasksQuery::default()
+    };
+    let PageRead::Page { page, etag } = admin.active_tasks("hq", &query, None).await.unwrap()
+    else {
+        panic!("no page");
+    };
+    assert_eq!(page.tasks.len(), 1);
+    assert_eq!(page.tasks[0].id, queued.id);
+    let again = admin
+        .active_tasks("hq", &query, etag.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(again, PageRead::Unchanged);
+
+    // A Site User may not cancel; an admin may.
+    let refused = user.cancel_tasks("hq", vec![running.id]).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let results = admin
+        .cancel_tasks("hq", vec![running.id, queued.id])
+        .await
+        .unwrap()
+        .results;
+    assert_eq!(results[0].outcome, CancelOutcome::Cancelled);
+    assert_eq!(results[0].task, running.id);
+    assert_eq!(results.len(), 2);
+
+    let log = admin
+        .log("hq", TaskKind::Scan, &LogQuery::default())
+        .await
+        .unwrap();
+    let cancelled = log
+        .entries
+        .iter()
+        .find(|entry| entry.task.id == running.id)
+        .unwrap();
+    assert_eq!(cancelled.cancelled_by.as_deref(), Some("alice@example.com"));
+
+    let services = admin.audit_services("hq").await.unwrap().audit_services;
+    assert_eq!(services[0].id, "as-1");
+    assert!(admin.signals("hq").await.unwrap().signals.is_empty());
+    assert_eq!(admin.stats("hq").await.unwrap().now.slots_total, 1);
+
+    // Schedules: admins manage them, users read them.
+    let draft = ScheduleCreate {
+        name: "Nightly".to_owned(),
+        kind: TaskKind::Audit,
+        cron: "0 2 * * *".to_owned(),
+        target: Target {
+            target_type: TargetType::Segment,
+            name: "HQ-LAN".to_owned(),
+        },
+        scope: "Segment HQ-LAN".to_owned(),
+        enabled: true,
+    };
+    let created = admin.create_schedule("hq", &draft).await.unwrap();
+    assert!(matches!(
+        user.create_schedule("hq", &draft).await,
+        Err(Error::Forbidden(_))
+    ));
+    let disabled = admin
+        .update_schedule(
+            "hq",
+            &created.id,
+            &ScheduleUpdate {
+                enabled: Some(false),
+                ..ScheduleUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!disabled.enabled);
+    assert_eq!(user.schedules("hq").await.unwrap().schedules.len(), 1);
+    admin.delete_schedule("hq", &created.id).await.unwrap();
+    assert!(admin.schedules("hq").await.unwrap().schedules.is_empty());
+
+    // Errors a person can read.
+    assert!(matches!(
+        admin.first_page("nowhere", 10).await,
+        Err(Error::NotFound(_))
+    ));
+    let wrong = client(&server.url(), ADMIN_ID, "not-the-secret");
+    let refused = wrong.me().await.unwrap_err();
+    assert!(
+        matches!(refused, Error::CredentialsRejected(_)),
+        "{refused:?}"
+    );
+    server.stop().await;
+    let down = admin.me().await.unwrap_err();
+    assert!(matches!(down, Error::Unreachable { .. }), "{down:?}");
+    assert!(down.to_string().contains("cannot be reached"), "{down}");
+}
+
+/// Records what a follower reports.
+#[derive(Clone)]
+struct Recorder {
+    failures: mpsc::UnboundedSender<FailureNotice>,
+    links: Arc<Mutex<Vec<LinkState>>>,
+    list: Arc<Mutex<Option<LiveList>>>,
+}
+
+impl LiveSink for Recorder {
+    fn list_changed(&self, _site_id: &str, list: &LiveList) {
+        *self.list.lock().unwrap() = Some(list.clone());
+    }
+    fn tasks_changed(&self, _site_id: &str, _tasks: Vec<site_api::Task>) {}
+    fn audit_service(&self, _site_id: &str, _service: site_api::AuditService) {}
+    fn signal(&self, _site_id: &str, _signal: site_api::Signal) {}
+    fn failure(&self, notice: FailureNotice) {
+        let _ = self.failures.send(notice);
+    }
+    fn link(&self, _site_id: &str, state: LinkState) {
+        self.links.lock().unwrap().push(state);
+    }
+    fn error(&self, _site_id: &str, _error: Option<&Error>) {}
+}
+
+async fn next_failure(failures: &mut mpsc::UnboundedReceiver<FailureNotice>) -> FailureNotice {
+    tokio::time::timeout(Duration::from_secs(20), failures.recv())
+        .await
+        .expect("a failure notice within 20 s")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_follower_notifies_each_failure_once_across_a_server_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = taskdeck_site::start(config(dir.path(), "127.0.0.1:0", 2))
+        .await
+        .unwrap();
+    let address: SocketAddr = server.local_addr();
+    let url = server.url();
+    let admin = Arc::new(client(&url, ADMIN_ID, ADMIN_SECRET));
+    let (failures_tx, mut failures) = mpsc::unbounded_channel();
+    let recorder = Recorder {
+        failures: failures_tx,
+        links: Arc::default(),
+        list: Arc::default(),
+    };
+    let stop = CancellationToken::new();
+    let follower = Follower {
+        client: admin.clone(),
+        site_id: "hq".to_owned(),
+        me: "alice@example.com".to_owned(),
+        settings: Arc::new(RwLock::new(NotifySettings::default())),
+        sink: recorder.clone(),
+    };
+    let following = tokio::spawn(follower.run(stop.clone()));
+    wait_until("the stream is live", || async {
+        recorder.links.lock().unwrap().contains(&LinkState::Live)
+    })
+    .await;
+
+    // A failure while live: one notice, with the first error message.
+    let failed = admin
+        .create_task("hq", &scan("WS-FAIL", SimulatedOutcome::Failed, 100, 2))
+        .await
+        .unwrap();
+    let notice = next_failure(&mut failures).await;
+    assert_eq!(notice.task, failed.id);
+    assert_eq!(notice.title, "Scan #1 failed");
+    assert!(
+        notice.body.starts_with("WS-FAIL · Segment HQ-LAN: "),
+        "{}",
+        notice.body
+    );
+    // A clean task and a live row.
+    admin
+        .create_task("hq", &scan("WS-OK", SimulatedOutcome::Finished, 100, 0))
+        .await
+        .unwrap();
+    let hanging = admin
+        .create_task("hq", &scan("WS-HANG", SimulatedOutcome::Hang, 1000, 0))
+        .await
+        .unwrap();
+    wait_until("the hanging task shows running", || async {
+        recorder.list.lock().unwrap().as_ref().is_some_and(|list| {
+            list.page()
+                .tasks
+                .iter()
+                .any(|t| t.id == hanging.id && t.status == TaskStatus::Running)
+        })
+    })
+    .await;
+
+    // The server stops: the running task ends failed ("interrupted") while
+    // the stream is down. It comes back on the same address.
+    server.stop().await;
+    wait_until("the follower sees the break", || async {
+        recorder
+            .links
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|state| matches!(state, LinkState::Reconnecting { .. }))
+    })
+    .await;
+    let server = taskdeck_site::start(config(dir.path(), &address.to_string(), 2))
+        .await
+        .unwrap();
+    let missed = next_failure(&mut failures).await;
+    assert_eq!(missed.task, hanging.id, "the failure during the break");
+    assert!(missed.body.contains("nterrupted"), "{}", missed.body);
+
+    // Live again (a new token: the cached one may be unknown after restart),
+    // and the next failure is announced; scan-1 is never announced again.
+    let another = admin
+        .create_task("hq", &scan("WS-FAIL-2", SimulatedOutcome::Failed, 100, 1))
+        .await
+        .unwrap();
+    let notice = next_failure(&mut failures).await;
+    assert_eq!(notice.task, another.id);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(failures.try_recv().is_err(), "no duplicate notices");
+    let list = recorder.list.lock().unwrap().clone().unwrap();
+    assert!(list.page().tasks.iter().all(|t| t.id != hanging.id));
+
+    stop.cancel();
+    following.await.unwrap();
+    server.stop().await;
+}
+
+/// A local server that answers 429 (with `Retry-After: 1`) once, then what
+/// the contract says, except for a list that is not JSON.
+async fn misbehaving_server() -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::{get, post};
+    let hits = Arc::new(Mutex::new(0u32));
+    let app = axum::Router::new()
+        .route(
+            "/api/oauth/token",
+            post(|| async {
+                axum::Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}))
+            }),
+        )
+        .route(
+            "/api/v1/me",
+            get(move || {
+                let hits = hits.clone();
+                async move {
+                    let mut hits = hits.lock().unwrap();
+                    *hits += 1;
+                    if *hits == 1 {
+                        let mut headers = HeaderMap::new();
+                        headers.insert("retry-after", "1".parse().unwrap());
+                        return (StatusCode::TOO_MANY_REQUESTS, headers, "{}").into_response();
+                    }
+                    axum::Json(json!({
+                        "email": "a@x", "display_name": "A", "client_id": "c", "sites": []
+                    }))
+                    .into_response()
+                }
+            }),
+        )
+        .route(
+            "/api/v1/sites/hq/active-tasks",
+            get(|| async { ([("content-type", "application/json")], "{\"tasks\": [oops") }),
+        )
+        .route(
+            "/api/v1/sites/hq/events",
+            get(|| async { ([("content-type", "text/html")], "<html>proxy login</html>") }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn a_misbehaving_server_gets_clear_errors_and_429s_are_waited_out() {
+    let url = misbehaving_server().await;
+    let client = client(&url, "c", "s");
+    let started = std::time::Instant::now();
+    let me = client.me().await.unwrap();
+    assert_eq!(me.email, "a@x");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "Retry-After was honoured"
+    );
+    let malformed = client.first_page("hq", 10).await.unwrap_err();
+    assert!(
+        matches!(malformed, Error::UnexpectedResponse(_)),
+        "{malformed:?}"
+    );
+    assert!(malformed.to_string().contains("unexpected answer"));
+    let not_a_stream = client.events("hq", None).await.err().unwrap();
+    assert!(matches!(not_a_stream, Error::UnexpectedResponse(_)));
+}

@@ -318,3 +318,148 @@ async fn rows_appear_and_change_live(app: WebDriver) {
         "a usable keyring must not be reported missing"
     );
 }
+
+/// The demo admin's client id and secret, as the app filed them in the keyring.
+fn demo_credentials_from_keyring() -> (String, String) {
+    let output = Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "service", "dev.taskdeck.app"])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value = |prefix: &str| {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix(prefix))
+            .map(|value| value.trim().to_owned())
+            .unwrap_or_else(|| panic!("no {prefix:?} in the keyring listing: {text}"))
+    };
+    let account = value("attribute.username = ");
+    let client_id = account
+        .strip_prefix("demo/")
+        .unwrap_or_else(|| panic!("not a demo account: {account}"))
+        .to_owned();
+    (client_id, value("secret = "))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_task_raises_exactly_one_native_notification() {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    // Every Notify call on the session bus, with its strings.
+    let mut monitor = Command::new("dbus-monitor")
+        .args([
+            "--session",
+            "interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-monitor is installed");
+    let monitor_out = monitor.stdout.take().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(monitor_out)
+                .lines()
+                .map_while(Result::ok)
+            {
+                seen.lock().unwrap().push_str(&line);
+                seen.lock().unwrap().push('\n');
+            }
+        });
+    }
+    let driver = TauriDriver::start(&[("TASKDECK_DEMO_LISTEN", &listen)]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        let seen = seen.clone();
+        async move {
+            wait_until("Demo Site rows", Duration::from_secs(60), || async {
+                rows(&app).await.ok().filter(|rows| !rows.is_empty())
+            })
+            .await;
+            let (client_id, secret) = demo_credentials_from_keyring();
+            let http = reqwest::Client::new();
+            let base = format!("http://{listen}");
+            let token: serde_json::Value = http
+                .post(format!("{base}/api/oauth/token"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", secret.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let token = token["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no token for {client_id}: {token}"))
+                .to_owned();
+            let task: serde_json::Value = http
+                .post(format!("{base}/api/v1/sites/demo/tasks"))
+                .bearer_auth(&token)
+                .json(&json!({
+                    "kind": "audit",
+                    "target": {"type": "device", "name": "E2E-FAIL-01"},
+                    "scope": "End-to-end test",
+                    "simulate": {"duration_ms": 300, "outcome": "failed", "errors": 1}
+                }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            // The demo keeps its slots busy: clear the way so ours runs now.
+            let page: serde_json::Value = http
+                .get(format!("{base}/api/v1/sites/demo/active-tasks?limit=1000"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let others: Vec<&str> = page["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|t| t["id"].as_str())
+                .filter(|id| Some(*id) != task["id"].as_str())
+                .collect();
+            for batch in others.chunks(500) {
+                http.post(format!("{base}/api/v1/sites/demo/active-tasks/cancel"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "tasks": batch }))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            let title = format!("{} failed", task["label"].as_str().unwrap());
+            wait_until("the notification", Duration::from_secs(30), || async {
+                seen.lock().unwrap().contains(&title).then_some(())
+            })
+            .await;
+            // Replays and reconnects must not repeat it.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let text = seen.lock().unwrap().clone();
+            assert_eq!(text.matches(&title).count(), 1, "{text}");
+            assert!(
+                text.contains("E2E-FAIL-01"),
+                "the body names the target: {text}"
+            );
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+    close(app, driver, outcome).await;
+}

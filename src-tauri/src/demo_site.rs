@@ -25,16 +25,28 @@ pub struct DemoConnection {
     pub keyring: KeyringState,
 }
 
+/// Set to `HOST:PORT` to have the Demo Site listen there instead of on a
+/// free loopback port (to reach it with other tools, and in tests).
+pub const LISTEN_VARIABLE: &str = "TASKDECK_DEMO_LISTEN";
+
 /// Starts the Demo Site with its data in `data_dir` and files its admin
 /// secret in the keyring. Without a usable keyring the demo still runs, its
 /// throw-away secret kept in memory, and `keyring` says why.
 pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
-    let demo = demo::start(DemoOptions {
+    let mut options = DemoOptions {
         data_dir: Some(data_dir),
         ..DemoOptions::default()
-    })
-    .await
-    .map_err(|e| Error::Demo(e.to_string()))?;
+    };
+    if let Ok(listen) = std::env::var(LISTEN_VARIABLE) {
+        options.listen = listen.parse().map_err(|e| {
+            Error::Demo(format!(
+                "{LISTEN_VARIABLE}={listen:?} is not HOST:PORT: {e}"
+            ))
+        })?;
+    }
+    let demo = demo::start(options)
+        .await
+        .map_err(|e| Error::Demo(e.to_string()))?;
     let admin = demo.registration(SiteRole::SiteAdministrator).clone();
     let secret = SecretRef {
         connection_id: DEMO_CONNECTION_ID.to_owned(),

@@ -25,11 +25,11 @@ fn main() -> ExitCode {
         "build-ui" => ui::build(args.iter().any(|a| a == "--release")),
         "build" => build(),
         "run" => run_app(),
-        "test" => test(),
+        "test" => test(extra_test_args(&args)),
         // Internal: the part of `test` that runs inside `dbus-run-session`.
-        "test-session" => session::run_tests(),
+        "test-session" => session::run_tests(extra_test_args(&args)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test>");
+            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]>");
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; try cargo xtask help")),
@@ -136,7 +136,16 @@ fn run_app() -> Result<(), String> {
     ))
 }
 
-fn test() -> Result<(), String> {
+/// What follows `--`: passed on to `cargo test` (e.g. a test name filter).
+fn extra_test_args(args: &[String]) -> Vec<String> {
+    args.iter()
+        .skip_while(|arg| *arg != "--")
+        .skip(1)
+        .cloned()
+        .collect()
+}
+
+fn test(extra: Vec<String>) -> Result<(), String> {
     setup::install(setup::Scope::Test)?;
     ui::build(true)?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
@@ -156,6 +165,8 @@ fn test() -> Result<(), String> {
         .arg("--")
         .arg(xtask)
         .arg("test-session")
+        .arg("--")
+        .args(extra)
         .current_dir(root()))?;
     place_app_binary()
 }

@@ -20,7 +20,7 @@ impl Drop for Helper {
 }
 
 /// Runs the tests with a display, a keyring and a notification server.
-pub fn run_tests() -> Result<(), String> {
+pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
         return Err("test-session must run inside dbus-run-session (use cargo xtask test)".into());
     }
@@ -91,10 +91,20 @@ pub fn run_tests() -> Result<(), String> {
         .ok();
 
     let mut test = cargo();
-    test.args(["test", "--workspace", "--features", "taskdeck/e2e"])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("CARGO_HOME", cargo_home)
-        .env("RUSTUP_HOME", rustup_home);
+    // Every test binary runs even when one fails, so the count is complete.
+    test.args([
+        "test",
+        "--workspace",
+        "--no-fail-fast",
+        "--features",
+        "taskdeck/e2e",
+    ])
+    .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+    .env("CARGO_HOME", cargo_home)
+    .env("RUSTUP_HOME", rustup_home);
+    if !extra.is_empty() {
+        test.arg("--").args(extra);
+    }
     run_counting(&mut test)
 }
 

@@ -88,6 +88,7 @@ impl<S: LiveSink> Follower<S> {
         let mut watch = FailureWatch::default();
         let mut backoff = MIN_BACKOFF;
         let mut broke_at: Option<Timestamp> = None;
+        tracing::info!(site = %self.site_id, server = %self.client.base(), "following the Site");
         self.sink.link(&self.site_id, LinkState::Connecting);
         'refetch: loop {
             let mut list = match self.client.first_page(&self.site_id, PAGE_LIMIT).await {

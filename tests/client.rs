@@ -435,3 +435,113 @@ async fn a_misbehaving_server_gets_clear_errors_and_429s_are_waited_out() {
     let not_a_stream = client.events("hq", None).await.err().unwrap();
     assert!(matches!(not_a_stream, Error::UnexpectedResponse(_)));
 }
+
+/// A private CA and a certificate for 127.0.0.1 signed by it, made with
+/// openssl in `dir`: `ca.pem`, `cert.pem`, `key.pem`.
+fn make_test_ca(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let made = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed");
+        assert!(
+            made.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    };
+    let subject_ca = "/CN=Taskdeck Client Test CA";
+    openssl(&[
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", subject_ca,
+        "-keyout", "ca.key", "-out", "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "cert.pem",
+    ]);
+}
+
+#[tokio::test]
+async fn https_sites_are_verified_against_the_os_store_and_the_connections_own_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    make_test_ca(dir.path());
+    let mut config = config(&dir.path().join("data"), "127.0.0.1:0", 1);
+    config.tls = Some(
+        toml::from_str(&format!(
+            "cert = \"{}\"\nkey = \"{}\"\n",
+            dir.path().join("cert.pem").display(),
+            dir.path().join("key.pem").display()
+        ))
+        .unwrap(),
+    );
+    let server = taskdeck_site::start(config).await.unwrap();
+    assert!(server.url().starts_with("https://"), "{}", server.url());
+    let ca = std::fs::read_to_string(dir.path().join("ca.pem")).unwrap();
+
+    let trusting = SiteClient::new(
+        server.url().parse().unwrap(),
+        ADMIN_ID.to_owned(),
+        SecretSource::DemoMemory(ADMIN_SECRET.to_owned()),
+        Some(&ca),
+    )
+    .unwrap();
+    assert_eq!(trusting.me().await.unwrap().email, "alice@example.com");
+    let mut stream = trusting.events("hq", None).await.unwrap();
+    trusting
+        .create_task("hq", &scan("WS-TLS", SimulatedOutcome::Finished, 10, 0))
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(matches!(first.event, site_api::LiveEvent::Task(_)));
+
+    // Without the CA the certificate is refused, with a sentence that says so.
+    let refused = client(&server.url(), ADMIN_ID, ADMIN_SECRET)
+        .me()
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::Tls(_)), "{refused:?}");
+    assert!(refused.to_string().contains("certificate"), "{refused}");
+    let bad_pem = SiteClient::new(
+        server.url().parse().unwrap(),
+        ADMIN_ID.to_owned(),
+        SecretSource::DemoMemory(ADMIN_SECRET.to_owned()),
+        Some("not a certificate"),
+    );
+    assert!(matches!(bad_pem, Err(Error::Tls(_))));
+    server.stop().await;
+}

@@ -154,18 +154,26 @@ impl SiteClient {
         secret: SecretSource,
         extra_ca: Option<&str>,
     ) -> Result<SiteClient> {
-        let extra_ca = extra_ca
-            .map(|pem| {
-                reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
-                    Error::Tls(format!("the extra CA certificate is not valid PEM: {e}"))
-                })
-            })
-            .transpose()?;
+        let extra_ca = match extra_ca {
+            None => Vec::new(),
+            Some(pem) => {
+                let certificates =
+                    reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                        Error::Tls(format!("the extra CA certificate is not valid PEM: {e}"))
+                    })?;
+                if certificates.is_empty() {
+                    return Err(Error::Tls(
+                        "the extra CA certificate holds no PEM certificate".to_owned(),
+                    ));
+                }
+                certificates
+            }
+        };
         let builder = || {
             let mut builder = reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(5))
                 .user_agent(concat!("Taskdeck/", env!("CARGO_PKG_VERSION")));
-            if let Some(ca) = &extra_ca {
+            for ca in &extra_ca {
                 builder = builder.add_root_certificate(ca.clone());
             }
             builder

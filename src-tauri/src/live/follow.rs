@@ -27,7 +27,9 @@ use crate::site_client::{ActiveTasksQuery, LogQuery, PageRead, SiteClient, Strea
 /// Rows kept of the list (the first page).
 pub const PAGE_LIMIT: u32 = 1000;
 /// Changes are sent on at most this often.
-const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// The first change after a quiet spell goes out at once; changes arriving
+/// faster are gathered and sent on the next tick.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// Reconnect backoff.
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -171,6 +173,7 @@ impl<S: LiveSink> Follower<S> {
     ) -> Next {
         let mut changed: Vec<Task> = Vec::new();
         let mut flush = tokio::time::interval(FLUSH_EVERY);
+        let mut last_flush = tokio::time::Instant::now() - FLUSH_EVERY;
         loop {
             tokio::select! {
                 event = stream.next() => match event {
@@ -183,6 +186,10 @@ impl<S: LiveSink> Follower<S> {
                             if list.apply(revision, task.clone()) == Applied::Changed {
                                 self.check_failure(watch, &task, None).await;
                                 changed.push(task);
+                                if last_flush.elapsed() >= FLUSH_EVERY {
+                                    self.flush(list, &mut changed);
+                                    last_flush = tokio::time::Instant::now();
+                                }
                             }
                         }
                         LiveEvent::AuditService(service) => self.sink.audit_service(&self.site_id, service),
@@ -204,7 +211,10 @@ impl<S: LiveSink> Follower<S> {
                     }
                 },
                 _ = flush.tick() => {
-                    self.flush(list, &mut changed);
+                    if !changed.is_empty() {
+                        self.flush(list, &mut changed);
+                        last_flush = tokio::time::Instant::now();
+                    }
                     if list.needs_refetch() {
                         return Next::Refetch;
                     }

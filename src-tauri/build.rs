@@ -6,9 +6,13 @@ fn main() {
     // wrote a new one.
     println!("cargo:rerun-if-changed=src-ui/dist");
     ensure_ui_placeholder();
-    let attributes = tauri_build::Attributes::new().app_manifest(
-        tauri_build::AppManifest::new().commands(&["connection_status", "active_tasks"]),
-    );
+    let attributes =
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
+            "connection_status",
+            "active_tasks",
+            "notification_settings",
+            "set_notification_settings",
+        ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }
 

@@ -313,10 +313,14 @@ async fn the_follower_notifies_each_failure_once_across_a_server_restart() {
         notice.body
     );
     // A clean task and a live row.
-    admin
+    let clean = admin
         .create_task("hq", &scan("WS-OK", SimulatedOutcome::Finished, 100, 0))
         .await
         .unwrap();
+    wait_until("the clean task finishes", || async {
+        admin.task("hq", clean.id).await.unwrap().status == TaskStatus::Finished
+    })
+    .await;
     let hanging = admin
         .create_task("hq", &scan("WS-HANG", SimulatedOutcome::Hang, 1000, 0))
         .await

@@ -25,10 +25,15 @@ impl TauriDriver {
     /// A driver whose apps get their own, empty data folders (a new user),
     /// with `env` on top.
     fn start(env: &[(&str, &str)]) -> TauriDriver {
+        TauriDriver::start_in(tempfile::tempdir().expect("a temporary folder"), env)
+    }
+
+    /// Like [`TauriDriver::start`], with the app's folders under `data`
+    /// (prepared by the caller).
+    fn start_in(data: tempfile::TempDir, env: &[(&str, &str)]) -> TauriDriver {
         use std::os::unix::process::CommandExt;
         let port = free_port();
         let native_port = free_port();
-        let data = tempfile::tempdir().expect("a temporary folder");
         let child = Command::new("tauri-driver")
             .args([
                 "--port",
@@ -461,5 +466,80 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
     let outcome = tokio::spawn(scenario).await;
     let _ = monitor.kill();
     let _ = monitor.wait();
+    close(app, driver, outcome).await;
+}
+
+/// Every file under `folder`.
+fn files_under(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![folder.to_owned()];
+    while let Some(next) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&next) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_settings_file_is_set_aside_and_no_secret_reaches_the_disk() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config").join("dev.taskdeck.app");
+    std::fs::create_dir_all(&config).unwrap();
+    let garbage = b"{\"version\": 1, \"notifications\": {\"enab";
+    std::fs::write(config.join("settings.json"), garbage).unwrap();
+    let root = home.path().to_owned();
+    let driver = TauriDriver::start_in(home, &[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        async move {
+            let notice = wait_until("the settings notice", Duration::from_secs(60), || async {
+                let element = app
+                    .find(By::Css("[data-testid='settings-notice']"))
+                    .await
+                    .ok()?;
+                element.text().await.ok()
+            })
+            .await;
+            assert!(notice.contains("default settings"), "{notice}");
+            let kept: Vec<_> = std::fs::read_dir(&config)
+                .unwrap()
+                .flatten()
+                .filter(|entry| {
+                    entry
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with("settings.json.corrupt-")
+                })
+                .collect();
+            assert_eq!(kept.len(), 1, "the bad file is kept aside");
+            assert_eq!(std::fs::read(kept[0].path()).unwrap(), garbage);
+            wait_until("Demo Site rows", Duration::from_secs(60), || async {
+                rows(&app).await.ok().filter(|rows| !rows.is_empty())
+            })
+            .await;
+            // The secret is in the keyring, and nowhere in the app's folders.
+            let (_, secret) = demo_credentials_from_keyring();
+            assert!(secret.len() >= 16, "a real secret");
+            for file in files_under(&root) {
+                let bytes = std::fs::read(&file).unwrap_or_default();
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "the client secret is in {}",
+                    file.display()
+                );
+            }
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
 }

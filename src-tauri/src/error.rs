@@ -52,6 +52,9 @@ pub enum Error {
     /// The OS keyring failed.
     #[error("The OS keyring cannot be used: {0}")]
     Keyring(String),
+    /// The settings file could not be written.
+    #[error("Your settings could not be saved: {0}")]
+    Settings(String),
     /// The embedded Demo Site could not start.
     #[error("The Demo Site could not start: {0}")]
     Demo(String),
@@ -72,6 +75,7 @@ impl Error {
             Error::UnexpectedResponse(_) => ErrorKind::UnexpectedResponse,
             Error::Keyring(_) => ErrorKind::Keyring,
             Error::Demo(_) => ErrorKind::Demo,
+            Error::Settings(_) => ErrorKind::Settings,
         }
     }
 

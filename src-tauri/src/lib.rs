@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod demo_site;
 pub mod error;
 pub mod live;
+pub mod settings;
 pub mod site_client;
 pub mod state;
 
@@ -36,10 +37,13 @@ pub fn run() {
         .manage(DesktopState::default())
         .invoke_handler(tauri::generate_handler![
             commands::connection_status,
-            commands::active_tasks
+            commands::active_tasks,
+            commands::notification_settings,
+            commands::set_notification_settings
         ])
         .setup(|app| {
             let handle = app.handle().clone();
+            load_settings(&handle);
             tauri::async_runtime::spawn(connect_demo(handle));
             Ok(())
         })
@@ -64,6 +68,29 @@ pub fn run() {
             });
         }
     });
+}
+
+/// Loads the settings (setting an unreadable file aside, and saying so once).
+fn load_settings(app: &AppHandle) {
+    let folder = match app.path().app_config_dir() {
+        Ok(folder) => folder,
+        Err(error) => {
+            tracing::warn!(%error, "no configuration folder: settings are not kept");
+            return;
+        }
+    };
+    let file = settings::SettingsFile::in_folder(&folder);
+    let loaded = file.load();
+    let state = app.state::<DesktopState>();
+    *state
+        .notify_settings
+        .write()
+        .unwrap_or_else(|e| e.into_inner()) = loaded.settings.notifications.clone();
+    if let Some(recovered) = &loaded.recovered {
+        let notice = recovered.message();
+        update_status(app, |status| status.settings_notice = Some(notice));
+    }
+    *state.settings.lock().unwrap_or_else(|e| e.into_inner()) = Some((file, loaded.settings));
 }
 
 /// Starts the Demo Site, connects to it as its administrator and keeps the

@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
 
 use crate::live::failures::NotifySettings;
+use crate::settings::{Settings, SettingsFile};
 
 use taskdeck_ipc::{events, ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus, KeyringState};
 use taskdeck_site::demo::Demo;
@@ -20,6 +21,8 @@ pub struct DesktopState {
     pub notify_settings: Arc<RwLock<NotifySettings>>,
     /// Cancelled when the app exits: followers stop.
     pub stop: CancellationToken,
+    /// The settings and their file, once loaded at start.
+    pub settings: std::sync::Mutex<Option<(SettingsFile, Settings)>>,
 }
 
 impl Default for DesktopState {
@@ -33,11 +36,13 @@ impl Default for DesktopState {
                 site: None,
                 keyring: KeyringState::Unknown,
                 error: None,
+                settings_notice: None,
             }),
             snapshot: RwLock::new(None),
             demo: tokio::sync::Mutex::new(None),
             notify_settings: Arc::new(RwLock::new(NotifySettings::default())),
             stop: CancellationToken::new(),
+            settings: std::sync::Mutex::new(None),
         }
     }
 }
@@ -49,6 +54,18 @@ impl DesktopState {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Changes the settings and saves them durably (a no-op before they
+    /// were loaded).
+    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> crate::Result<()> {
+        let mut loaded = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((file, settings)) = loaded.as_mut() else {
+            return Ok(());
+        };
+        change(settings);
+        file.save(settings)
+            .map_err(|e| crate::Error::Settings(e.to_string()))
     }
 
     /// The latest Active tasks list, if one was read.

@@ -34,6 +34,10 @@ pub mod commands {
     pub const CONNECTION_STATUS: &str = "connection_status";
     /// `() -> Option<ActiveTasksSnapshot>`: the latest list, if one was read.
     pub const ACTIVE_TASKS: &str = "active_tasks";
+    /// `() -> NotificationSettings`.
+    pub const NOTIFICATION_SETTINGS: &str = "notification_settings";
+    /// `(settings: NotificationSettings) -> ()`, saved durably.
+    pub const SET_NOTIFICATION_SETTINGS: &str = "set_notification_settings";
 }
 
 /// Where the app stands with its Site.
@@ -53,6 +57,9 @@ pub struct ConnectionStatus {
     pub keyring: KeyringState,
     /// The last error, as a sentence a person understands.
     pub error: Option<UiError>,
+    /// Said once: the settings file was unreadable and was set aside.
+    #[serde(default)]
+    pub settings_notice: Option<String>,
 }
 
 /// The stages of connecting.
@@ -137,6 +144,8 @@ pub enum ErrorKind {
     Keyring,
     /// The embedded Demo Site could not start.
     Demo,
+    /// The settings could not be saved.
+    Settings,
 }
 
 /// Task changes of one Site, as its event stream delivered them.

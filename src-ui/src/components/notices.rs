@@ -1,4 +1,5 @@
-//! Banners: no keyring, a failed connection, a broken link to the backend.
+//! Banners: settings set aside, no keyring, a failed connection, a broken
+//! link to the backend.
 
 use leptos::prelude::*;
 use taskdeck_ipc::{ConnectionPhase, ConnectionStatus, KeyringState};
@@ -25,7 +26,13 @@ pub fn Notices(
             Some((s.phase == ConnectionPhase::Failed, error.message.clone()))
         })
     };
+    let settings_notice = move || status.with(|s| s.as_ref()?.settings_notice.clone());
     view! {
+        <Show when=move || settings_notice().is_some()>
+            <div class="notice notice-warning" role="status" data-testid="settings-notice">
+                {settings_notice}
+            </div>
+        </Show>
         <Show when=move || keyring().is_some()>
             <div class="notice notice-warning" role="status" data-testid="keyring-notice">
                 {keyring}

@@ -19,7 +19,11 @@ struct TauriDriver {
     child: Child,
     port: u16,
     _data: tempfile::TempDir,
+    /// One app at a time: the app is single-instance on the session bus.
+    _one_app: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_APP: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl TauriDriver {
     /// A driver whose apps get their own, empty data folders (a new user),
@@ -32,6 +36,7 @@ impl TauriDriver {
     /// (prepared by the caller).
     fn start_in(data: tempfile::TempDir, env: &[(&str, &str)]) -> TauriDriver {
         use std::os::unix::process::CommandExt;
+        let one_app = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
         let port = free_port();
         let native_port = free_port();
         let child = Command::new("tauri-driver")
@@ -54,6 +59,7 @@ impl TauriDriver {
             child,
             port,
             _data: data,
+            _one_app: one_app,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -321,6 +327,30 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     assert!(
         banner.is_empty(),
         "a usable keyring must not be reported missing"
+    );
+
+    // A second launch brings this window forward and exits; this one stays.
+    eprintln!("e2e: launching a second instance");
+    let mut second = Command::new(env!("CARGO_BIN_EXE_taskdeck"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("the second instance did not exit");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status}");
+    assert!(
+        !rows(&app).await.unwrap().is_empty(),
+        "the first instance still runs"
     );
 }
 

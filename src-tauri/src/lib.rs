@@ -33,6 +33,11 @@ pub fn run() {
         )
         .init();
     let app = tauri::Builder::default()
+        // First: a second launch only brings this window forward, then exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main_window(app);
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .manage(DesktopState::default())
         .invoke_handler(tauri::generate_handler![
@@ -68,6 +73,15 @@ pub fn run() {
             });
         }
     });
+}
+
+/// Brings the main window forward (a second launch, a notification click).
+fn show_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
 }
 
 /// Loads the settings (setting an unreadable file aside, and saying so once).

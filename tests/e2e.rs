@@ -157,6 +157,18 @@ async fn close(app: WebDriver, driver: TauriDriver, outcome: Result<(), tokio::t
     eprintln!("e2e: closing the app");
     let _ = tokio::time::timeout(Duration::from_secs(15), app.quit()).await;
     drop(driver);
+    // With a tray the app outlives its window; the next test's app must not
+    // find it still holding the single-instance name.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Command::new("pgrep")
+        .args(["-f", env!("CARGO_BIN_EXE_taskdeck")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     if let Err(error) = outcome {
         std::panic::resume_unwind(error.into_panic());
     }

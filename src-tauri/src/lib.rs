@@ -15,6 +15,7 @@ pub mod live;
 pub mod settings;
 pub mod site_client;
 pub mod state;
+mod tray;
 
 pub use error::{Error, Result};
 
@@ -49,6 +50,9 @@ pub fn run() {
         .setup(|app| {
             let handle = app.handle().clone();
             load_settings(&handle);
+            if let Err(error) = tray::install(&handle) {
+                tracing::warn!(%error, "no system tray: closing the window quits");
+            }
             tauri::async_runtime::spawn(connect_demo(handle));
             Ok(())
         })
@@ -61,6 +65,25 @@ pub fn run() {
         }
     };
     app.run(|handle, event| {
+        // With a tray, closing the window hides it: Taskdeck keeps watching.
+        if let RunEvent::WindowEvent {
+            event: tauri::WindowEvent::CloseRequested { api, .. },
+            label,
+            ..
+        } = &event
+        {
+            let state = handle.state::<DesktopState>();
+            let keep_watching = state
+                .tray_installed
+                .load(std::sync::atomic::Ordering::SeqCst)
+                && !state.quitting.load(std::sync::atomic::Ordering::SeqCst);
+            if keep_watching {
+                api.prevent_close();
+                if let Some(window) = handle.get_webview_window(label) {
+                    let _ = window.hide();
+                }
+            }
+        }
         if let RunEvent::Exit = event {
             let handle = handle.clone();
             tauri::async_runtime::block_on(async move {
@@ -76,7 +99,7 @@ pub fn run() {
 }
 
 /// Brings the main window forward (a second launch, a notification click).
-fn show_main_window(app: &AppHandle) {
+pub(crate) fn show_main_window(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.show();

@@ -21,6 +21,12 @@ pub struct DesktopState {
     pub notify_settings: Arc<RwLock<NotifySettings>>,
     /// Cancelled when the app exits: followers stop.
     pub stop: CancellationToken,
+    /// Set from the tray: failures are not shown while true.
+    pub notifications_paused: std::sync::atomic::AtomicBool,
+    /// Whether the tray icon exists (then closing the window hides it).
+    pub tray_installed: std::sync::atomic::AtomicBool,
+    /// Set by Quit: the window really closes.
+    pub quitting: std::sync::atomic::AtomicBool,
     /// The settings and their file, once loaded at start.
     pub settings: std::sync::Mutex<Option<(SettingsFile, Settings)>>,
 }
@@ -43,6 +49,9 @@ impl Default for DesktopState {
             notify_settings: Arc::new(RwLock::new(NotifySettings::default())),
             stop: CancellationToken::new(),
             settings: std::sync::Mutex::new(None),
+            notifications_paused: Default::default(),
+            tray_installed: Default::default(),
+            quitting: Default::default(),
         }
     }
 }

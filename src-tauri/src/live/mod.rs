@@ -11,7 +11,7 @@ pub mod list;
 
 use site_api::{AuditService, Signal, Task};
 use taskdeck_ipc::{events, ActiveTasksSnapshot, LinkState, LinkStatus, SiteObject, TasksChanged};
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::error::Error;
@@ -77,6 +77,15 @@ impl LiveSink for TauriSink {
     }
 
     fn failure(&self, notice: FailureNotice) {
+        let paused = self
+            .app
+            .state::<crate::state::DesktopState>()
+            .notifications_paused
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if paused {
+            tracing::info!(task = %notice.task, "notifications paused: not shown");
+            return;
+        }
         tracing::info!(task = %notice.task, site = %notice.site_id, "notifying a failure");
         let shown = self
             .app

@@ -104,9 +104,21 @@ async fn launch_app(driver: &TauriDriver) -> WebDriver {
             json!({ "application": env!("CARGO_BIN_EXE_taskdeck") }),
         )
         .unwrap();
-    WebDriver::new(format!("http://127.0.0.1:{}", driver.port), capabilities)
-        .await
-        .expect("a WebDriver session with the app")
+    // WebKitWebDriver now and then fails to bring a session up right after
+    // the previous app went away; a second try is a new launch.
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let mut attempt = 1;
+    loop {
+        match WebDriver::new(&url, capabilities.clone()).await {
+            Ok(app) => return app,
+            Err(error) if attempt < 3 => {
+                eprintln!("e2e: no session yet ({error}); launching again");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(error) => panic!("a WebDriver session with the app: {error}"),
+        }
+    }
 }
 
 /// Reads every row as (task id, status text), in one script so that the

@@ -170,7 +170,7 @@ async fn main() {
             SiteClient::new(
                 url.parse().unwrap(),
                 CLIENT_ID.to_owned(),
-                SecretSource::DemoMemory(SECRET.to_owned()),
+                SecretSource::Memory(SECRET.to_owned()),
                 None,
             )
             .unwrap(),

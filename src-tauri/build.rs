@@ -12,6 +12,10 @@ fn main() {
             "active_tasks",
             "notification_settings",
             "set_notification_settings",
+            "connections",
+            "test_connection",
+            "add_connection",
+            "remove_connection",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use site_api::{
-    CancelOutcome, CreateTaskRequest, ScheduleCreate, ScheduleUpdate, SimulateSpec,
-    SimulatedOutcome, Target, TargetType, TaskKind, TaskStatus,
+    CancelOutcome, ScheduleCreate, ScheduleUpdate, SimulatedOutcome, Target, TargetType, TaskKind,
+    TaskStatus,
 };
 use taskdeck_app::live::failures::{FailureNotice, NotifySettings};
 use taskdeck_app::live::follow::{Follower, LiveSink};
@@ -21,92 +21,8 @@ use taskdeck_ipc::LinkState;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-const ADMIN_ID: &str = "client-admin-0000001";
-const ADMIN_SECRET: &str = "admin-secret";
-const USER_ID: &str = "client-user-00000001";
-const USER_SECRET: &str = "user-secret";
-const EXPIRED_ID: &str = "client-expired-00001";
-
-fn config(data_dir: &Path, listen: &str, slots: u32) -> taskdeck_site::Config {
-    let text = format!(
-        r#"
-listen = "{listen}"
-data_dir = "{data}"
-mode = "test"
-rate_limit_per_minute = 100000
-
-[[sites]]
-id = "hq"
-name = "Headquarters"
-
-[[sites.audit_services]]
-id = "as-1"
-name = "AS-1"
-slots = {slots}
-
-[[users]]
-email = "alice@example.com"
-display_name = "Alice"
-roles = {{ hq = "site_administrator" }}
-
-[[users]]
-email = "bob@example.com"
-display_name = "Bob"
-roles = {{ hq = "site_user" }}
-
-[[app_registrations]]
-client_id = "{ADMIN_ID}"
-client_secret_hash = "{admin_hash}"
-owner = "alice@example.com"
-name = "Alice's laptop"
-
-[[app_registrations]]
-client_id = "{USER_ID}"
-client_secret_hash = "{user_hash}"
-owner = "bob@example.com"
-name = "Bob's laptop"
-
-[[app_registrations]]
-client_id = "{EXPIRED_ID}"
-client_secret_hash = "{user_hash}"
-owner = "bob@example.com"
-name = "Old"
-expires_at = "2020-01-01T00:00:00Z"
-"#,
-        data = data_dir.display(),
-        admin_hash = taskdeck_site::hash_secret(ADMIN_SECRET).unwrap(),
-        user_hash = taskdeck_site::hash_secret(USER_SECRET).unwrap(),
-    );
-    let config: taskdeck_site::Config = toml::from_str(&text).unwrap();
-    config.validate().unwrap();
-    config
-}
-
-fn client(url: &str, id: &str, secret: &str) -> SiteClient {
-    SiteClient::new(
-        url.parse().unwrap(),
-        id.to_owned(),
-        SecretSource::DemoMemory(secret.to_owned()),
-        None,
-    )
-    .unwrap()
-}
-
-fn scan(name: &str, outcome: SimulatedOutcome, duration_ms: u64, errors: u64) -> CreateTaskRequest {
-    CreateTaskRequest {
-        kind: TaskKind::Scan,
-        target: Target {
-            target_type: TargetType::Device,
-            name: name.to_owned(),
-        },
-        scope: "Segment HQ-LAN".to_owned(),
-        simulate: Some(SimulateSpec {
-            duration_ms,
-            outcome,
-            errors,
-        }),
-    }
-}
+mod support;
+use support::{client, config, scan, ADMIN_ID, ADMIN_SECRET, EXPIRED_ID, USER_ID, USER_SECRET};
 
 async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, check: impl Fn() -> F) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -232,6 +148,14 @@ async fn the_client_covers_every_call_the_app_makes() {
     assert!(
         matches!(refused, Error::CredentialsRejected(_)),
         "{refused:?}"
+    );
+    let expired = client(&server.url(), EXPIRED_ID, USER_SECRET)
+        .me()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(expired, Error::RegistrationExpired(_)),
+        "{expired:?}"
     );
     server.stop().await;
     let down = admin.me().await.unwrap_err();
@@ -516,7 +440,7 @@ async fn https_sites_are_verified_against_the_os_store_and_the_connections_own_c
     let trusting = SiteClient::new(
         server.url().parse().unwrap(),
         ADMIN_ID.to_owned(),
-        SecretSource::DemoMemory(ADMIN_SECRET.to_owned()),
+        SecretSource::Memory(ADMIN_SECRET.to_owned()),
         Some(&ca),
     )
     .unwrap();
@@ -543,7 +467,7 @@ async fn https_sites_are_verified_against_the_os_store_and_the_connections_own_c
     let bad_pem = SiteClient::new(
         server.url().parse().unwrap(),
         ADMIN_ID.to_owned(),
-        SecretSource::DemoMemory(ADMIN_SECRET.to_owned()),
+        SecretSource::Memory(ADMIN_SECRET.to_owned()),
         Some("not a certificate"),
     );
     assert!(matches!(bad_pem, Err(Error::Tls(_))));

@@ -1,7 +1,12 @@
 //! The commands the UI invokes: thin, typed, and never carrying a secret.
 
-use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionStatus};
-use tauri::State;
+use taskdeck_ipc::{
+    ActiveTasksSnapshot, ConnectionCheck, ConnectionStatus, ConnectionView, Identity, SiteSummary,
+};
+use tauri::{AppHandle, Manager, State};
+
+use crate::connections::{self, ConnectionDraft};
+use crate::settings::ConnectionSettings;
 
 use crate::error::Error;
 use crate::live::failures::NotifySettings;
@@ -42,4 +47,82 @@ pub(crate) fn set_notification_settings(
 #[tauri::command]
 pub(crate) fn active_tasks(state: State<'_, DesktopState>) -> Option<ActiveTasksSnapshot> {
     state.snapshot()
+}
+
+/// The saved Site connections (the Demo Site is always there besides them).
+#[tauri::command]
+pub(crate) fn connections(state: State<'_, DesktopState>) -> Vec<ConnectionView> {
+    state.settings_now().connections.iter().map(view).collect()
+}
+
+/// Fetches a token and `/me` with a draft's credentials; saves nothing.
+#[tauri::command]
+pub(crate) async fn test_connection(draft: ConnectionDraft) -> Result<ConnectionCheck, Error> {
+    let me = draft.test().await?;
+    Ok(ConnectionCheck {
+        identity: Identity {
+            email: me.email,
+            display_name: me.display_name,
+        },
+        sites: me
+            .sites
+            .into_iter()
+            .map(|site| SiteSummary {
+                id: site.id,
+                name: site.name,
+                role: site.role,
+            })
+            .collect(),
+    })
+}
+
+/// Tests a draft, saves it (the secret to the OS keyring, the rest to the
+/// settings, durably) and starts watching its Sites.
+#[tauri::command]
+pub(crate) async fn add_connection(
+    app: AppHandle,
+    draft: ConnectionDraft,
+) -> Result<ConnectionView, Error> {
+    let id = connections::new_connection_id();
+    let (saved, _) = draft.save(&id).await?;
+    let state = app.state::<DesktopState>();
+    state.update_settings(|settings| settings.connections.push(saved.clone()))?;
+    crate::watch_connection(&app, saved.clone());
+    Ok(view(&saved))
+}
+
+/// Stops watching a connection and removes it and its secret.
+#[tauri::command]
+pub(crate) async fn remove_connection(app: AppHandle, id: String) -> Result<(), Error> {
+    let state = app.state::<DesktopState>();
+    if let Some(stop) = state
+        .watchers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id)
+    {
+        stop.cancel();
+    }
+    let removed = state
+        .settings_now()
+        .connections
+        .into_iter()
+        .find(|connection| connection.id == id);
+    let Some(removed) = removed else {
+        return Err(Error::NotFound(format!("there is no connection {id}")));
+    };
+    state.update_settings(|settings| settings.connections.retain(|c| c.id != id))?;
+    tokio::task::spawn_blocking(move || connections::forget_secret(&removed))
+        .await
+        .map_err(|e| Error::Keyring(e.to_string()))?
+}
+
+fn view(connection: &ConnectionSettings) -> ConnectionView {
+    ConnectionView {
+        id: connection.id.clone(),
+        name: connection.name.clone(),
+        server_url: connection.server_url.clone(),
+        client_id: connection.client_id.clone(),
+        has_extra_ca: connection.extra_ca_pem.is_some(),
+    }
 }

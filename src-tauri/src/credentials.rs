@@ -31,6 +31,14 @@ impl SecretRef {
         self.entry()?.set_password(secret).map_err(keyring_error)
     }
 
+    /// Removes the secret; an entry already gone is fine. Blocking.
+    pub fn delete(&self) -> Result<()> {
+        match self.entry()?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(error) => Err(keyring_error(error)),
+        }
+    }
+
     /// Reads the secret back. Blocking.
     pub fn load(&self) -> Result<String> {
         self.entry()?.get_password().map_err(keyring_error)

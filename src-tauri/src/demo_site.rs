@@ -55,7 +55,7 @@ pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
     let stored = {
         let secret = secret.clone();
         let value = admin.client_secret.clone();
-        tokio::task::spawn_blocking(move || store_and_check(&secret, &value))
+        tokio::task::spawn_blocking(move || crate::connections::store_and_check(&secret, &value))
             .await
             .map_err(|e| Error::Keyring(e.to_string()))
             .and_then(|result| result)
@@ -68,7 +68,7 @@ pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
                 KeyringState::Unavailable {
                     reason: error.to_string(),
                 },
-                SecretSource::DemoMemory(admin.client_secret.clone()),
+                SecretSource::Memory(admin.client_secret.clone()),
             )
         }
     };
@@ -79,16 +79,4 @@ pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
         client,
         keyring,
     })
-}
-
-/// Stores the secret and reads it back: a keyring that accepts but does not
-/// keep (an in-memory mock) is no keyring.
-fn store_and_check(secret: &SecretRef, value: &str) -> Result<()> {
-    secret.store(value)?;
-    if secret.load()? != value {
-        return Err(Error::Keyring(
-            "the keyring did not return the secret it was given".to_owned(),
-        ));
-    }
-    Ok(())
 }

@@ -52,6 +52,9 @@ pub enum Error {
     /// The OS keyring failed.
     #[error("The OS keyring cannot be used: {0}")]
     Keyring(String),
+    /// What the user typed cannot be used.
+    #[error("{0}")]
+    InvalidInput(String),
     /// The settings file could not be written.
     #[error("Your settings could not be saved: {0}")]
     Settings(String),
@@ -76,6 +79,7 @@ impl Error {
             Error::Keyring(_) => ErrorKind::Keyring,
             Error::Demo(_) => ErrorKind::Demo,
             Error::Settings(_) => ErrorKind::Settings,
+            Error::InvalidInput(_) => ErrorKind::InvalidInput,
         }
     }
 

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod commands;
+pub mod connections;
 pub mod credentials;
 pub mod demo_site;
 pub mod error;
@@ -45,11 +46,18 @@ pub fn run() {
             commands::connection_status,
             commands::active_tasks,
             commands::notification_settings,
-            commands::set_notification_settings
+            commands::set_notification_settings,
+            commands::connections,
+            commands::test_connection,
+            commands::add_connection,
+            commands::remove_connection
         ])
         .setup(|app| {
             let handle = app.handle().clone();
             load_settings(&handle);
+            for connection in handle.state::<DesktopState>().settings_now().connections {
+                watch_connection(&handle, connection);
+            }
             if let Err(error) = tray::install(&handle) {
                 tracing::warn!(%error, "no system tray: closing the window quits");
             }
@@ -105,6 +113,57 @@ pub(crate) fn show_main_window(app: &AppHandle) {
         let _ = window.show();
         let _ = window.set_focus();
     }
+}
+
+/// Watches every Site of a saved connection for failures, until the app
+/// exits or the connection is removed.
+pub(crate) fn watch_connection(app: &AppHandle, connection: settings::ConnectionSettings) {
+    let state = app.state::<DesktopState>();
+    let stop = state.stop.child_token();
+    if let Some(earlier) = state
+        .watchers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(connection.id.clone(), stop.clone())
+    {
+        earlier.cancel();
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let client = match connections::client_for(&connection) {
+            Ok(client) => std::sync::Arc::new(client),
+            Err(error) => {
+                tracing::warn!(%error, connection = %connection.name, "cannot watch");
+                return;
+            }
+        };
+        let me = loop {
+            match client.me().await {
+                Ok(me) => break me,
+                Err(error) => {
+                    tracing::warn!(%error, connection = %connection.name, "cannot reach; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+                        _ = stop.cancelled() => return,
+                    }
+                }
+            }
+        };
+        let settings = app.state::<DesktopState>().notify_settings.clone();
+        for site in me.sites {
+            let follower = live::follow::Follower {
+                client: client.clone(),
+                site_id: site.id,
+                me: me.email.clone(),
+                settings: settings.clone(),
+                sink: live::TauriSink {
+                    app: app.clone(),
+                    shown: false,
+                },
+            };
+            tauri::async_runtime::spawn(follower.run(stop.clone()));
+        }
+    });
 }
 
 /// Loads the settings (setting an unreadable file aside, and saying so once).
@@ -178,7 +237,10 @@ async fn try_connect_demo(app: &AppHandle) -> Result<()> {
         site_id: site.id,
         me: me.email,
         settings: state.notify_settings.clone(),
-        sink: live::TauriSink { app: app.clone() },
+        sink: live::TauriSink {
+            app: app.clone(),
+            shown: true,
+        },
     };
     follower.run(state.stop.clone()).await;
     Ok(())

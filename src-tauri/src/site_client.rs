@@ -41,15 +41,16 @@ pub const STREAM_SILENCE_LIMIT: Duration = Duration::from_secs(35);
 pub enum SecretSource {
     /// The OS keyring (every real connection).
     Keyring(SecretRef),
-    /// Process memory: only the embedded Demo Site when no keyring is usable.
-    DemoMemory(String),
+    /// Process memory: the embedded Demo Site when no keyring is usable, and
+    /// a connection being tested before it is saved.
+    Memory(String),
 }
 
 impl std::fmt::Debug for SecretSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SecretSource::Keyring(secret) => write!(f, "Keyring({})", secret.account()),
-            SecretSource::DemoMemory(_) => f.write_str("DemoMemory(<hidden>)"),
+            SecretSource::Memory(_) => f.write_str("Memory(<hidden>)"),
         }
     }
 }
@@ -210,7 +211,7 @@ impl SiteClient {
 
     async fn read_secret(&self) -> Result<String> {
         match &self.secret {
-            SecretSource::DemoMemory(secret) => Ok(secret.clone()),
+            SecretSource::Memory(secret) => Ok(secret.clone()),
             SecretSource::Keyring(secret) => {
                 let secret = secret.clone();
                 tokio::task::spawn_blocking(move || secret.load())

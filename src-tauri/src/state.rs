@@ -27,6 +27,8 @@ pub struct DesktopState {
     pub tray_installed: std::sync::atomic::AtomicBool,
     /// Set by Quit: the window really closes.
     pub quitting: std::sync::atomic::AtomicBool,
+    /// The followers of saved connections, by connection id.
+    pub watchers: std::sync::Mutex<std::collections::HashMap<String, CancellationToken>>,
     /// The settings and their file, once loaded at start.
     pub settings: std::sync::Mutex<Option<(SettingsFile, Settings)>>,
 }
@@ -49,6 +51,7 @@ impl Default for DesktopState {
             notify_settings: Arc::new(RwLock::new(NotifySettings::default())),
             stop: CancellationToken::new(),
             settings: std::sync::Mutex::new(None),
+            watchers: Default::default(),
             notifications_paused: Default::default(),
             tray_installed: Default::default(),
             quitting: Default::default(),
@@ -75,6 +78,16 @@ impl DesktopState {
         change(settings);
         file.save(settings)
             .map_err(|e| crate::Error::Settings(e.to_string()))
+    }
+
+    /// The saved settings now (defaults before they were loaded).
+    pub fn settings_now(&self) -> Settings {
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(_, settings)| settings.clone())
+            .unwrap_or_default()
     }
 
     /// The latest Active tasks list, if one was read.

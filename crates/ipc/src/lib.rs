@@ -38,6 +38,38 @@ pub mod commands {
     pub const NOTIFICATION_SETTINGS: &str = "notification_settings";
     /// `(settings: NotificationSettings) -> ()`, saved durably.
     pub const SET_NOTIFICATION_SETTINGS: &str = "set_notification_settings";
+    /// `() -> Vec<ConnectionView>`.
+    pub const CONNECTIONS: &str = "connections";
+    /// `(draft) -> ConnectionCheck`: a token and `/me`, nothing saved.
+    pub const TEST_CONNECTION: &str = "test_connection";
+    /// `(draft) -> ConnectionView`: tested, then saved (secret to the keyring).
+    pub const ADD_CONNECTION: &str = "add_connection";
+    /// `(id) -> ()`: stops watching it and removes it and its secret.
+    pub const REMOVE_CONNECTION: &str = "remove_connection";
+}
+
+/// A saved Site connection as the window shows it (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    /// Its id.
+    pub id: String,
+    /// What the user calls it.
+    pub name: String,
+    /// The Site server's URL.
+    pub server_url: String,
+    /// The app registration's client id.
+    pub client_id: String,
+    /// Whether it trusts an extra CA certificate.
+    pub has_extra_ca: bool,
+}
+
+/// What testing a connection found: who it acts as, and on which Sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionCheck {
+    /// Who the registration acts as.
+    pub identity: Identity,
+    /// Its Sites and roles.
+    pub sites: Vec<SiteSummary>,
 }
 
 /// Where the app stands with its Site.
@@ -146,6 +178,8 @@ pub enum ErrorKind {
     Demo,
     /// The settings could not be saved.
     Settings,
+    /// What the user typed cannot be used.
+    InvalidInput,
 }
 
 /// Task changes of one Site, as its event stream delivered them.

@@ -24,6 +24,9 @@ use list::LiveList;
 pub struct TauriSink {
     /// The app.
     pub app: AppHandle,
+    /// True for the Site the window shows; the others are watched for
+    /// failures only (their lists and errors do not reach the window).
+    pub shown: bool,
 }
 
 impl TauriSink {
@@ -36,6 +39,9 @@ impl TauriSink {
 
 impl LiveSink for TauriSink {
     fn list_changed(&self, site_id: &str, list: &LiveList) {
+        if !self.shown {
+            return;
+        }
         publish_snapshot(
             &self.app,
             ActiveTasksSnapshot {
@@ -47,6 +53,9 @@ impl LiveSink for TauriSink {
     }
 
     fn tasks_changed(&self, site_id: &str, tasks: Vec<Task>) {
+        if !self.shown {
+            return;
+        }
         self.emit(
             events::TASKS_CHANGED,
             TasksChanged {
@@ -109,7 +118,13 @@ impl LiveSink for TauriSink {
         );
     }
 
-    fn error(&self, _site_id: &str, error: Option<&Error>) {
+    fn error(&self, site_id: &str, error: Option<&Error>) {
+        if !self.shown {
+            if let Some(error) = error {
+                tracing::warn!(%error, site = site_id, "a watched Site has a problem");
+            }
+            return;
+        }
         let error = error.map(Error::to_ui);
         update_status(&self.app, |status| status.error = error);
     }

@@ -1,0 +1,202 @@
+//! Site connections: a server URL, an app registration (client id + secret)
+//! and an optional extra CA. Testing fetches a token and `/me` before
+//! anything is saved; saving puts the secret in the OS keyring (read back to
+//! prove it stayed) and the rest in the settings. Without a usable keyring a
+//! connection cannot be saved: there is no fallback to a file.
+
+use serde::Deserialize;
+use site_api::Me;
+use url::Url;
+
+use crate::credentials::SecretRef;
+use crate::error::{Error, Result};
+use crate::settings::ConnectionSettings;
+use crate::site_client::{SecretSource, SiteClient};
+
+/// A connection as the user typed it, secret included. Only ever in memory.
+#[derive(Clone, Deserialize)]
+pub struct ConnectionDraft {
+    /// What the user calls it.
+    pub name: String,
+    /// The Site server's URL, `https://…` (or `http://` on a trusted network).
+    pub server_url: String,
+    /// The app registration's client id.
+    pub client_id: String,
+    /// The app registration's client secret.
+    pub client_secret: String,
+    /// An extra CA certificate (PEM) for an internal PKI.
+    #[serde(default)]
+    pub extra_ca_pem: Option<String>,
+}
+
+impl std::fmt::Debug for ConnectionDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionDraft")
+            .field("name", &self.name)
+            .field("server_url", &self.server_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<hidden>")
+            .finish()
+    }
+}
+
+impl ConnectionDraft {
+    /// Checks what can be checked without the network.
+    pub fn validate(&self) -> Result<Url> {
+        let invalid = |why: &str| Error::InvalidInput(why.to_owned());
+        if self.name.trim().is_empty() {
+            return Err(invalid("Give the connection a name."));
+        }
+        let url = Url::parse(self.server_url.trim())
+            .map_err(|e| Error::InvalidInput(format!("The server URL is not valid: {e}.")))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+            return Err(invalid(
+                "The server URL must start with https:// (or http://).",
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid(
+                "Put the client id and secret in their own fields, not in the URL.",
+            ));
+        }
+        let id = self.client_id.trim();
+        if id.is_empty() || id.len() > 128 || id.chars().any(char::is_whitespace) {
+            return Err(invalid("The client id is missing or not valid."));
+        }
+        if self.client_secret.is_empty() {
+            return Err(invalid("The client secret is missing."));
+        }
+        Ok(url)
+    }
+
+    /// Fetches a token and `/me` with these credentials; stores nothing.
+    pub async fn test(&self) -> Result<Me> {
+        let url = self.validate()?;
+        let client = SiteClient::new(
+            url,
+            self.client_id.trim().to_owned(),
+            SecretSource::Memory(self.client_secret.clone()),
+            self.extra_ca_pem.as_deref(),
+        )?;
+        client.me().await
+    }
+
+    /// Tests, then saves: the secret to the keyring under `id`, the rest
+    /// returned for the settings.
+    pub async fn save(&self, id: &str) -> Result<(ConnectionSettings, Me)> {
+        let me = self.test().await?;
+        let secret = SecretRef {
+            connection_id: id.to_owned(),
+            client_id: self.client_id.trim().to_owned(),
+        };
+        let value = self.client_secret.clone();
+        tokio::task::spawn_blocking(move || store_and_check(&secret, &value))
+            .await
+            .map_err(|e| Error::Keyring(e.to_string()))??;
+        Ok((
+            ConnectionSettings {
+                id: id.to_owned(),
+                name: self.name.trim().to_owned(),
+                server_url: self.server_url.trim().to_owned(),
+                client_id: self.client_id.trim().to_owned(),
+                extra_ca_pem: self
+                    .extra_ca_pem
+                    .clone()
+                    .filter(|pem| !pem.trim().is_empty()),
+            },
+            me,
+        ))
+    }
+}
+
+/// A client of a saved connection; its secret is read from the keyring
+/// when a token is needed.
+pub fn client_for(connection: &ConnectionSettings) -> Result<SiteClient> {
+    let url = Url::parse(&connection.server_url)
+        .map_err(|e| Error::InvalidInput(format!("The saved server URL is not valid: {e}.")))?;
+    SiteClient::new(
+        url,
+        connection.client_id.clone(),
+        SecretSource::Keyring(secret_of(connection)),
+        connection.extra_ca_pem.as_deref(),
+    )
+}
+
+/// Removes a connection's secret from the keyring (blocking).
+pub fn forget_secret(connection: &ConnectionSettings) -> Result<()> {
+    secret_of(connection).delete()
+}
+
+fn secret_of(connection: &ConnectionSettings) -> SecretRef {
+    SecretRef {
+        connection_id: connection.id.clone(),
+        client_id: connection.client_id.clone(),
+    }
+}
+
+/// Stores the secret and reads it back: a keyring that accepts but does not
+/// keep (an in-memory mock) is no keyring.
+pub fn store_and_check(secret: &SecretRef, value: &str) -> Result<()> {
+    secret.store(value)?;
+    if secret.load()? != value {
+        return Err(Error::Keyring(
+            "the keyring did not return the secret it was given".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A new connection id: short, unique, safe in a keyring account name.
+pub fn new_connection_id() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("c{nanos:x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> ConnectionDraft {
+        ConnectionDraft {
+            name: "HQ".to_owned(),
+            server_url: "https://site.example:8443".to_owned(),
+            client_id: "abcdefghijklmnopqrst".to_owned(),
+            client_secret: "s3cret".to_owned(),
+            extra_ca_pem: None,
+        }
+    }
+
+    #[test]
+    fn drafts_are_checked_before_any_request() {
+        assert!(draft().validate().is_ok());
+        type Breakage = fn(&mut ConnectionDraft);
+        let cases: [(Breakage, &str); 5] = [
+            (|d| d.name = " ".to_owned(), "name"),
+            (|d| d.server_url = "site.example".to_owned(), "not valid"),
+            (
+                |d| d.server_url = "ftp://site.example".to_owned(),
+                "https://",
+            ),
+            (
+                |d| d.server_url = "https://id:pw@site.example".to_owned(),
+                "own fields",
+            ),
+            (|d| d.client_id = "has space".to_owned(), "client id"),
+        ];
+        for (break_it, expected) in cases {
+            let mut broken = draft();
+            break_it(&mut broken);
+            let error = broken.validate().unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_draft_never_prints_its_secret() {
+        assert!(!format!("{:?}", draft()).contains("s3cret"));
+    }
+}

@@ -1,0 +1,72 @@
+//! Saving a Site connection: tested first, the secret to the real OS keyring
+//! (Secret Service inside the D-Bus session `cargo xtask test` provides),
+//! the rest to the settings. Needs that session, so it is gated like the
+//! end-to-end test.
+
+use taskdeck_app::connections::{self, ConnectionDraft};
+use taskdeck_app::credentials::SecretRef;
+use taskdeck_app::settings::{Settings, SettingsFile};
+use taskdeck_app::Error;
+
+mod support;
+use support::{config, ADMIN_ID, ADMIN_SECRET};
+
+fn draft(url: &str, secret: &str) -> ConnectionDraft {
+    ConnectionDraft {
+        name: "Headquarters".to_owned(),
+        server_url: url.to_owned(),
+        client_id: ADMIN_ID.to_owned(),
+        client_secret: secret.to_owned(),
+        extra_ca_pem: None,
+    }
+}
+
+#[tokio::test]
+async fn a_connection_is_tested_then_saved_with_its_secret_in_the_keyring_only() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "run through `cargo xtask test` (a D-Bus session with a keyring)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = taskdeck_site::start(config(&dir.path().join("site"), "127.0.0.1:0", 1))
+        .await
+        .unwrap();
+    let id = connections::new_connection_id();
+
+    // A wrong secret: refused, and nothing stored.
+    let refused = draft(&server.url(), "wrong").save(&id).await.unwrap_err();
+    assert!(
+        matches!(refused, Error::CredentialsRejected(_)),
+        "{refused:?}"
+    );
+    let secret = SecretRef {
+        connection_id: id.clone(),
+        client_id: ADMIN_ID.to_owned(),
+    };
+    assert!(secret.load().is_err(), "nothing in the keyring");
+
+    // The right one: saved; the secret is in the keyring, not the settings.
+    let (saved, me) = draft(&server.url(), ADMIN_SECRET).save(&id).await.unwrap();
+    assert_eq!(me.email, "alice@example.com");
+    assert_eq!(secret.load().unwrap(), ADMIN_SECRET);
+    let file = SettingsFile::in_folder(&dir.path().join("config"));
+    file.save(&Settings {
+        connections: vec![saved.clone()],
+        ..Settings::default()
+    })
+    .unwrap();
+    let text = std::fs::read_to_string(file.path()).unwrap();
+    assert!(text.contains(ADMIN_ID));
+    assert!(!text.contains(ADMIN_SECRET), "{text}");
+
+    // A client of the saved connection reads its secret from the keyring.
+    let reloaded = file.load().settings.connections.remove(0);
+    let client = connections::client_for(&reloaded).unwrap();
+    assert_eq!(client.me().await.unwrap().email, "alice@example.com");
+
+    // Removing forgets the secret.
+    connections::forget_secret(&reloaded).unwrap();
+    assert!(secret.load().is_err());
+    connections::forget_secret(&reloaded).unwrap();
+    server.stop().await;
+}

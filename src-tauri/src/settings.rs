@@ -201,8 +201,8 @@ mod tests {
     fn saved() -> Settings {
         Settings {
             notifications: NotifySettings {
-                enabled: true,
                 only_mine: true,
+                ..NotifySettings::default()
             },
             connections: vec![ConnectionSettings {
                 id: "c1".to_owned(),

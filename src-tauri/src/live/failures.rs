@@ -15,11 +15,17 @@ const REMEMBERED: usize = 10_000;
 
 /// Which failures to announce.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NotifySettings {
     /// Notifications at all.
     pub enabled: bool,
     /// Only tasks the user initiated (their email as Initiator).
     pub only_mine: bool,
+    /// Also announce a task running longer than its Site's limit
+    /// (the `task_running_long` signal).
+    pub running_long: bool,
+    /// Sites (by id) whose failures are not announced.
+    pub muted_sites: Vec<String>,
 }
 
 impl Default for NotifySettings {
@@ -27,7 +33,15 @@ impl Default for NotifySettings {
         NotifySettings {
             enabled: true,
             only_mine: false,
+            running_long: false,
+            muted_sites: Vec::new(),
         }
+    }
+}
+
+impl NotifySettings {
+    fn announces(&self, site_id: &str) -> bool {
+        self.enabled && !self.muted_sites.iter().any(|muted| muted == site_id)
     }
 }
 
@@ -49,6 +63,7 @@ pub struct FailureNotice {
 pub struct FailureWatch {
     notified: HashSet<TaskId>,
     order: VecDeque<TaskId>,
+    running_long: HashSet<TaskId>,
 }
 
 impl FailureWatch {
@@ -62,7 +77,7 @@ impl FailureWatch {
         first_error: Option<&str>,
         settings: &NotifySettings,
     ) -> Option<FailureNotice> {
-        if !settings.enabled || !task.is_effectively_failed() {
+        if !settings.announces(site_id) || !task.is_effectively_failed() {
             return None;
         }
         if settings.only_mine && task.initiator.as_str() != me {
@@ -89,6 +104,31 @@ impl FailureWatch {
             task: task.id,
             title: format!("{} {outcome}", task.label),
             body,
+        })
+    }
+
+    /// The notice for a `task_running_long` signal, if the user wants those
+    /// and this task was not announced as running long yet.
+    pub fn on_signal(
+        &mut self,
+        site_id: &str,
+        signal: &site_api::Signal,
+        settings: &NotifySettings,
+    ) -> Option<FailureNotice> {
+        let site_api::Signal::TaskRunningLong { task, message, .. } = signal else {
+            return None;
+        };
+        if !settings.running_long || !settings.announces(site_id) {
+            return None;
+        }
+        if !self.running_long.insert(*task) {
+            return None;
+        }
+        Some(FailureNotice {
+            site_id: site_id.to_owned(),
+            task: *task,
+            title: format!("{} is running long", task.label()),
+            body: message.clone(),
         })
     }
 
@@ -173,15 +213,43 @@ mod tests {
     }
 
     #[test]
+    fn muted_sites_stay_quiet_and_running_long_is_announced_once_when_wanted() {
+        let mut watch = FailureWatch::default();
+        let muted = NotifySettings {
+            muted_sites: vec!["lab".to_owned()],
+            running_long: true,
+            ..NotifySettings::default()
+        };
+        let failed = ended(7, TaskStatus::Failed, 1, "Schedule");
+        assert_eq!(watch.on_task("lab", &failed, "me@x", None, &muted), None);
+        assert!(watch.on_task("hq", &failed, "me@x", None, &muted).is_some());
+        let signal = site_api::Signal::TaskRunningLong {
+            task: TaskId::new(TaskKind::Audit, 3),
+            running_since: chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap(),
+            message: "Audit #3 has been running for 2.5 hours".to_owned(),
+        };
+        let notice = watch.on_signal("hq", &signal, &muted).unwrap();
+        assert_eq!(notice.title, "Audit #3 is running long");
+        assert_eq!(watch.on_signal("hq", &signal, &muted), None, "once");
+        let mut fresh = FailureWatch::default();
+        let default = NotifySettings::default();
+        assert_eq!(
+            fresh.on_signal("hq", &signal, &default),
+            None,
+            "off by default"
+        );
+    }
+
+    #[test]
     fn settings_turn_notifications_off_or_to_my_tasks_only() {
         let mut watch = FailureWatch::default();
         let off = NotifySettings {
             enabled: false,
-            only_mine: false,
+            ..NotifySettings::default()
         };
         let mine_only = NotifySettings {
-            enabled: true,
             only_mine: true,
+            ..NotifySettings::default()
         };
         let theirs = ended(1, TaskStatus::Failed, 1, "bob@x");
         let mine = ended(2, TaskStatus::Failed, 1, "me@x");

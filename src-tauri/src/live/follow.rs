@@ -193,7 +193,13 @@ impl<S: LiveSink> Follower<S> {
                             }
                         }
                         LiveEvent::AuditService(service) => self.sink.audit_service(&self.site_id, service),
-                        LiveEvent::Signal(signal) => self.sink.signal(&self.site_id, signal),
+                        LiveEvent::Signal(signal) => {
+                            let settings = self.settings.read().unwrap_or_else(|e| e.into_inner()).clone();
+                            if let Some(notice) = watch.on_signal(&self.site_id, &signal, &settings) {
+                                self.sink.failure(notice);
+                            }
+                            self.sink.signal(&self.site_id, signal);
+                        }
                         LiveEvent::Reset => {
                             self.flush(list, &mut changed);
                             return Next::Refetch;

@@ -16,6 +16,7 @@ fn main() {
             "test_connection",
             "add_connection",
             "remove_connection",
+            "cancel_tasks",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

@@ -226,7 +226,8 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     .await;
     let headers = table.find_all(By::Css("thead th")).await.unwrap();
     let mut header_texts = Vec::new();
-    for header in headers {
+    // The first header is the select-all checkbox.
+    for header in headers.into_iter().skip(1) {
         header_texts.push(
             header
                 .text()
@@ -352,6 +353,56 @@ async fn rows_appear_and_change_live(app: WebDriver) {
         banner.is_empty(),
         "a usable keyring must not be reported missing"
     );
+
+    // An administrator selects a row and cancels it: confirmation, then
+    // each task's outcome; the row leaves the list.
+    eprintln!("e2e: cancelling a task");
+    let button = app
+        .find(By::Css("[data-testid='cancel-button']"))
+        .await
+        .unwrap();
+    assert!(
+        !button.is_enabled().await.unwrap(),
+        "Cancel is disabled with nothing selected"
+    );
+    let (target, _) = rows(&app).await.unwrap().remove(0);
+    app.find(By::Css(format!(
+        "[data-task-id='{target}'] [data-testid='select-row']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    assert!(button.is_enabled().await.unwrap(), "enabled for an admin");
+    button.click().await.unwrap();
+    app.find(By::Css("[data-testid='cancel-confirm']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let result = wait_until("the cancel outcome", Duration::from_secs(30), || async {
+        let element = app
+            .find(By::Css("[data-testid='cancel-result']"))
+            .await
+            .ok()?;
+        element.text().await.ok()
+    })
+    .await;
+    assert!(
+        result.contains("cancelled") || result.contains("had already ended"),
+        "{result}"
+    );
+    wait_until(
+        "the cancelled row to leave",
+        Duration::from_secs(30),
+        || async {
+            let now = rows(&app).await.ok()?;
+            now.iter().all(|(id, _)| id != &target).then_some(())
+        },
+    )
+    .await;
 
     // A second launch brings this window forward and exits; this one stays.
     eprintln!("e2e: launching a second instance");

@@ -5,8 +5,11 @@ use taskdeck_ipc::{
 };
 use tauri::{AppHandle, Manager, State};
 
+use site_api::{CancelResponse, TaskId};
+
 use crate::connections::{self, ConnectionDraft};
 use crate::settings::ConnectionSettings;
+use crate::site_client::SiteClient;
 
 use crate::error::Error;
 use crate::live::failures::NotifySettings;
@@ -125,4 +128,62 @@ fn view(connection: &ConnectionSettings) -> ConnectionView {
         client_id: connection.client_id.clone(),
         has_extra_ca: connection.extra_ca_pem.is_some(),
     }
+}
+
+/// Cancels tasks of the Site the window shows (Site Administrators): one
+/// outcome per task, in order. A refusal re-reads the user's role, so a
+/// revoked administrator loses the Cancel button at once.
+#[tauri::command]
+pub(crate) async fn cancel_tasks(
+    app: AppHandle,
+    tasks: Vec<String>,
+) -> Result<CancelResponse, Error> {
+    let ids = tasks
+        .iter()
+        .map(|id| {
+            id.parse::<TaskId>()
+                .map_err(|_| Error::InvalidInput(format!("{id:?} is not a task id.")))
+        })
+        .collect::<Result<Vec<TaskId>, Error>>()?;
+    if ids.is_empty() {
+        return Err(Error::InvalidInput("Select at least one task.".to_owned()));
+    }
+    let shown = app
+        .state::<DesktopState>()
+        .shown
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let Some((client, site_id)) = shown else {
+        return Err(Error::InvalidInput("No Site is shown yet.".to_owned()));
+    };
+    let mut results = Vec::with_capacity(ids.len());
+    for batch in ids.chunks(site_api::MAX_CANCEL_BATCH) {
+        match client.cancel_tasks(&site_id, batch.to_vec()).await {
+            Ok(response) => results.extend(response.results),
+            Err(error @ Error::Forbidden(_)) => {
+                refresh_role(&app, &client, &site_id).await;
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(CancelResponse { results })
+}
+
+/// Reads the user's role on `site_id` again and tells the window.
+async fn refresh_role(app: &AppHandle, client: &SiteClient, site_id: &str) {
+    let Ok(me) = client.me().await else {
+        return;
+    };
+    let role = me
+        .sites
+        .iter()
+        .find(|site| site.id == site_id)
+        .map(|site| site.role);
+    crate::state::update_status(app, |status| {
+        if let (Some(site), Some(role)) = (status.site.as_mut(), role) {
+            site.role = role;
+        }
+    });
 }

@@ -50,7 +50,8 @@ pub fn run() {
             commands::connections,
             commands::test_connection,
             commands::add_connection,
-            commands::remove_connection
+            commands::remove_connection,
+            commands::cancel_tasks
         ])
         .setup(|app| {
             let handle = app.handle().clone();
@@ -231,6 +232,8 @@ async fn try_connect_demo(app: &AppHandle) -> Result<()> {
     });
     let client = std::sync::Arc::new(connection.client);
     let state = app.state::<DesktopState>();
+    *state.shown.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some((client.clone(), site.id.clone()));
     *state.demo.lock().await = Some(connection.demo);
     let follower = live::follow::Follower {
         client,

@@ -6,6 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::live::failures::NotifySettings;
 use crate::settings::{Settings, SettingsFile};
+use crate::site_client::SiteClient;
 
 use taskdeck_ipc::{events, ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus, KeyringState};
 use taskdeck_site::demo::Demo;
@@ -27,6 +28,8 @@ pub struct DesktopState {
     pub tray_installed: std::sync::atomic::AtomicBool,
     /// Set by Quit: the window really closes.
     pub quitting: std::sync::atomic::AtomicBool,
+    /// The client and Site the window shows.
+    pub shown: std::sync::Mutex<Option<(Arc<SiteClient>, String)>>,
     /// The followers of saved connections, by connection id.
     pub watchers: std::sync::Mutex<std::collections::HashMap<String, CancellationToken>>,
     /// The settings and their file, once loaded at start.
@@ -52,6 +55,7 @@ impl Default for DesktopState {
             stop: CancellationToken::new(),
             settings: std::sync::Mutex::new(None),
             watchers: Default::default(),
+            shown: Default::default(),
             notifications_paused: Default::default(),
             tray_installed: Default::default(),
             quitting: Default::default(),

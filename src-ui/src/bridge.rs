@@ -56,6 +56,22 @@ pub async fn invoke<T: DeserializeOwned>(command: &str) -> Result<T, BridgeError
     from_js(&value)
 }
 
+/// Calls backend command `command` with named arguments (a struct whose
+/// fields are the command's parameters).
+pub async fn invoke_with<A: serde::Serialize, T: DeserializeOwned>(
+    command: &str,
+    args: &A,
+) -> Result<T, BridgeError> {
+    let text = serde_json::to_string(args)
+        .map_err(|e| BridgeError(format!("cannot send the request: {e}")))?;
+    let args = js_sys::JSON::parse(&text)
+        .map_err(|_| BridgeError("cannot send the request".to_owned()))?;
+    let value = tauri_invoke(command, args)
+        .await
+        .map_err(|e| error_message(&e))?;
+    from_js(&value)
+}
+
 /// Calls `on_event` with the payload of every `event` from now on.
 pub async fn listen<T: DeserializeOwned + 'static>(
     event: &str,

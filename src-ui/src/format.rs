@@ -24,6 +24,26 @@ pub fn status_label(task: &Task) -> &'static str {
     }
 }
 
+/// One task's cancel outcome as a sentence.
+pub fn cancel_outcome_text(
+    task: site_api::TaskId,
+    outcome: site_api::CancelOutcome,
+    status: Option<TaskStatus>,
+) -> String {
+    match (outcome, status) {
+        (site_api::CancelOutcome::Cancelled, _) => format!("{}: cancelled", task.label()),
+        (site_api::CancelOutcome::AlreadyTerminal, Some(status)) => {
+            format!("{}: had already ended as {}", task.label(), status.label())
+        }
+        (site_api::CancelOutcome::AlreadyTerminal, None) => {
+            format!("{}: had already ended", task.label())
+        }
+        (site_api::CancelOutcome::NotFound, _) => {
+            format!("{}: not found on this Site", task.label())
+        }
+    }
+}
+
 /// The Initiator column: the email, or `Schedule · <name>`.
 pub fn initiator_text(task: &Task) -> String {
     match (&task.initiator, &task.schedule) {
@@ -74,6 +94,28 @@ pub fn target_type_name(target_type: TargetType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cancel_outcomes_read_as_sentences() {
+        use site_api::{CancelOutcome, TaskId, TaskKind};
+        let task = TaskId::new(TaskKind::Scan, 12);
+        assert_eq!(
+            cancel_outcome_text(task, CancelOutcome::Cancelled, Some(TaskStatus::Cancelled)),
+            "Scan #12: cancelled"
+        );
+        assert_eq!(
+            cancel_outcome_text(
+                task,
+                CancelOutcome::AlreadyTerminal,
+                Some(TaskStatus::Finished)
+            ),
+            "Scan #12: had already ended as Finished"
+        );
+        assert_eq!(
+            cancel_outcome_text(task, CancelOutcome::NotFound, None),
+            "Scan #12: not found on this Site"
+        );
+    }
     use site_api::{ObjectRef, Target, TaskId, TaskKind};
 
     fn task(status: TaskStatus, errors: u64) -> Task {

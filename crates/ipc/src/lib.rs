@@ -46,6 +46,8 @@ pub mod commands {
     pub const ADD_CONNECTION: &str = "add_connection";
     /// `(id) -> ()`: stops watching it and removes it and its secret.
     pub const REMOVE_CONNECTION: &str = "remove_connection";
+    /// `(tasks: Vec<String>) -> CancelResponse`: cancels on the shown Site.
+    pub const CANCEL_TASKS: &str = "cancel_tasks";
 }
 
 /// A saved Site connection as the window shows it (never its secret).

@@ -1,5 +1,6 @@
 //! Components, one per concern; [`App`] wires them to the backend's state.
 
+mod cancel;
 mod header;
 mod notices;
 mod status_bar;
@@ -16,6 +17,7 @@ use crate::tasks::supersedes;
 #[component]
 pub fn App() -> impl IntoView {
     let status = RwSignal::new(None::<ConnectionStatus>);
+    let selected = RwSignal::new(std::collections::BTreeSet::<site_api::TaskId>::new());
     let snapshot = RwSignal::new(None::<ActiveTasksSnapshot>);
     let bridge_error = RwSignal::new(None::<String>);
 
@@ -54,7 +56,10 @@ pub fn App() -> impl IntoView {
             <header::Header status=status />
             <notices::Notices status=status bridge_error=bridge_error />
             <main class="content">
-                <tasks_table::TasksTable status=status snapshot=snapshot />
+                <div class="toolbar" role="toolbar" aria-label="Active tasks">
+                    <cancel::CancelAction status=status selected=selected />
+                </div>
+                <tasks_table::TasksTable status=status snapshot=snapshot selected=selected />
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot />
         </div>

@@ -2,7 +2,9 @@
 
 use chrono::{FixedOffset, Offset, Utc};
 use leptos::prelude::*;
-use site_api::{TargetType, Task};
+use std::collections::BTreeSet;
+
+use site_api::{TargetType, Task, TaskId};
 use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus};
 
 use crate::format::{
@@ -22,9 +24,36 @@ fn local_offset() -> FixedOffset {
 pub fn TasksTable(
     status: RwSignal<Option<ConnectionStatus>>,
     snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
+    selected: RwSignal<BTreeSet<TaskId>>,
 ) -> impl IntoView {
     let rows =
         Memo::new(move |_| snapshot.with(|s| s.as_ref().map(visible_rows).unwrap_or_default()));
+    // Tasks that left the list leave the selection too.
+    Effect::new(move |_| {
+        let shown: BTreeSet<TaskId> = rows.with(|rows| rows.iter().map(|t| t.id).collect());
+        if selected.with_untracked(|set| set.iter().any(|id| !shown.contains(id))) {
+            selected.update(|set| set.retain(|id| shown.contains(id)));
+        }
+    });
+    let all_selected = move || {
+        rows.with(|rows| {
+            !rows.is_empty() && selected.with(|set| rows.iter().all(|t| set.contains(&t.id)))
+        })
+    };
+    let toggle_all = move |_| {
+        let select = !all_selected();
+        selected.update(|set| {
+            rows.with_untracked(|rows| {
+                for task in rows {
+                    if select {
+                        set.insert(task.id);
+                    } else {
+                        set.remove(&task.id);
+                    }
+                }
+            })
+        });
+    };
     let placeholder = move || {
         let phase = status.with(|s| s.as_ref().map(|s| s.phase));
         match (
@@ -42,6 +71,15 @@ pub fn TasksTable(
         <table class="tasks" data-testid="tasks-table" aria-label="Active tasks">
             <thead>
                 <tr>
+                    <th scope="col" class="select-cell">
+                        <input
+                            type="checkbox"
+                            data-testid="select-all"
+                            aria-label="Select every task shown"
+                            prop:checked=all_selected
+                            on:change=toggle_all
+                        />
+                    </th>
                     <th scope="col">"Device / Resource"</th>
                     <th scope="col">"Task"</th>
                     <th scope="col" aria-sort="descending">"Start date " <span class="sort">"▼"</span></th>
@@ -54,7 +92,7 @@ pub fn TasksTable(
                 <For
                     each=move || rows.get()
                     key=|task: &Task| (task.id, task.status, task.progress, task.errors)
-                    children=move |task: Task| view! { <TaskRow task=task /> }
+                    children=move |task: Task| view! { <TaskRow task=task selected=selected /> }
                 />
             </tbody>
         </table>
@@ -66,7 +104,9 @@ pub fn TasksTable(
 
 /// One task.
 #[component]
-fn TaskRow(task: Task) -> impl IntoView {
+fn TaskRow(task: Task, selected: RwSignal<BTreeSet<TaskId>>) -> impl IntoView {
+    let id = task.id;
+    let is_selected = move || selected.with(|set| set.contains(&id));
     let offset = local_offset();
     let now = chrono::DateTime::<Utc>::from_timestamp_millis(js_sys::Date::now() as i64)
         .unwrap_or(task.start_date);
@@ -82,7 +122,21 @@ fn TaskRow(task: Task) -> impl IntoView {
             data-task-id=task.id.to_string()
             data-status=task.status.as_str()
             data-start-date=task.start_date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            class:selected=is_selected
         >
+            <td class="select-cell">
+                <input
+                    type="checkbox"
+                    data-testid="select-row"
+                    aria-label=format!("Select {}", task.label)
+                    prop:checked=is_selected
+                    on:change=move |_| selected.update(|set| {
+                        if !set.remove(&id) {
+                            set.insert(id);
+                        }
+                    })
+                />
+            </td>
             <td data-testid="cell-target">
                 <TargetIcon target_type=task.target.target_type />
                 <span class="target-name">{task.target.name.clone()}</span>

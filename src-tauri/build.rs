@@ -17,6 +17,8 @@ fn main() {
             "add_connection",
             "remove_connection",
             "cancel_tasks",
+            "signals",
+            "link_status",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

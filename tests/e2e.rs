@@ -354,6 +354,14 @@ async fn rows_appear_and_change_live(app: WebDriver) {
         "a usable keyring must not be reported missing"
     );
 
+    // The status bar says the list is live (the event stream is open).
+    wait_until("the live link", Duration::from_secs(30), || async {
+        let element = app.find(By::Css("[data-testid='link-state']")).await.ok()?;
+        let text = element.text().await.ok()?;
+        (text.trim() == "Live").then_some(())
+    })
+    .await;
+
     // An administrator selects a row and cancels it: confirmation, then
     // each task's outcome; the row leaves the list.
     eprintln!("e2e: cancelling a task");

@@ -1,7 +1,8 @@
 //! The commands the UI invokes: thin, typed, and never carrying a secret.
 
 use taskdeck_ipc::{
-    ActiveTasksSnapshot, ConnectionCheck, ConnectionStatus, ConnectionView, Identity, SiteSummary,
+    ActiveTasksSnapshot, ConnectionCheck, ConnectionStatus, ConnectionView, Identity, LinkStatus,
+    SignalsNow, SiteSummary,
 };
 use tauri::{AppHandle, Manager, State};
 
@@ -186,4 +187,20 @@ async fn refresh_role(app: &AppHandle, client: &SiteClient, site_id: &str) {
             site.role = role;
         }
     });
+}
+
+/// The signals in force on the shown Site, as last read.
+#[tauri::command]
+pub(crate) fn signals(state: State<'_, DesktopState>) -> Option<SignalsNow> {
+    state
+        .signals
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+/// The shown Site's live link.
+#[tauri::command]
+pub(crate) fn link_status(state: State<'_, DesktopState>) -> Option<LinkStatus> {
+    state.link.read().unwrap_or_else(|e| e.into_inner()).clone()
 }

@@ -51,7 +51,9 @@ pub fn run() {
             commands::test_connection,
             commands::add_connection,
             commands::remove_connection,
-            commands::cancel_tasks
+            commands::cancel_tasks,
+            commands::signals,
+            commands::link_status
         ])
         .setup(|app| {
             let handle = app.handle().clone();
@@ -167,6 +169,48 @@ pub(crate) fn watch_connection(app: &AppHandle, connection: settings::Connection
     });
 }
 
+/// How often the shown Site's signals are read (a signal's end has no event).
+const SIGNALS_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Keeps the shown Site's signals: read every [`SIGNALS_EVERY`] and at once
+/// when a new one is announced; the window hears of each change.
+async fn watch_signals(
+    app: AppHandle,
+    client: std::sync::Arc<site_client::SiteClient>,
+    site_id: String,
+) {
+    let state = app.state::<DesktopState>();
+    loop {
+        match client.signals(&site_id).await {
+            Ok(response) => {
+                let now = taskdeck_ipc::SignalsNow {
+                    site_id: site_id.clone(),
+                    signals: response.signals,
+                };
+                let changed = {
+                    let mut kept = state.signals.write().unwrap_or_else(|e| e.into_inner());
+                    let changed = kept.as_ref() != Some(&now);
+                    *kept = Some(now.clone());
+                    changed
+                };
+                if changed {
+                    if let Err(error) =
+                        tauri::Emitter::emit(&app, taskdeck_ipc::events::SIGNALS, now)
+                    {
+                        tracing::warn!(%error, "cannot send the signals to the window");
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot read the signals"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SIGNALS_EVERY) => {}
+            _ = state.signals_changed.notified() => {}
+            _ = state.stop.cancelled() => return,
+        }
+    }
+}
+
 /// Loads the settings (setting an unreadable file aside, and saying so once).
 fn load_settings(app: &AppHandle) {
     let folder = match app.path().app_config_dir() {
@@ -245,6 +289,11 @@ async fn try_connect_demo(app: &AppHandle) -> Result<()> {
             shown: true,
         },
     };
+    tauri::async_runtime::spawn(watch_signals(
+        app.clone(),
+        follower.client.clone(),
+        follower.site_id.clone(),
+    ));
     follower.run(state.stop.clone()).await;
     Ok(())
 }

@@ -8,7 +8,10 @@ use crate::live::failures::NotifySettings;
 use crate::settings::{Settings, SettingsFile};
 use crate::site_client::SiteClient;
 
-use taskdeck_ipc::{events, ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus, KeyringState};
+use taskdeck_ipc::{
+    events, ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus, KeyringState, LinkStatus,
+    SignalsNow,
+};
 use taskdeck_site::demo::Demo;
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -28,6 +31,12 @@ pub struct DesktopState {
     pub tray_installed: std::sync::atomic::AtomicBool,
     /// Set by Quit: the window really closes.
     pub quitting: std::sync::atomic::AtomicBool,
+    /// The shown Site's live link.
+    pub link: RwLock<Option<LinkStatus>>,
+    /// The shown Site's signals, as last read.
+    pub signals: RwLock<Option<SignalsNow>>,
+    /// Woken when a new signal arrives: the signals are read again.
+    pub signals_changed: tokio::sync::Notify,
     /// The client and Site the window shows.
     pub shown: std::sync::Mutex<Option<(Arc<SiteClient>, String)>>,
     /// The followers of saved connections, by connection id.
@@ -56,6 +65,9 @@ impl Default for DesktopState {
             settings: std::sync::Mutex::new(None),
             watchers: Default::default(),
             shown: Default::default(),
+            link: RwLock::new(None),
+            signals: RwLock::new(None),
+            signals_changed: tokio::sync::Notify::new(),
             notifications_paused: Default::default(),
             tray_installed: Default::default(),
             quitting: Default::default(),

@@ -24,6 +24,27 @@ pub fn status_label(task: &Task) -> &'static str {
     }
 }
 
+/// The live link as the status bar shows it: a class and a text.
+/// `offset` is the viewer's time zone, for "offline since HH:MM".
+pub fn link_text(
+    state: taskdeck_ipc::LinkState,
+    offset: chrono::FixedOffset,
+) -> (&'static str, String) {
+    use taskdeck_ipc::LinkState;
+    match state {
+        LinkState::Connecting => ("connecting", "Connecting…".to_owned()),
+        LinkState::Live => ("live", "Live".to_owned()),
+        LinkState::Polling => ("polling", "Updating every 5 s (no live stream)".to_owned()),
+        LinkState::Reconnecting { since } => (
+            "reconnecting",
+            format!(
+                "Reconnecting · offline since {}",
+                since.with_timezone(&offset).format("%H:%M")
+            ),
+        ),
+    }
+}
+
 /// One task's cancel outcome as a sentence.
 pub fn cancel_outcome_text(
     task: site_api::TaskId,
@@ -94,6 +115,27 @@ pub fn target_type_name(target_type: TargetType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_link_reads_live_polling_or_offline_since() {
+        use taskdeck_ipc::LinkState;
+        let paris = chrono::FixedOffset::east_opt(3600).unwrap();
+        assert_eq!(
+            link_text(LinkState::Live, paris),
+            ("live", "Live".to_owned())
+        );
+        let since = chrono::DateTime::parse_from_rfc3339("2026-11-29T09:05:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            link_text(LinkState::Reconnecting { since }, paris),
+            (
+                "reconnecting",
+                "Reconnecting · offline since 10:05".to_owned()
+            )
+        );
+        assert_eq!(link_text(LinkState::Polling, paris).0, "polling");
+    }
 
     #[test]
     fn cancel_outcomes_read_as_sentences() {

@@ -26,6 +26,9 @@ pub mod events {
     pub const SITE_OBJECT: &str = "site-object";
     /// Carries a [`LinkStatus`](super::LinkStatus) whenever the live link's state changed.
     pub const LINK: &str = "link";
+    /// Carries a [`SignalsNow`](super::SignalsNow): the signals in force on
+    /// the shown Site, whenever they changed.
+    pub const SIGNALS: &str = "signals";
 }
 
 /// Names of the backend's commands.
@@ -48,6 +51,10 @@ pub mod commands {
     pub const REMOVE_CONNECTION: &str = "remove_connection";
     /// `(tasks: Vec<String>) -> CancelResponse`: cancels on the shown Site.
     pub const CANCEL_TASKS: &str = "cancel_tasks";
+    /// `() -> Option<SignalsNow>`: the signals of the shown Site, as last read.
+    pub const SIGNALS: &str = "signals";
+    /// `() -> Option<LinkStatus>`: the shown Site's live link.
+    pub const LINK_STATUS: &str = "link_status";
 }
 
 /// A saved Site connection as the window shows it (never its secret).
@@ -228,6 +235,15 @@ pub enum LinkState {
         /// When the link broke.
         since: site_api::Timestamp,
     },
+}
+
+/// The signals in force on one Site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalsNow {
+    /// The Site.
+    pub site_id: String,
+    /// Its signals.
+    pub signals: Vec<site_api::Signal>,
 }
 
 /// The live link of one Site.

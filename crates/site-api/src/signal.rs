@@ -43,6 +43,27 @@ pub enum Signal {
     },
 }
 
+impl Signal {
+    /// The `kind` on the wire: `queue_long`, `task_running_long` or
+    /// `audit_service_offline`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Signal::QueueLong { .. } => "queue_long",
+            Signal::TaskRunningLong { .. } => "task_running_long",
+            Signal::AuditServiceOffline { .. } => "audit_service_offline",
+        }
+    }
+
+    /// Its human sentence.
+    pub fn message(&self) -> &str {
+        match self {
+            Signal::QueueLong { message, .. }
+            | Signal::TaskRunningLong { message, .. }
+            | Signal::AuditServiceOffline { message, .. } => message,
+        }
+    }
+}
+
 /// `GET …/signals`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

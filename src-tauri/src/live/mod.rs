@@ -76,6 +76,12 @@ impl LiveSink for TauriSink {
     }
 
     fn signal(&self, site_id: &str, signal: Signal) {
+        if self.shown {
+            self.app
+                .state::<crate::state::DesktopState>()
+                .signals_changed
+                .notify_one();
+        }
         self.emit(
             events::SITE_OBJECT,
             SiteObject::Signal {
@@ -109,13 +115,20 @@ impl LiveSink for TauriSink {
     }
 
     fn link(&self, site_id: &str, state: LinkState) {
-        self.emit(
-            events::LINK,
-            LinkStatus {
-                site_id: site_id.to_owned(),
-                state,
-            },
-        );
+        if !self.shown {
+            return;
+        }
+        let link = LinkStatus {
+            site_id: site_id.to_owned(),
+            state,
+        };
+        *self
+            .app
+            .state::<crate::state::DesktopState>()
+            .link
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(link.clone());
+        self.emit(events::LINK, link);
     }
 
     fn error(&self, site_id: &str, error: Option<&Error>) {

@@ -1,13 +1,16 @@
 //! The status bar: queue counts and the state of the live link.
 
 use leptos::prelude::*;
-use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus};
+use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus, LinkStatus};
+
+use crate::format::link_text;
 
 /// Queued and running counts of the whole Site, and whether the list is live.
 #[component]
 pub fn StatusBar(
     status: RwSignal<Option<ConnectionStatus>>,
     snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
+    link: RwSignal<Option<LinkStatus>>,
 ) -> impl IntoView {
     let counts = move || {
         snapshot.with(|s| {
@@ -20,6 +23,9 @@ pub fn StatusBar(
         })
     };
     let link = move || {
+        if let Some(state) = link.with(|l| l.as_ref().map(|l| l.state)) {
+            return link_text(state, super::local_offset());
+        }
         status.with(|s| match s.as_ref() {
             None => ("offline", "Starting…".to_owned()),
             Some(s) => match (s.phase, &s.error) {

@@ -1,6 +1,6 @@
 //! The Active tasks table: the seed's six columns, newest first.
 
-use chrono::{FixedOffset, Offset, Utc};
+use chrono::Utc;
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 
@@ -11,13 +11,6 @@ use crate::format::{
     initiator_text, start_date_text, start_date_title, status_class, status_label, target_type_name,
 };
 use crate::tasks::visible_rows;
-
-/// The viewer's UTC offset, from the WebView.
-fn local_offset() -> FixedOffset {
-    // getTimezoneOffset is UTC minus local, in minutes.
-    let minutes = js_sys::Date::new_0().get_timezone_offset() as i32;
-    FixedOffset::west_opt(minutes * 60).unwrap_or_else(|| Utc.fix())
-}
 
 /// The table, or what to show instead while there is nothing to list.
 #[component]
@@ -107,7 +100,7 @@ pub fn TasksTable(
 fn TaskRow(task: Task, selected: RwSignal<BTreeSet<TaskId>>) -> impl IntoView {
     let id = task.id;
     let is_selected = move || selected.with(|set| set.contains(&id));
-    let offset = local_offset();
+    let offset = super::local_offset();
     let now = chrono::DateTime::<Utc>::from_timestamp_millis(js_sys::Date::now() as i64)
         .unwrap_or(task.start_date);
     let today = now.with_timezone(&offset).date_naive();

@@ -19,6 +19,7 @@ fn main() {
             "cancel_tasks",
             "signals",
             "link_status",
+            "list_tasks",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

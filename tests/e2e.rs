@@ -362,6 +362,78 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     })
     .await;
 
+    // Search runs on the Site: typing a row's target leaves only matches.
+    eprintln!("e2e: searching");
+    let targets: Vec<String> = app
+        .execute(
+            "return Array.from(document.querySelectorAll(\"[data-testid='cell-target'] .target-name\")).map(c => c.textContent.trim());",
+            Vec::new(),
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    let wanted = targets[0].clone();
+    app.find(By::Css("[data-testid='search-input']"))
+        .await
+        .unwrap()
+        .send_keys(&wanted)
+        .await
+        .unwrap();
+    wait_until("only matching rows", Duration::from_secs(30), || async {
+        let now: Vec<String> = app
+            .execute(
+                "return Array.from(document.querySelectorAll(\"[data-testid='cell-target'] .target-name\")).map(c => c.textContent.trim());",
+                Vec::new(),
+            )
+            .await
+            .ok()?
+            .convert()
+            .ok()?;
+        (!now.is_empty() && now.iter().all(|t| t.to_lowercase().contains(&wanted.to_lowercase())))
+            .then_some(())
+    })
+    .await;
+    app.execute(
+        "const e = document.querySelector(\"[data-testid='search-input']\"); e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true}));",
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+
+    // Filter by status: only running rows.
+    eprintln!("e2e: filtering");
+    app.find(By::Css("[data-testid='filter-button']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let running = app
+        .find(By::Css("[data-testid='filter-status-running']"))
+        .await
+        .unwrap();
+    running.click().await.unwrap();
+    wait_until("only running rows", Duration::from_secs(30), || async {
+        let now = rows(&app).await.ok()?;
+        (!now.is_empty() && now.iter().all(|(_, status)| status == "Running")).then_some(())
+    })
+    .await;
+    running.click().await.unwrap();
+    app.find(By::Css("[data-testid='filter-button']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until("queued rows again", Duration::from_secs(30), || async {
+        let now = rows(&app).await.ok()?;
+        now.iter()
+            .any(|(_, status)| status == "Queued")
+            .then_some(())
+    })
+    .await;
+
     // An administrator selects a row and cancels it: confirmation, then
     // each task's outcome; the row leaves the list.
     eprintln!("e2e: cancelling a task");

@@ -10,7 +10,7 @@ use site_api::{CancelResponse, TaskId};
 
 use crate::connections::{self, ConnectionDraft};
 use crate::settings::ConnectionSettings;
-use crate::site_client::SiteClient;
+use crate::site_client::{ActiveTasksQuery, PageRead, SiteClient};
 
 use crate::error::Error;
 use crate::live::failures::NotifySettings;
@@ -203,4 +203,28 @@ pub(crate) fn signals(state: State<'_, DesktopState>) -> Option<SignalsNow> {
 #[tauri::command]
 pub(crate) fn link_status(state: State<'_, DesktopState>) -> Option<LinkStatus> {
     state.link.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// A filtered, sorted page of the shown Site's Active tasks, read from the
+/// Site (server-side filtering and paging: right at any queue size).
+#[tauri::command]
+pub(crate) async fn list_tasks(
+    app: AppHandle,
+    query: ActiveTasksQuery,
+) -> Result<site_api::ActiveTasksPage, Error> {
+    let shown = app
+        .state::<DesktopState>()
+        .shown
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let Some((client, site_id)) = shown else {
+        return Err(Error::InvalidInput("No Site is shown yet.".to_owned()));
+    };
+    match client.active_tasks(&site_id, &query, None).await? {
+        PageRead::Page { page, .. } => Ok(page),
+        PageRead::Unchanged => Err(Error::UnexpectedResponse(
+            "304 to a request without If-None-Match".to_owned(),
+        )),
+    }
 }

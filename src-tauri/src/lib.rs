@@ -53,7 +53,8 @@ pub fn run() {
             commands::remove_connection,
             commands::cancel_tasks,
             commands::signals,
-            commands::link_status
+            commands::link_status,
+            commands::list_tasks
         ])
         .setup(|app| {
             let handle = app.handle().clone();

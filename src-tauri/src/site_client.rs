@@ -62,7 +62,7 @@ struct CachedToken {
 
 /// The filters, sort and page of an Active tasks request, as the contract
 /// names its query parameters. Empty fields are not sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ActiveTasksQuery {
     /// `queued`, `running`, or both (comma list).
     #[serde(skip_serializing_if = "Option::is_none")]

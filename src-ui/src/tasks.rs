@@ -16,8 +16,12 @@ pub fn newest_first(a: &Task, b: &Task) -> Ordering {
 
 /// The rows to show from a snapshot: active tasks only, newest first.
 pub fn visible_rows(snapshot: &ActiveTasksSnapshot) -> Vec<Task> {
-    let mut rows: Vec<Task> = snapshot
-        .page
+    visible_page_rows(&snapshot.page)
+}
+
+/// The rows to show from a page: active tasks only, newest first.
+pub fn visible_page_rows(page: &site_api::ActiveTasksPage) -> Vec<Task> {
+    let mut rows: Vec<Task> = page
         .tasks
         .iter()
         .filter(|task| !task.status.is_terminal())
@@ -25,6 +29,26 @@ pub fn visible_rows(snapshot: &ActiveTasksSnapshot) -> Vec<Task> {
         .collect();
     rows.sort_by(newest_first);
     rows
+}
+
+/// The server query for the filters and search in force, or `None` when
+/// the list is unfiltered (then the live snapshot is shown).
+pub fn list_query(
+    search: &str,
+    statuses: &std::collections::BTreeSet<site_api::TaskStatus>,
+    kinds: &std::collections::BTreeSet<site_api::TaskKind>,
+) -> Option<taskdeck_ipc::ListQuery> {
+    let q = search.trim();
+    if q.is_empty() && statuses.is_empty() && kinds.is_empty() {
+        return None;
+    }
+    let join = |values: Vec<&str>| (!values.is_empty()).then(|| values.join(","));
+    Some(taskdeck_ipc::ListQuery {
+        status: join(statuses.iter().map(|s| s.as_str()).collect()),
+        kind: join(kinds.iter().map(|k| k.as_str()).collect()),
+        q: (!q.is_empty()).then(|| q.to_owned()),
+        limit: Some(1000),
+    })
 }
 
 /// True if and only if `incoming` should replace `current`: it is of
@@ -44,6 +68,21 @@ mod tests {
     use site_api::{
         ActiveTasksPage, Initiator, StatusCounts, Target, TargetType, TaskId, TaskKind, TaskStatus,
     };
+
+    #[test]
+    fn filters_become_a_server_query_and_none_means_the_live_list() {
+        use std::collections::BTreeSet;
+        let none = BTreeSet::new();
+        assert_eq!(list_query("  ", &none, &BTreeSet::new()), None);
+        let running: BTreeSet<TaskStatus> = [TaskStatus::Running].into();
+        let kinds: BTreeSet<TaskKind> = [TaskKind::Scan, TaskKind::Audit].into();
+        let query = list_query(" ws-00 ", &running, &kinds).unwrap();
+        assert_eq!(query.q.as_deref(), Some("ws-00"));
+        assert_eq!(query.status.as_deref(), Some("running"));
+        assert_eq!(query.kind.as_deref(), Some("scan,audit"));
+        let only_search = list_query("hq", &none, &BTreeSet::new()).unwrap();
+        assert_eq!((only_search.status, only_search.kind), (None, None));
+    }
 
     fn task(kind: TaskKind, number: u64, start: &str, status: TaskStatus) -> Task {
         let id = TaskId::new(kind, number);

@@ -55,6 +55,8 @@ pub mod commands {
     pub const SIGNALS: &str = "signals";
     /// `() -> Option<LinkStatus>`: the shown Site's live link.
     pub const LINK_STATUS: &str = "link_status";
+    /// `(query: ListQuery) -> ActiveTasksPage`: a filtered page of the shown Site.
+    pub const LIST_TASKS: &str = "list_tasks";
 }
 
 /// A saved Site connection as the window shows it (never its secret).
@@ -235,6 +237,24 @@ pub enum LinkState {
         /// When the link broke.
         since: site_api::Timestamp,
     },
+}
+
+/// The filters and search of the Active tasks list, as the contract names
+/// its query parameters (comma lists for several values). Empty: not sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListQuery {
+    /// `queued`, `running` (comma list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `scan`, `audit` (comma list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The search text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Page size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 /// The signals in force on one Site.

@@ -1,6 +1,7 @@
 //! Components, one per concern; [`App`] wires them to the backend's state.
 
 mod cancel;
+mod filters;
 mod header;
 mod notices;
 mod signals;
@@ -14,7 +15,7 @@ use taskdeck_ipc::{
 };
 
 use crate::bridge;
-use crate::tasks::supersedes;
+use crate::tasks::{list_query, supersedes};
 
 /// The whole window.
 #[component]
@@ -24,6 +25,48 @@ pub fn App() -> impl IntoView {
     let snapshot = RwSignal::new(None::<ActiveTasksSnapshot>);
     let bridge_error = RwSignal::new(None::<String>);
     let signals = RwSignal::new(None::<SignalsNow>);
+    let search = RwSignal::new(String::new());
+    let statuses = RwSignal::new(std::collections::BTreeSet::<site_api::TaskStatus>::new());
+    let kinds = RwSignal::new(std::collections::BTreeSet::<site_api::TaskKind>::new());
+    let filtered = RwSignal::new(None::<site_api::ActiveTasksPage>);
+    let filter_error = RwSignal::new(None::<String>);
+    // Bumped by each batch of task changes: a filtered list is read again.
+    let changes = RwSignal::new(0u64);
+    let query = Memo::new(move |_| {
+        search.with(|search| {
+            statuses.with(|statuses| kinds.with(|kinds| list_query(search, statuses, kinds)))
+        })
+    });
+    Effect::new(move |_| {
+        changes.track();
+        let Some(wanted) = query.get() else {
+            filtered.set(None);
+            return;
+        };
+        spawn_local(async move {
+            #[derive(serde::Serialize)]
+            struct Args {
+                query: taskdeck_ipc::ListQuery,
+            }
+            let result: Result<site_api::ActiveTasksPage, _> = bridge::invoke_with(
+                commands::LIST_TASKS,
+                &Args {
+                    query: wanted.clone(),
+                },
+            )
+            .await;
+            // A slower answer to an older query must not win.
+            if query.get_untracked() == Some(wanted) {
+                match result {
+                    Ok(page) => {
+                        filtered.set(Some(page));
+                        filter_error.set(None);
+                    }
+                    Err(error) => filter_error.set(Some(error.to_string())),
+                }
+            }
+        });
+    });
     let link = RwSignal::new(None::<LinkStatus>);
 
     let accept_snapshot = move |incoming: ActiveTasksSnapshot| {
@@ -44,6 +87,15 @@ pub fn App() -> impl IntoView {
             bridge::listen(events::ACTIVE_TASKS, accept_snapshot).await?;
             bridge::listen(events::SIGNALS, move |s: SignalsNow| signals.set(Some(s))).await?;
             bridge::listen(events::LINK, move |l: LinkStatus| link.set(Some(l))).await?;
+            bridge::listen(
+                events::TASKS_CHANGED,
+                move |_: taskdeck_ipc::TasksChanged| {
+                    if query.get_untracked().is_some() {
+                        changes.update(|n| *n += 1);
+                    }
+                },
+            )
+            .await?;
             let now: ConnectionStatus = bridge::invoke(commands::CONNECTION_STATUS).await?;
             status.set(Some(now));
             let latest: Option<ActiveTasksSnapshot> =
@@ -74,8 +126,13 @@ pub fn App() -> impl IntoView {
             <main class="content">
                 <div class="toolbar" role="toolbar" aria-label="Active tasks">
                     <cancel::CancelAction status=status selected=selected />
+                    <filters::FilterMenu statuses=statuses kinds=kinds />
+                    <filters::SearchBox search=search />
                 </div>
-                <tasks_table::TasksTable status=status snapshot=snapshot selected=selected />
+                <Show when=move || filter_error.with(Option::is_some)>
+                    <div class="notice notice-error" role="alert">{move || filter_error.get()}</div>
+                </Show>
+                <tasks_table::TasksTable status=status snapshot=snapshot filtered=filtered selected=selected />
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot link=link />
         </div>

@@ -4,23 +4,27 @@ use chrono::Utc;
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 
-use site_api::{TargetType, Task, TaskId};
+use site_api::{ActiveTasksPage, TargetType, Task, TaskId};
 use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus};
 
 use crate::format::{
     initiator_text, start_date_text, start_date_title, status_class, status_label, target_type_name,
 };
-use crate::tasks::visible_rows;
+use crate::tasks::{visible_page_rows, visible_rows};
 
 /// The table, or what to show instead while there is nothing to list.
 #[component]
 pub fn TasksTable(
     status: RwSignal<Option<ConnectionStatus>>,
     snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
+    filtered: RwSignal<Option<ActiveTasksPage>>,
     selected: RwSignal<BTreeSet<TaskId>>,
 ) -> impl IntoView {
-    let rows =
-        Memo::new(move |_| snapshot.with(|s| s.as_ref().map(visible_rows).unwrap_or_default()));
+    // A filtered page from the Site while filters are in force, else the live list.
+    let rows = Memo::new(move |_| match filtered.get() {
+        Some(page) => visible_page_rows(&page),
+        None => snapshot.with(|s| s.as_ref().map(visible_rows).unwrap_or_default()),
+    });
     // Tasks that left the list leave the selection too.
     Effect::new(move |_| {
         let shown: BTreeSet<TaskId> = rows.with(|rows| rows.iter().map(|t| t.id).collect());
@@ -54,6 +58,9 @@ pub fn TasksTable(
             snapshot.with(Option::is_some),
             rows.with(Vec::is_empty),
         ) {
+            _ if filtered.with(Option::is_some) && rows.with(Vec::is_empty) => {
+                Some("No active task matches the search and filters.")
+            }
             (Some(ConnectionPhase::Failed), false, _) => Some("Could not connect to the Site."),
             (_, false, _) => Some("Starting the Demo Site…"),
             (_, true, true) => Some("The queue is empty: no task is queued or running."),

@@ -20,6 +20,7 @@ fn main() {
             "signals",
             "link_status",
             "list_tasks",
+            "log_entries",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

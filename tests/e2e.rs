@@ -646,6 +646,40 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
                 text.contains("E2E-FAIL-01"),
                 "the body names the target: {text}"
             );
+
+            // Its Audit-log row: failed, with its error count.
+            app.find(By::Css("[data-testid='nav-audit-log']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let id = task["id"].as_str().unwrap().to_owned();
+            let (status, errors) = wait_until("the log row", Duration::from_secs(30), || async {
+                let row = app
+                    .find(By::Css(format!(
+                        "[data-testid='log-row'][data-task-id='{id}']"
+                    )))
+                    .await
+                    .ok()?;
+                let status = row
+                    .find(By::Css("[data-testid='cell-status']"))
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()?;
+                let errors = row
+                    .find(By::Css("[data-testid='cell-errors']"))
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()?;
+                Some((status, errors))
+            })
+            .await;
+            assert_eq!((status.trim(), errors.trim()), ("Failed", "1"));
         }
     };
     let outcome = tokio::spawn(scenario).await;

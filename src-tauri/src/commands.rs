@@ -10,7 +10,7 @@ use site_api::{CancelResponse, TaskId};
 
 use crate::connections::{self, ConnectionDraft};
 use crate::settings::ConnectionSettings;
-use crate::site_client::{ActiveTasksQuery, PageRead, SiteClient};
+use crate::site_client::{ActiveTasksQuery, LogQuery, PageRead, SiteClient};
 
 use crate::error::Error;
 use crate::live::failures::NotifySettings;
@@ -227,4 +227,23 @@ pub(crate) async fn list_tasks(
             "304 to a request without If-None-Match".to_owned(),
         )),
     }
+}
+
+/// A page of the shown Site's Scan log or Audit log, newest end first.
+#[tauri::command]
+pub(crate) async fn log_entries(
+    app: AppHandle,
+    kind: site_api::TaskKind,
+    query: LogQuery,
+) -> Result<site_api::LogPage, Error> {
+    let shown = app
+        .state::<DesktopState>()
+        .shown
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let Some((client, site_id)) = shown else {
+        return Err(Error::InvalidInput("No Site is shown yet.".to_owned()));
+    };
+    client.log(&site_id, kind, &query).await
 }

@@ -54,7 +54,8 @@ pub fn run() {
             commands::cancel_tasks,
             commands::signals,
             commands::link_status,
-            commands::list_tasks
+            commands::list_tasks,
+            commands::log_entries
         ])
         .setup(|app| {
             let handle = app.handle().clone();

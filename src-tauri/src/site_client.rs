@@ -94,7 +94,7 @@ pub struct ActiveTasksQuery {
 }
 
 /// The filters and page of a Scan-log or Audit-log request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LogQuery {
     /// `finished`, `cancelled`, `failed` (comma list).
     #[serde(skip_serializing_if = "Option::is_none")]

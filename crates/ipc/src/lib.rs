@@ -57,6 +57,8 @@ pub mod commands {
     pub const LINK_STATUS: &str = "link_status";
     /// `(query: ListQuery) -> ActiveTasksPage`: a filtered page of the shown Site.
     pub const LIST_TASKS: &str = "list_tasks";
+    /// `(kind, query) -> LogPage`: the shown Site's Scan or Audit log.
+    pub const LOG_ENTRIES: &str = "log_entries";
 }
 
 /// A saved Site connection as the window shows it (never its secret).

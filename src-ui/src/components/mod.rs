@@ -3,6 +3,7 @@
 mod cancel;
 mod filters;
 mod header;
+mod log_table;
 mod notices;
 mod signals;
 mod status_bar;
@@ -17,6 +18,14 @@ use taskdeck_ipc::{
 use crate::bridge;
 use crate::tasks::{list_query, supersedes};
 
+/// The pages of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    ActiveTasks,
+    ScanLog,
+    AuditLog,
+}
+
 /// The whole window.
 #[component]
 pub fn App() -> impl IntoView {
@@ -26,6 +35,7 @@ pub fn App() -> impl IntoView {
     let bridge_error = RwSignal::new(None::<String>);
     let signals = RwSignal::new(None::<SignalsNow>);
     let search = RwSignal::new(String::new());
+    let page = RwSignal::new(Page::ActiveTasks);
     let statuses = RwSignal::new(std::collections::BTreeSet::<site_api::TaskStatus>::new());
     let kinds = RwSignal::new(std::collections::BTreeSet::<site_api::TaskKind>::new());
     let filtered = RwSignal::new(None::<site_api::ActiveTasksPage>);
@@ -89,8 +99,13 @@ pub fn App() -> impl IntoView {
             bridge::listen(events::LINK, move |l: LinkStatus| link.set(Some(l))).await?;
             bridge::listen(
                 events::TASKS_CHANGED,
-                move |_: taskdeck_ipc::TasksChanged| {
-                    if query.get_untracked().is_some() {
+                move |changed: taskdeck_ipc::TasksChanged| {
+                    let ended = changed.tasks.iter().any(|t| t.status.is_terminal());
+                    let reread = match page.get_untracked() {
+                        Page::ActiveTasks => query.get_untracked().is_some(),
+                        Page::ScanLog | Page::AuditLog => ended,
+                    };
+                    if reread {
                         changes.update(|n| *n += 1);
                     }
                 },
@@ -124,6 +139,30 @@ pub fn App() -> impl IntoView {
             <notices::Notices status=status bridge_error=bridge_error />
             <signals::Signals signals=signals />
             <main class="content">
+                <nav class="tabs" aria-label="Pages">
+                    {[(Page::ActiveTasks, "Active tasks", "nav-active-tasks"),
+                      (Page::ScanLog, "Scan log", "nav-scan-log"),
+                      (Page::AuditLog, "Audit log", "nav-audit-log")]
+                        .into_iter()
+                        .map(|(target, label, testid)| view! {
+                            <button
+                                class=move || if page.get() == target { "tab tab-current" } else { "tab" }
+                                data-testid=testid
+                                aria-current=move || (page.get() == target).then_some("page")
+                                on:click=move |_| page.set(target)
+                            >
+                                {label}
+                            </button>
+                        })
+                        .collect_view()}
+                </nav>
+                <Show when=move || page.get() == Page::ScanLog>
+                    <log_table::LogTable kind=site_api::TaskKind::Scan changes=changes />
+                </Show>
+                <Show when=move || page.get() == Page::AuditLog>
+                    <log_table::LogTable kind=site_api::TaskKind::Audit changes=changes />
+                </Show>
+                <div class="active-page" class:hidden=move || page.get() != Page::ActiveTasks>
                 <div class="toolbar" role="toolbar" aria-label="Active tasks">
                     <cancel::CancelAction status=status selected=selected />
                     <filters::FilterMenu statuses=statuses kinds=kinds />
@@ -133,6 +172,7 @@ pub fn App() -> impl IntoView {
                     <div class="notice notice-error" role="alert">{move || filter_error.get()}</div>
                 </Show>
                 <tasks_table::TasksTable status=status snapshot=snapshot filtered=filtered selected=selected />
+                </div>
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot link=link />
         </div>

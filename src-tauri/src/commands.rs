@@ -149,15 +149,7 @@ pub(crate) async fn cancel_tasks(
     if ids.is_empty() {
         return Err(Error::InvalidInput("Select at least one task.".to_owned()));
     }
-    let shown = app
-        .state::<DesktopState>()
-        .shown
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    let Some((client, site_id)) = shown else {
-        return Err(Error::InvalidInput("No Site is shown yet.".to_owned()));
-    };
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let mut results = Vec::with_capacity(ids.len());
     for batch in ids.chunks(site_api::MAX_CANCEL_BATCH) {
         match client.cancel_tasks(&site_id, batch.to_vec()).await {
@@ -212,15 +204,7 @@ pub(crate) async fn list_tasks(
     app: AppHandle,
     query: ActiveTasksQuery,
 ) -> Result<site_api::ActiveTasksPage, Error> {
-    let shown = app
-        .state::<DesktopState>()
-        .shown
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    let Some((client, site_id)) = shown else {
-        return Err(Error::InvalidInput("No Site is shown yet.".to_owned()));
-    };
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     match client.active_tasks(&site_id, &query, None).await? {
         PageRead::Page { page, .. } => Ok(page),
         PageRead::Unchanged => Err(Error::UnexpectedResponse(
@@ -236,14 +220,6 @@ pub(crate) async fn log_entries(
     kind: site_api::TaskKind,
     query: LogQuery,
 ) -> Result<site_api::LogPage, Error> {
-    let shown = app
-        .state::<DesktopState>()
-        .shown
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    let Some((client, site_id)) = shown else {
-        return Err(Error::InvalidInput("No Site is shown yet.".to_owned()));
-    };
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     client.log(&site_id, kind, &query).await
 }

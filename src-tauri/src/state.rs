@@ -96,6 +96,15 @@ impl DesktopState {
             .map_err(|e| crate::Error::Settings(e.to_string()))
     }
 
+    /// The client and id of the Site the window shows.
+    pub fn shown_site(&self) -> crate::Result<(Arc<SiteClient>, String)> {
+        self.shown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| crate::Error::InvalidInput("No Site is shown yet.".to_owned()))
+    }
+
     /// The saved settings now (defaults before they were loaded).
     pub fn settings_now(&self) -> Settings {
         self.settings

@@ -19,6 +19,16 @@ pub fn visible_rows(snapshot: &ActiveTasksSnapshot) -> Vec<Task> {
     visible_page_rows(&snapshot.page)
 }
 
+/// The rows of a page the Site filtered and sorted: active tasks only, in
+/// the Site's order.
+pub fn page_rows_in_order(page: &site_api::ActiveTasksPage) -> Vec<Task> {
+    page.tasks
+        .iter()
+        .filter(|task| !task.status.is_terminal())
+        .cloned()
+        .collect()
+}
+
 /// The rows to show from a page: active tasks only, newest first.
 pub fn visible_page_rows(page: &site_api::ActiveTasksPage) -> Vec<Task> {
     let mut rows: Vec<Task> = page
@@ -31,15 +41,85 @@ pub fn visible_page_rows(page: &site_api::ActiveTasksPage) -> Vec<Task> {
     rows
 }
 
-/// The server query for the filters and search in force, or `None` when
-/// the list is unfiltered (then the live snapshot is shown).
+/// A column the list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    /// Device / Resource.
+    Target,
+    /// Kind, then number.
+    Task,
+    /// When it entered the queue.
+    StartDate,
+    /// Scope.
+    Scope,
+    /// Initiator.
+    Initiator,
+    /// Queued before running.
+    Status,
+}
+
+impl SortColumn {
+    /// The contract's `sort` value.
+    pub fn wire(self) -> &'static str {
+        match self {
+            SortColumn::Target => "target",
+            SortColumn::Task => "task",
+            SortColumn::StartDate => "start_date",
+            SortColumn::Scope => "scope",
+            SortColumn::Initiator => "initiator",
+            SortColumn::Status => "status",
+        }
+    }
+}
+
+/// The list's order: a column and a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortSpec {
+    /// The column.
+    pub column: SortColumn,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl Default for SortSpec {
+    /// The seed's default: newest start date first.
+    fn default() -> SortSpec {
+        SortSpec {
+            column: SortColumn::StartDate,
+            descending: true,
+        }
+    }
+}
+
+impl SortSpec {
+    /// After a click on `column`'s header: the same column flips; another
+    /// starts ascending (the start date newest first).
+    pub fn clicked(self, column: SortColumn) -> SortSpec {
+        if self.column == column {
+            SortSpec {
+                column,
+                descending: !self.descending,
+            }
+        } else {
+            SortSpec {
+                column,
+                descending: column == SortColumn::StartDate,
+            }
+        }
+    }
+}
+
+/// The server query for the filters, search and sort in force, or `None`
+/// for the seed's default list (then the live snapshot is shown).
 pub fn list_query(
     search: &str,
     statuses: &std::collections::BTreeSet<site_api::TaskStatus>,
     kinds: &std::collections::BTreeSet<site_api::TaskKind>,
+    sort: SortSpec,
 ) -> Option<taskdeck_ipc::ListQuery> {
     let q = search.trim();
-    if q.is_empty() && statuses.is_empty() && kinds.is_empty() {
+    let default_sort = sort == SortSpec::default();
+    if q.is_empty() && statuses.is_empty() && kinds.is_empty() && default_sort {
         return None;
     }
     let join = |values: Vec<&str>| (!values.is_empty()).then(|| values.join(","));
@@ -47,6 +127,8 @@ pub fn list_query(
         status: join(statuses.iter().map(|s| s.as_str()).collect()),
         kind: join(kinds.iter().map(|k| k.as_str()).collect()),
         q: (!q.is_empty()).then(|| q.to_owned()),
+        sort: (!default_sort).then(|| sort.column.wire().to_owned()),
+        order: (!default_sort).then(|| if sort.descending { "desc" } else { "asc" }.to_owned()),
         limit: Some(1000),
     })
 }
@@ -73,15 +155,39 @@ mod tests {
     fn filters_become_a_server_query_and_none_means_the_live_list() {
         use std::collections::BTreeSet;
         let none = BTreeSet::new();
-        assert_eq!(list_query("  ", &none, &BTreeSet::new()), None);
+        let newest = SortSpec::default();
+        assert_eq!(list_query("  ", &none, &BTreeSet::new(), newest), None);
         let running: BTreeSet<TaskStatus> = [TaskStatus::Running].into();
         let kinds: BTreeSet<TaskKind> = [TaskKind::Scan, TaskKind::Audit].into();
-        let query = list_query(" ws-00 ", &running, &kinds).unwrap();
+        let query = list_query(" ws-00 ", &running, &kinds, newest).unwrap();
         assert_eq!(query.q.as_deref(), Some("ws-00"));
         assert_eq!(query.status.as_deref(), Some("running"));
         assert_eq!(query.kind.as_deref(), Some("scan,audit"));
-        let only_search = list_query("hq", &none, &BTreeSet::new()).unwrap();
+        let only_search = list_query("hq", &none, &BTreeSet::new(), newest).unwrap();
         assert_eq!((only_search.status, only_search.kind), (None, None));
+        assert_eq!((only_search.sort, only_search.order), (None, None));
+        // Another order alone asks the Site too.
+        let by_task = newest.clicked(SortColumn::Task);
+        let query = list_query("", &none, &BTreeSet::new(), by_task).unwrap();
+        assert_eq!(query.sort.as_deref(), Some("task"));
+        assert_eq!(query.order.as_deref(), Some("asc"));
+    }
+
+    #[test]
+    fn header_clicks_flip_the_order_or_start_a_new_column_ascending() {
+        let newest = SortSpec::default();
+        let oldest = newest.clicked(SortColumn::StartDate);
+        assert!(!oldest.descending);
+        let by_target = oldest.clicked(SortColumn::Target);
+        assert_eq!(
+            by_target,
+            SortSpec {
+                column: SortColumn::Target,
+                descending: false
+            }
+        );
+        assert!(by_target.clicked(SortColumn::Target).descending);
+        assert_eq!(by_target.clicked(SortColumn::StartDate), newest);
     }
 
     fn task(kind: TaskKind, number: u64, start: &str, status: TaskStatus) -> Task {

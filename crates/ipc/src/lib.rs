@@ -254,6 +254,12 @@ pub struct ListQuery {
     /// The search text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// The sort key (`start_date`, `task`, `target`, `scope`, `initiator`, `status`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
     /// Page size.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,

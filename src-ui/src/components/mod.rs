@@ -16,7 +16,7 @@ use taskdeck_ipc::{
 };
 
 use crate::bridge;
-use crate::tasks::{list_query, supersedes};
+use crate::tasks::{list_query, supersedes, SortSpec};
 
 /// The pages of the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,7 @@ pub fn App() -> impl IntoView {
     let signals = RwSignal::new(None::<SignalsNow>);
     let search = RwSignal::new(String::new());
     let page = RwSignal::new(Page::ActiveTasks);
+    let sort = RwSignal::new(SortSpec::default());
     let statuses = RwSignal::new(std::collections::BTreeSet::<site_api::TaskStatus>::new());
     let kinds = RwSignal::new(std::collections::BTreeSet::<site_api::TaskKind>::new());
     let filtered = RwSignal::new(None::<site_api::ActiveTasksPage>);
@@ -44,7 +45,9 @@ pub fn App() -> impl IntoView {
     let changes = RwSignal::new(0u64);
     let query = Memo::new(move |_| {
         search.with(|search| {
-            statuses.with(|statuses| kinds.with(|kinds| list_query(search, statuses, kinds)))
+            statuses.with(|statuses| {
+                kinds.with(|kinds| list_query(search, statuses, kinds, sort.get()))
+            })
         })
     });
     Effect::new(move |_| {
@@ -171,7 +174,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || filter_error.with(Option::is_some)>
                     <div class="notice notice-error" role="alert">{move || filter_error.get()}</div>
                 </Show>
-                <tasks_table::TasksTable status=status snapshot=snapshot filtered=filtered selected=selected />
+                <tasks_table::TasksTable status=status snapshot=snapshot filtered=filtered selected=selected sort=sort />
                 </div>
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot link=link />

@@ -10,7 +10,7 @@ use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus};
 use crate::format::{
     initiator_text, start_date_text, start_date_title, status_class, status_label, target_type_name,
 };
-use crate::tasks::{visible_page_rows, visible_rows};
+use crate::tasks::{page_rows_in_order, visible_rows, SortColumn, SortSpec};
 
 /// The table, or what to show instead while there is nothing to list.
 #[component]
@@ -19,10 +19,11 @@ pub fn TasksTable(
     snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
     filtered: RwSignal<Option<ActiveTasksPage>>,
     selected: RwSignal<BTreeSet<TaskId>>,
+    sort: RwSignal<SortSpec>,
 ) -> impl IntoView {
     // A filtered page from the Site while filters are in force, else the live list.
     let rows = Memo::new(move |_| match filtered.get() {
-        Some(page) => visible_page_rows(&page),
+        Some(page) => page_rows_in_order(&page),
         None => snapshot.with(|s| s.as_ref().map(visible_rows).unwrap_or_default()),
     });
     // Tasks that left the list leave the selection too.
@@ -80,12 +81,12 @@ pub fn TasksTable(
                             on:change=toggle_all
                         />
                     </th>
-                    <th scope="col">"Device / Resource"</th>
-                    <th scope="col">"Task"</th>
-                    <th scope="col" aria-sort="descending">"Start date " <span class="sort">"▼"</span></th>
-                    <th scope="col">"Scope"</th>
-                    <th scope="col">"Initiator"</th>
-                    <th scope="col">"Status"</th>
+                    <SortHeader label="Device / Resource" column=SortColumn::Target sort=sort />
+                    <SortHeader label="Task" column=SortColumn::Task sort=sort />
+                    <SortHeader label="Start date" column=SortColumn::StartDate sort=sort />
+                    <SortHeader label="Scope" column=SortColumn::Scope sort=sort />
+                    <SortHeader label="Initiator" column=SortColumn::Initiator sort=sort />
+                    <SortHeader label="Status" column=SortColumn::Status sort=sort />
                 </tr>
             </thead>
             <tbody>
@@ -99,6 +100,39 @@ pub fn TasksTable(
         <Show when=move || placeholder().is_some()>
             <p class="placeholder" data-testid="tasks-placeholder">{placeholder}</p>
         </Show>
+    }
+}
+
+/// A column header that sorts the list on the Site when clicked.
+#[component]
+fn SortHeader(label: &'static str, column: SortColumn, sort: RwSignal<SortSpec>) -> impl IntoView {
+    let state = move || {
+        let current = sort.get();
+        (current.column == column).then_some(current.descending)
+    };
+    view! {
+        <th
+            scope="col"
+            aria-sort=move || match state() {
+                Some(true) => "descending",
+                Some(false) => "ascending",
+                None => "none",
+            }
+        >
+            <button
+                class="sort-button"
+                data-testid=format!("sort-{}", column.wire())
+                title=format!("Sort by {}", label.to_lowercase())
+                on:click=move |_| sort.update(|s| *s = s.clicked(column))
+            >
+                {label}
+                {move || match state() {
+                    Some(true) => " ▼",
+                    Some(false) => " ▲",
+                    None => "",
+                }}
+            </button>
+        </th>
     }
 }
 

@@ -301,12 +301,14 @@ async fn rows_appear_and_change_live(app: WebDriver) {
 
     // The Demo Site's Audit Services move tasks on: some row seen at first
     // changes its status without any action in the window.
-    let before: HashMap<String, String> = first.into_iter().collect();
+    // Rows that appear later join what is watched, so a quiet moment with
+    // nothing queued at the first read cannot starve the check.
+    let seen = std::sync::Mutex::new(first.into_iter().collect::<HashMap<String, String>>());
     let (changed, from, to) = wait_until(
         "a row's status to change live",
         Duration::from_secs(120),
         || {
-            let before = before.clone();
+            let seen = &seen;
             let app = &app;
             async move {
                 let now = match rows(app).await {
@@ -316,10 +318,20 @@ async fn rows_appear_and_change_live(app: WebDriver) {
                         return None;
                     }
                 };
-                now.into_iter().find_map(|(id, status)| {
-                    let old = before.get(&id)?;
-                    (old != &status).then(|| (id, old.clone(), status))
-                })
+                let mut seen = seen.lock().unwrap();
+                let mut change = None;
+                for (id, status) in now {
+                    match seen.get(&id) {
+                        Some(old) if old != &status && change.is_none() => {
+                            change = Some((id.clone(), old.clone(), status.clone()));
+                        }
+                        Some(_) => {}
+                        None => {
+                            seen.insert(id, status);
+                        }
+                    }
+                }
+                change
             }
         },
     )

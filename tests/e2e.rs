@@ -561,8 +561,9 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     );
 }
 
-/// The demo admin's client id and secret, as the app filed them in the keyring.
-fn demo_credentials_from_keyring() -> (String, String) {
+/// Every Demo Site credential in the keyring, as (client id, secret). Each
+/// test's app files its own demo's; they accumulate in the session keyring.
+fn demo_credentials_in_keyring() -> Vec<(String, String)> {
     let output = Command::new("secret-tool")
         .args(["search", "--all", "--unlock", "service", "dev.taskdeck.app"])
         .output()
@@ -572,18 +573,50 @@ fn demo_credentials_from_keyring() -> (String, String) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let value = |prefix: &str| {
-        text.lines()
-            .find_map(|line| line.trim().strip_prefix(prefix))
-            .map(|value| value.trim().to_owned())
-            .unwrap_or_else(|| panic!("no {prefix:?} in the keyring listing: {text}"))
-    };
-    let account = value("attribute.username = ");
-    let client_id = account
-        .strip_prefix("demo/")
-        .unwrap_or_else(|| panic!("not a demo account: {account}"))
-        .to_owned();
-    (client_id, value("secret = "))
+    let mut found = Vec::new();
+    let (mut account, mut secret) = (None::<String>, None::<String>);
+    // Items start with a `[/org/freedesktop/secrets/…]` line.
+    for line in text.lines().map(str::trim).chain(std::iter::once("[end]")) {
+        if line.starts_with('[') {
+            if let (Some(account), Some(secret)) = (account.take(), secret.take()) {
+                if let Some(client_id) = account.strip_prefix("demo/") {
+                    found.push((client_id.to_owned(), secret));
+                }
+            }
+        } else if let Some(value) = line.strip_prefix("attribute.username = ") {
+            account = Some(value.trim().to_owned());
+        } else if let Some(value) = line.strip_prefix("secret = ") {
+            secret = Some(value.trim().to_owned());
+        }
+    }
+    assert!(
+        !found.is_empty(),
+        "no demo credential in the keyring: {text}"
+    );
+    found
+}
+
+/// The credential of the demo at `base`, and a token for it.
+async fn demo_token(http: &reqwest::Client, base: &str) -> (String, String, String) {
+    for (client_id, secret) in demo_credentials_in_keyring() {
+        let answer: serde_json::Value = http
+            .post(format!("{base}/api/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id.as_str()),
+                ("client_secret", secret.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(token) = answer["access_token"].as_str() {
+            return (client_id, secret, token.to_owned());
+        }
+    }
+    panic!("no keyring credential gets a token from {base}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -625,26 +658,9 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
                 rows(&app).await.ok().filter(|rows| !rows.is_empty())
             })
             .await;
-            let (client_id, secret) = demo_credentials_from_keyring();
             let http = reqwest::Client::new();
             let base = format!("http://{listen}");
-            let token: serde_json::Value = http
-                .post(format!("{base}/api/oauth/token"))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", client_id.as_str()),
-                    ("client_secret", secret.as_str()),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let token = token["access_token"]
-                .as_str()
-                .unwrap_or_else(|| panic!("no token for {client_id}: {token}"))
-                .to_owned();
+            let (client_id, secret, token) = demo_token(&http, &base).await;
             let task: serde_json::Value = http
                 .post(format!("{base}/api/v1/sites/demo/tasks"))
                 .bearer_auth(&token)
@@ -732,6 +748,67 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
             })
             .await;
             assert_eq!((status.trim(), errors.trim()), ("Failed", "1"));
+
+            // Connecting to a Site: a wrong secret is refused with a sentence,
+            // the right one is tested and saved.
+            eprintln!("e2e: adding a connection");
+            app.find(By::Css("[data-testid='connection-add']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            for (testid, text) in [
+                ("connection-name", "Demo again"),
+                ("connection-url", base.as_str()),
+                ("connection-client-id", client_id.as_str()),
+                ("connection-client-secret", "not-the-secret"),
+            ] {
+                app.find(By::Css(format!("[data-testid='{testid}']")))
+                    .await
+                    .unwrap()
+                    .send_keys(text)
+                    .await
+                    .unwrap();
+            }
+            let save = app
+                .find(By::Css("[data-testid='connection-save']"))
+                .await
+                .unwrap();
+            save.click().await.unwrap();
+            let refused = wait_until("the refusal", Duration::from_secs(30), || async {
+                app.find(By::Css("[data-testid='connection-error-message']"))
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()
+            })
+            .await;
+            assert!(refused.contains("refused"), "{refused}");
+            let field = app
+                .find(By::Css("[data-testid='connection-client-secret']"))
+                .await
+                .unwrap();
+            field.clear().await.unwrap();
+            field.send_keys(&secret).await.unwrap();
+            app.execute(
+                "const e = document.querySelector(\"[data-testid='connection-client-secret']\"); e.dispatchEvent(new Event('input', {bubbles: true}));",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+            save.click().await.unwrap();
+            let saved = wait_until("the saved connection", Duration::from_secs(30), || async {
+                app.find(By::Css("[data-testid='connection-result']"))
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()
+            })
+            .await;
+            assert!(saved.contains(&client_id), "{saved}");
         }
     };
     let outcome = tokio::spawn(scenario).await;
@@ -799,15 +876,16 @@ async fn a_corrupt_settings_file_is_set_aside_and_no_secret_reaches_the_disk() {
             })
             .await;
             // The secret is in the keyring, and nowhere in the app's folders.
-            let (_, secret) = demo_credentials_from_keyring();
-            assert!(secret.len() >= 16, "a real secret");
-            for file in files_under(&root) {
-                let bytes = std::fs::read(&file).unwrap_or_default();
-                assert!(
-                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-                    "the client secret is in {}",
-                    file.display()
-                );
+            for (_, secret) in demo_credentials_in_keyring() {
+                assert!(secret.len() >= 16, "a real secret");
+                for file in files_under(&root) {
+                    let bytes = std::fs::read(&file).unwrap_or_default();
+                    assert!(
+                        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                        "a client secret is in {}",
+                        file.display()
+                    );
+                }
             }
         }
     };

@@ -38,6 +38,7 @@ pub fn Header(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
                 <h1>"Active tasks"</h1>
             </div>
             <div class="who" data-testid="identity">{who}</div>
+            <super::connections::AddConnection />
         </header>
     }
 }

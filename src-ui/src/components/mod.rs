@@ -1,6 +1,7 @@
 //! Components, one per concern; [`App`] wires them to the backend's state.
 
 mod cancel;
+mod connections;
 mod filters;
 mod header;
 mod log_table;

@@ -374,7 +374,8 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     })
     .await;
 
-    // Search runs on the Site: typing a row's target leaves only matches.
+    // Search runs on the Site: typing a row's target leaves only rows that
+    // match it in their target, task, scope or initiator.
     eprintln!("e2e: searching");
     let targets: Vec<String> = app
         .execute(
@@ -395,15 +396,21 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     wait_until("only matching rows", Duration::from_secs(30), || async {
         let now: Vec<String> = app
             .execute(
-                "return Array.from(document.querySelectorAll(\"[data-testid='cell-target'] .target-name\")).map(c => c.textContent.trim());",
+                "return Array.from(document.querySelectorAll(\"[data-testid='task-row']\")).map(r => r.textContent.trim());",
                 Vec::new(),
             )
             .await
             .ok()?
             .convert()
             .ok()?;
-        (!now.is_empty() && now.iter().all(|t| t.to_lowercase().contains(&wanted.to_lowercase())))
-            .then_some(())
+        let matching = !now.is_empty()
+            && now
+                .iter()
+                .all(|t| t.to_lowercase().contains(&wanted.to_lowercase()));
+        if !matching {
+            eprintln!("e2e: searching {wanted:?}, shown: {now:?}");
+        }
+        matching.then_some(())
     })
     .await;
     app.execute(
@@ -573,20 +580,24 @@ fn demo_credentials_in_keyring() -> Vec<(String, String)> {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    // secret-tool writes secrets and attributes to different streams, so
+    // take the accounts from the listing and look each secret up.
     let mut found = Vec::new();
-    let (mut account, mut secret) = (None::<String>, None::<String>);
-    // Items start with a `[/org/freedesktop/secrets/…]` line.
-    for line in text.lines().map(str::trim).chain(std::iter::once("[end]")) {
-        if line.starts_with('[') {
-            if let (Some(account), Some(secret)) = (account.take(), secret.take()) {
-                if let Some(client_id) = account.strip_prefix("demo/") {
-                    found.push((client_id.to_owned(), secret));
-                }
-            }
-        } else if let Some(value) = line.strip_prefix("attribute.username = ") {
-            account = Some(value.trim().to_owned());
-        } else if let Some(value) = line.strip_prefix("secret = ") {
-            secret = Some(value.trim().to_owned());
+    for line in text.lines().map(str::trim) {
+        let Some(account) = line.strip_prefix("attribute.username = ") else {
+            continue;
+        };
+        let account = account.trim();
+        let Some(client_id) = account.strip_prefix("demo/") else {
+            continue;
+        };
+        let secret = Command::new("secret-tool")
+            .args(["lookup", "service", "dev.taskdeck.app", "username", account])
+            .output()
+            .expect("secret-tool (libsecret-tools) is installed");
+        let secret = String::from_utf8_lossy(&secret.stdout).trim().to_owned();
+        if !secret.is_empty() {
+            found.push((client_id.to_owned(), secret));
         }
     }
     assert!(

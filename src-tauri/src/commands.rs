@@ -10,7 +10,7 @@ use site_api::{CancelResponse, TaskId};
 
 use crate::connections::{self, ConnectionDraft};
 use crate::settings::ConnectionSettings;
-use crate::site_client::{ActiveTasksQuery, LogQuery, PageRead, SiteClient};
+use crate::site_client::{ActiveTasksQuery, LogQuery, SiteClient};
 
 use crate::error::Error;
 use crate::live::failures::NotifySettings;
@@ -68,15 +68,7 @@ pub(crate) async fn test_connection(draft: ConnectionDraft) -> Result<Connection
             email: me.email,
             display_name: me.display_name,
         },
-        sites: me
-            .sites
-            .into_iter()
-            .map(|site| SiteSummary {
-                id: site.id,
-                name: site.name,
-                role: site.role,
-            })
-            .collect(),
+        sites: me.sites.into_iter().map(SiteSummary::from).collect(),
     })
 }
 
@@ -205,12 +197,7 @@ pub(crate) async fn list_tasks(
     query: ActiveTasksQuery,
 ) -> Result<site_api::ActiveTasksPage, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
-    match client.active_tasks(&site_id, &query, None).await? {
-        PageRead::Page { page, .. } => Ok(page),
-        PageRead::Unchanged => Err(Error::UnexpectedResponse(
-            "304 to a request without If-None-Match".to_owned(),
-        )),
-    }
+    client.page(&site_id, &query).await
 }
 
 /// A page of the shown Site's Scan log or Audit log, newest end first.

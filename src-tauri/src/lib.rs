@@ -268,11 +268,7 @@ async fn try_connect_demo(app: &AppHandle) -> Result<()> {
             email: me.email.clone(),
             display_name: me.display_name.clone(),
         });
-        status.site = Some(SiteSummary {
-            id: site.id.clone(),
-            name: site.name.clone(),
-            role: site.role,
-        });
+        status.site = Some(SiteSummary::from(site.clone()));
         status.phase = ConnectionPhase::Connected;
         status.error = None;
     });

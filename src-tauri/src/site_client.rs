@@ -371,18 +371,23 @@ impl SiteClient {
         })
     }
 
+    /// A page of a Site's Active tasks, read afresh (no `If-None-Match`).
+    pub async fn page(&self, site_id: &str, query: &ActiveTasksQuery) -> Result<ActiveTasksPage> {
+        match self.active_tasks(site_id, query, None).await? {
+            PageRead::Page { page, .. } => Ok(page),
+            PageRead::Unchanged => Err(Error::UnexpectedResponse(
+                "304 to a request without If-None-Match".to_owned(),
+            )),
+        }
+    }
+
     /// The first page of a Site's Active tasks, newest first.
     pub async fn first_page(&self, site_id: &str, limit: u32) -> Result<ActiveTasksPage> {
         let query = ActiveTasksQuery {
             limit: Some(limit),
             ..ActiveTasksQuery::default()
         };
-        match self.active_tasks(site_id, &query, None).await? {
-            PageRead::Page { page, .. } => Ok(page),
-            PageRead::Unchanged => Err(Error::UnexpectedResponse(
-                "304 to a request without If-None-Match".to_owned(),
-            )),
-        }
+        self.page(site_id, &query).await
     }
 
     /// One task, active or terminal.

@@ -139,6 +139,16 @@ pub struct SiteSummary {
     pub role: SiteRole,
 }
 
+impl From<site_api::SiteMembership> for SiteSummary {
+    fn from(site: site_api::SiteMembership) -> SiteSummary {
+        SiteSummary {
+            id: site.id,
+            name: site.name,
+            role: site.role,
+        }
+    }
+}
+
 /// Whether the OS keyring can hold credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

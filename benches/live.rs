@@ -20,48 +20,16 @@ use taskdeck_ipc::LinkState;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-const CLIENT_ID: &str = "bench-live-000000001";
-const SECRET: &str = "bench-live-secret";
+#[path = "../tests/support/mod.rs"]
+mod support;
+use support::{ADMIN_ID, ADMIN_SECRET};
+
 const SITES: usize = 5;
-
-fn config_text(data_dir: &Path) -> String {
-    format!(
-        r#"
-listen = "127.0.0.1:0"
-data_dir = "{data}"
-mode = "test"
-rate_limit_per_minute = 1000000
-
-[[sites]]
-id = "hq"
-name = "Headquarters"
-
-[[sites.audit_services]]
-id = "as-1"
-name = "AS-1"
-slots = 8
-
-[[users]]
-email = "alice@example.com"
-display_name = "Alice"
-roles = {{ hq = "site_administrator" }}
-
-[[app_registrations]]
-client_id = "{CLIENT_ID}"
-client_secret_hash = "{hash}"
-owner = "alice@example.com"
-name = "bench"
-"#,
-        data = data_dir.display(),
-        hash = taskdeck_site::hash_secret(SECRET).unwrap(),
-    )
-}
 
 /// Child mode: serve one Site with its data in `dir` and print its URL.
 /// (The child hashes the secret: argon2's 19 MiB stay out of the backend.)
 async fn serve(dir: &str) {
-    let text = config_text(&Path::new(dir).join("data"));
-    let config: taskdeck_site::Config = toml::from_str(&text).unwrap();
+    let config = support::config(&Path::new(dir).join("data"), "127.0.0.1:0", 8);
     let server = taskdeck_site::start(config).await.unwrap();
     println!("{}", server.url());
     std::future::pending::<()>().await;
@@ -169,8 +137,8 @@ async fn main() {
         clients.push(Arc::new(
             SiteClient::new(
                 url.parse().unwrap(),
-                CLIENT_ID.to_owned(),
-                SecretSource::Memory(SECRET.to_owned()),
+                ADMIN_ID.to_owned(),
+                SecretSource::Memory(ADMIN_SECRET.to_owned()),
                 None,
             )
             .unwrap(),

@@ -136,6 +136,25 @@ async fn start_dates(app: &WebDriver) -> WebDriverResult<Vec<String>> {
     app.execute(script, Vec::new()).await?.convert()
 }
 
+/// The text of the element with `data-testid` `testid`, once it is there.
+async fn text_of(app: &WebDriver, testid: &str) -> Option<String> {
+    let element = app
+        .find(By::Css(format!("[data-testid='{testid}']")))
+        .await
+        .ok()?;
+    element.text().await.ok()
+}
+
+/// Clicks the element with `data-testid` `testid`.
+async fn click(app: &WebDriver, testid: &str) {
+    app.find(By::Css(format!("[data-testid='{testid}']")))
+        .await
+        .unwrap_or_else(|e| panic!("no {testid}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {testid}: {e}"));
+}
+
 /// Waits until `check` returns `Some`, polling the window.
 async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where
@@ -200,11 +219,7 @@ async fn without_a_keyring_the_demo_still_runs_and_says_so() {
 
 async fn demo_runs_without_keyring(app: WebDriver) {
     let notice = wait_until("the keyring notice", Duration::from_secs(60), || async {
-        let element = app
-            .find(By::Css("[data-testid='keyring-notice']"))
-            .await
-            .ok()?;
-        element.text().await.ok()
+        text_of(&app, "keyring-notice").await
     })
     .await;
     assert!(
@@ -422,12 +437,7 @@ async fn rows_appear_and_change_live(app: WebDriver) {
 
     // Filter by status: only running rows.
     eprintln!("e2e: filtering");
-    app.find(By::Css("[data-testid='filter-button']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&app, "filter-button").await;
     let running = app
         .find(By::Css("[data-testid='filter-status-running']"))
         .await
@@ -439,12 +449,7 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     })
     .await;
     running.click().await.unwrap();
-    app.find(By::Css("[data-testid='filter-button']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&app, "filter-button").await;
     wait_until("queued rows again", Duration::from_secs(30), || async {
         let now = rows(&app).await.ok()?;
         now.iter()
@@ -456,12 +461,7 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     // Clicking a header sorts on the Site: Task ascending is audits then
     // scans, by number; the Start date header brings the newest first back.
     eprintln!("e2e: sorting");
-    app.find(By::Css("[data-testid='sort-task']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&app, "sort-task").await;
     wait_until("rows by task", Duration::from_secs(30), || async {
         let ids: Vec<String> = rows(&app)
             .await
@@ -481,12 +481,7 @@ async fn rows_appear_and_change_live(app: WebDriver) {
         (keys.len() > 1 && keys == sorted).then_some(())
     })
     .await;
-    app.find(By::Css("[data-testid='sort-start_date']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&app, "sort-start_date").await;
     wait_until("newest first again", Duration::from_secs(30), || async {
         let dates = start_dates(&app).await.ok()?;
         dates.windows(2).all(|w| w[0] >= w[1]).then_some(())
@@ -515,18 +510,9 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     .unwrap();
     assert!(button.is_enabled().await.unwrap(), "enabled for an admin");
     button.click().await.unwrap();
-    app.find(By::Css("[data-testid='cancel-confirm']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&app, "cancel-confirm").await;
     let result = wait_until("the cancel outcome", Duration::from_secs(30), || async {
-        let element = app
-            .find(By::Css("[data-testid='cancel-result']"))
-            .await
-            .ok()?;
-        element.text().await.ok()
+        text_of(&app, "cancel-result").await
     })
     .await;
     assert!(
@@ -727,12 +713,7 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
             );
 
             // Its Audit-log row: failed, with its error count.
-            app.find(By::Css("[data-testid='nav-audit-log']"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(&app, "nav-audit-log").await;
             let id = task["id"].as_str().unwrap().to_owned();
             let (status, errors) = wait_until("the log row", Duration::from_secs(30), || async {
                 let row = app
@@ -763,12 +744,7 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
             // Connecting to a Site: a wrong secret is refused with a sentence,
             // the right one is tested and saved.
             eprintln!("e2e: adding a connection");
-            app.find(By::Css("[data-testid='connection-add']"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(&app, "connection-add").await;
             for (testid, text) in [
                 ("connection-name", "Demo again"),
                 ("connection-url", base.as_str()),
@@ -788,12 +764,7 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
                 .unwrap();
             save.click().await.unwrap();
             let refused = wait_until("the refusal", Duration::from_secs(30), || async {
-                app.find(By::Css("[data-testid='connection-error-message']"))
-                    .await
-                    .ok()?
-                    .text()
-                    .await
-                    .ok()
+                text_of(&app, "connection-error-message").await
             })
             .await;
             assert!(refused.contains("refused"), "{refused}");
@@ -811,12 +782,7 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
             .unwrap();
             save.click().await.unwrap();
             let saved = wait_until("the saved connection", Duration::from_secs(30), || async {
-                app.find(By::Css("[data-testid='connection-result']"))
-                    .await
-                    .ok()?
-                    .text()
-                    .await
-                    .ok()
+                text_of(&app, "connection-result").await
             })
             .await;
             assert!(saved.contains(&client_id), "{saved}");
@@ -862,11 +828,7 @@ async fn a_corrupt_settings_file_is_set_aside_and_no_secret_reaches_the_disk() {
         let app = app.clone();
         async move {
             let notice = wait_until("the settings notice", Duration::from_secs(60), || async {
-                let element = app
-                    .find(By::Css("[data-testid='settings-notice']"))
-                    .await
-                    .ok()?;
-                element.text().await.ok()
+                text_of(&app, "settings-notice").await
             })
             .await;
             assert!(notice.contains("default settings"), "{notice}");

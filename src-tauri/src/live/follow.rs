@@ -146,10 +146,7 @@ impl<S: LiveSink> Follower<S> {
                     Next::Stop => return,
                     Next::Refetch => continue 'refetch,
                     Next::Reconnect => {
-                        let now = chrono::Utc::now();
-                        broke_at.get_or_insert(now);
-                        self.sink
-                            .link(&self.site_id, LinkState::Reconnecting { since: now });
+                        self.reconnecting(&mut broke_at);
                         if self.pause(&stop, backoff).await {
                             return;
                         }
@@ -357,8 +354,14 @@ impl<S: LiveSink> Follower<S> {
 
     fn broken(&self, error: &Error, broke_at: &mut Option<Timestamp>) {
         tracing::warn!(%error, site = %self.site_id, "the Site cannot be followed");
-        let since = *broke_at.get_or_insert_with(chrono::Utc::now);
         self.sink.error(&self.site_id, Some(error));
+        self.reconnecting(broke_at);
+    }
+
+    /// Records when the link broke (the first time, until it is whole again)
+    /// and reports reconnecting since then.
+    fn reconnecting(&self, broke_at: &mut Option<Timestamp>) {
+        let since = *broke_at.get_or_insert_with(chrono::Utc::now);
         self.sink
             .link(&self.site_id, LinkState::Reconnecting { since });
     }

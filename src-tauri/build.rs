@@ -21,6 +21,8 @@ fn main() {
             "link_status",
             "list_tasks",
             "log_entries",
+            "views",
+            "set_views",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

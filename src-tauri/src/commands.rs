@@ -210,3 +210,53 @@ pub(crate) async fn log_entries(
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     client.log(&site_id, kind, &query).await
 }
+
+/// Fails unless `connection` is the Demo Site or a saved connection.
+fn known_connection(state: &DesktopState, connection: &str) -> Result<(), Error> {
+    let known = connection == crate::demo_site::DEMO_CONNECTION_ID
+        || state
+            .settings_now()
+            .connections
+            .iter()
+            .any(|saved| saved.id == connection);
+    if known {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!(
+            "there is no connection {connection}"
+        )))
+    }
+}
+
+/// A connection's personal views and which one opens at start.
+#[tauri::command]
+pub(crate) fn views(
+    state: State<'_, DesktopState>,
+    connection: String,
+) -> Result<taskdeck_ipc::SiteViews, Error> {
+    known_connection(&state, &connection)?;
+    Ok(state
+        .settings_now()
+        .views
+        .remove(&connection)
+        .unwrap_or_default())
+}
+
+/// Replaces a connection's personal views; checked, then saved durably
+/// before the answer.
+#[tauri::command]
+pub(crate) fn set_views(
+    state: State<'_, DesktopState>,
+    connection: String,
+    views: taskdeck_ipc::SiteViews,
+) -> Result<(), Error> {
+    known_connection(&state, &connection)?;
+    if let Some(problem) = views.problem() {
+        return Err(Error::InvalidInput(format!(
+            "The views cannot be saved: {problem}."
+        )));
+    }
+    state.update_settings(|settings| {
+        settings.views.insert(connection, views);
+    })
+}

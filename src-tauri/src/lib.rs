@@ -41,6 +41,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_store::Builder::default().build())
         .manage(DesktopState::default())
         .invoke_handler(tauri::generate_handler![
             commands::connection_status,
@@ -55,7 +56,9 @@ pub fn run() {
             commands::signals,
             commands::link_status,
             commands::list_tasks,
-            commands::log_entries
+            commands::log_entries,
+            commands::views,
+            commands::set_views
         ])
         .setup(|app| {
             let handle = app.handle().clone();
@@ -233,7 +236,14 @@ fn load_settings(app: &AppHandle) {
         let notice = recovered.message();
         update_status(app, |status| status.settings_notice = Some(notice));
     }
-    *state.settings.lock().unwrap_or_else(|e| e.into_inner()) = Some((file, loaded.settings));
+    match settings::SettingsStore::open(app, file, &loaded.settings) {
+        Ok(store) => *state.settings.lock().unwrap_or_else(|e| e.into_inner()) = Some(store),
+        Err(error) => {
+            tracing::warn!(%error, "no settings store: settings are not kept");
+            let notice = format!("Settings cannot be kept in this session: {error}");
+            update_status(app, |status| status.settings_notice = Some(notice));
+        }
+    }
 }
 
 /// Starts the Demo Site, connects to it as its administrator and keeps the

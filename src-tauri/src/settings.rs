@@ -1,4 +1,9 @@
-//! The app's non-secret settings and their file.
+//! The app's non-secret settings, their store and their file.
+//!
+//! In memory the settings live in a tauri-plugin-store [`Store`] (one key per
+//! field of [`Settings`]); on disk in `settings.json`, which this module reads
+//! and writes itself around the plugin, because the plugin's own save is a
+//! plain file write:
 //!
 //! Saving is durable: the new content goes to a temporary file in the same
 //! folder, is flushed to disk (`fsync`), then renamed over the old file and
@@ -16,7 +21,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+use taskdeck_ipc::SiteViews;
+use tauri::Runtime;
+use tauri_plugin_store::{Store, StoreBuilder};
 
 use crate::live::failures::NotifySettings;
 
@@ -49,6 +60,9 @@ pub struct Settings {
     pub notifications: NotifySettings,
     /// Saved Site connections (the Demo Site is not one: it is always there).
     pub connections: Vec<ConnectionSettings>,
+    /// Personal views of the Active tasks list, by connection id (`demo`
+    /// for the Demo Site).
+    pub views: BTreeMap<String, SiteViews>,
 }
 
 impl Default for Settings {
@@ -57,7 +71,25 @@ impl Default for Settings {
             version: SETTINGS_VERSION,
             notifications: NotifySettings::default(),
             connections: Vec::new(),
+            views: BTreeMap::new(),
         }
+    }
+}
+
+impl Settings {
+    /// The settings as the store's entries: one per field.
+    fn to_entries(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(entries)) => entries,
+            _ => unreachable!("Settings is a struct of serialisable fields"),
+        }
+    }
+
+    /// The settings from the store's entries (missing fields: defaults).
+    fn from_entries(
+        entries: impl IntoIterator<Item = (String, serde_json::Value)>,
+    ) -> Result<Settings, serde_json::Error> {
+        serde_json::from_value(serde_json::Value::Object(entries.into_iter().collect()))
     }
 }
 
@@ -177,6 +209,62 @@ impl SettingsFile {
     }
 }
 
+/// The settings in a tauri-plugin-store [`Store`], saved durably to their
+/// [`SettingsFile`].
+///
+/// The store is built over the file only after [`SettingsFile::load`] checked
+/// it (an unreadable file is set aside first, so the plugin never loads it
+/// silently as empty), and is then closed as a plugin resource: the plugin's
+/// save at exit, a plain write, never touches the file. Every change goes
+/// through [`SettingsStore::update`], which writes the store and then the
+/// file, durably, before it returns.
+pub struct SettingsStore<R: Runtime> {
+    file: SettingsFile,
+    store: Arc<Store<R>>,
+}
+
+impl<R: Runtime> SettingsStore<R> {
+    /// Opens the store over `file`, holding `loaded` (what [`SettingsFile::load`]
+    /// read: the file's settings, or defaults after setting it aside).
+    pub fn open(
+        app: &impl tauri::Manager<R>,
+        file: SettingsFile,
+        loaded: &Settings,
+    ) -> Result<SettingsStore<R>, tauri_plugin_store::Error> {
+        let store = StoreBuilder::new(app, file.path())
+            .disable_auto_save()
+            .build()?;
+        // What the plugin read equals what we checked; set it anyway so the
+        // store holds exactly the typed settings (defaults filled in).
+        store.clear();
+        for (key, value) in loaded.to_entries() {
+            store.set(key, value);
+        }
+        store.close_resource();
+        Ok(SettingsStore { file, store })
+    }
+
+    /// The settings now.
+    pub fn get(&self) -> Settings {
+        Settings::from_entries(self.store.entries()).unwrap_or_else(|error| {
+            // Only this module writes the store, always from a `Settings`.
+            tracing::error!(%error, "the settings store holds no settings");
+            Settings::default()
+        })
+    }
+
+    /// Changes the settings: in the store, then in the file (durably).
+    pub fn update(&self, change: impl FnOnce(&mut Settings)) -> Result<(), SaveError> {
+        let mut settings = self.get();
+        change(&mut settings);
+        self.file.save(&settings)?;
+        for (key, value) in settings.to_entries() {
+            self.store.set(key, value);
+        }
+        Ok(())
+    }
+}
+
 /// Replaces `path` with `bytes` so that a crash at any moment leaves either
 /// the old or the new content.
 pub fn durable_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -211,6 +299,14 @@ mod tests {
                 client_id: "abcdefghijklmnopqrst".to_owned(),
                 extra_ca_pem: None,
             }],
+            views: [(
+                "demo".to_owned(),
+                SiteViews {
+                    views: Vec::new(),
+                    default_view: None,
+                },
+            )]
+            .into(),
             ..Settings::default()
         }
     }
@@ -277,6 +373,18 @@ mod tests {
         std::fs::write(dir.path().join(".tmpXYZ"), b"{\"version\": 1, \"conn").unwrap();
         assert_eq!(file.load().settings, saved());
         assert_eq!(file.load().recovered, None);
+    }
+
+    #[test]
+    fn settings_are_the_store_entries_one_per_field() {
+        let entries = saved().to_entries();
+        let keys: Vec<&str> = entries.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["connections", "notifications", "version", "views"]);
+        assert_eq!(Settings::from_entries(entries).unwrap(), saved());
+        // A store missing a field (an older file) reads it as the default.
+        let mut older = saved().to_entries();
+        older.remove("views");
+        assert!(Settings::from_entries(older).unwrap().views.is_empty());
     }
 
     #[test]

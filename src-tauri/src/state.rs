@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
 
 use crate::live::failures::NotifySettings;
-use crate::settings::{Settings, SettingsFile};
+use crate::settings::{Settings, SettingsStore};
 use crate::site_client::SiteClient;
 
 use taskdeck_ipc::{
@@ -41,8 +41,8 @@ pub struct DesktopState {
     pub shown: std::sync::Mutex<Option<(Arc<SiteClient>, String)>>,
     /// The followers of saved connections, by connection id.
     pub watchers: std::sync::Mutex<std::collections::HashMap<String, CancellationToken>>,
-    /// The settings and their file, once loaded at start.
-    pub settings: std::sync::Mutex<Option<(SettingsFile, Settings)>>,
+    /// The settings store, once loaded at start.
+    pub settings: std::sync::Mutex<Option<SettingsStore<tauri::Wry>>>,
 }
 
 impl Default for DesktopState {
@@ -87,12 +87,12 @@ impl DesktopState {
     /// Changes the settings and saves them durably (a no-op before they
     /// were loaded).
     pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> crate::Result<()> {
-        let mut loaded = self.settings.lock().unwrap_or_else(|e| e.into_inner());
-        let Some((file, settings)) = loaded.as_mut() else {
+        let loaded = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(store) = loaded.as_ref() else {
             return Ok(());
         };
-        change(settings);
-        file.save(settings)
+        store
+            .update(change)
             .map_err(|e| crate::Error::Settings(e.to_string()))
     }
 
@@ -111,7 +111,7 @@ impl DesktopState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .map(|(_, settings)| settings.clone())
+            .map(SettingsStore::get)
             .unwrap_or_default()
     }
 

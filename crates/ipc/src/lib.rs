@@ -12,6 +12,13 @@
 use serde::{Deserialize, Serialize};
 use site_api::{ActiveTasksPage, SiteRole};
 
+mod views;
+
+pub use views::{
+    ColumnKey, Density, SavedView, SiteViews, ViewColumn, ViewFilters, ViewSort, DEFAULT_VIEW_ID,
+    MAX_VIEWS, MAX_VIEW_NAME, VIEW_SCHEMA,
+};
+
 /// Names of the events the backend emits.
 pub mod events {
     /// Carries an [`ActiveTasksSnapshot`](super::ActiveTasksSnapshot) whenever the list changed.
@@ -59,6 +66,11 @@ pub mod commands {
     pub const LIST_TASKS: &str = "list_tasks";
     /// `(kind, query) -> LogPage`: the shown Site's Scan or Audit log.
     pub const LOG_ENTRIES: &str = "log_entries";
+    /// `(connection) -> SiteViews`: a connection's saved views.
+    pub const VIEWS: &str = "views";
+    /// `(connection, views: SiteViews)`: replaces a connection's saved
+    /// views (checked, then saved durably before the answer).
+    pub const SET_VIEWS: &str = "set_views";
 }
 
 /// A saved Site connection as the window shows it (never its secret).

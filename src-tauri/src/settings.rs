@@ -379,7 +379,7 @@ mod tests {
     fn settings_are_the_store_entries_one_per_field() {
         let entries = saved().to_entries();
         let keys: Vec<&str> = entries.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["connections", "notifications", "version", "views"]);
+        assert_eq!(keys, ["version", "notifications", "connections", "views"]);
         assert_eq!(Settings::from_entries(entries).unwrap(), saved());
         // A store missing a field (an older file) reads it as the default.
         let mut older = saved().to_entries();

@@ -11,6 +11,7 @@ pub mod bridge;
 pub mod components;
 pub mod format;
 pub mod tasks;
+pub mod views;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

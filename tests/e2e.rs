@@ -18,7 +18,9 @@ use thirtyfour::Capabilities;
 struct TauriDriver {
     child: Child,
     port: u16,
-    _data: tempfile::TempDir,
+    /// The app's folders, removed with the driver (unless the caller keeps
+    /// them for a second launch).
+    _data: Option<tempfile::TempDir>,
     /// One app at a time: the app is single-instance on the session bus.
     _one_app: std::sync::MutexGuard<'static, ()>,
 }
@@ -35,6 +37,14 @@ impl TauriDriver {
     /// Like [`TauriDriver::start`], with the app's folders under `data`
     /// (prepared by the caller).
     fn start_in(data: tempfile::TempDir, env: &[(&str, &str)]) -> TauriDriver {
+        let mut driver = TauriDriver::start_at(data.path(), env);
+        driver._data = Some(data);
+        driver
+    }
+
+    /// Like [`TauriDriver::start`], with the app's folders under `data`,
+    /// which outlives the driver (a restart sees the same settings).
+    fn start_at(data: &std::path::Path, env: &[(&str, &str)]) -> TauriDriver {
         use std::os::unix::process::CommandExt;
         let one_app = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
         let port = free_port();
@@ -46,9 +56,9 @@ impl TauriDriver {
                 "--native-port",
                 &native_port.to_string(),
             ])
-            .env("XDG_DATA_HOME", data.path().join("data"))
-            .env("XDG_CONFIG_HOME", data.path().join("config"))
-            .env("XDG_CACHE_HOME", data.path().join("cache"))
+            .env("XDG_DATA_HOME", data.join("data"))
+            .env("XDG_CONFIG_HOME", data.join("config"))
+            .env("XDG_CACHE_HOME", data.join("cache"))
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -58,7 +68,7 @@ impl TauriDriver {
         let driver = TauriDriver {
             child,
             port,
-            _data: data,
+            _data: None,
             _one_app: one_app,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -860,6 +870,167 @@ async fn a_corrupt_settings_file_is_set_aside_and_no_secret_reaches_the_disk() {
                     );
                 }
             }
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+}
+
+/// The `data-testid`s of the list's column headers, in order.
+async fn header_ids(app: &WebDriver) -> WebDriverResult<Vec<String>> {
+    let script = "return Array.from(document.querySelectorAll(\"[data-testid='tasks-table'] thead th[data-testid]\"))\
+        .map(th => th.dataset.testid.replace('header-', ''));";
+    app.execute(script, Vec::new()).await?.convert()
+}
+
+/// Types `text` into the element with `data-testid` `testid`.
+async fn type_into(app: &WebDriver, testid: &str, text: &str) {
+    app.find(By::Css(format!("[data-testid='{testid}']")))
+        .await
+        .unwrap_or_else(|e| panic!("no {testid}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("cannot type into {testid}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_view_saved_as_default_comes_back_with_its_columns_after_a_restart() {
+    let home = tempfile::tempdir().unwrap();
+    let seed = [
+        "target",
+        "task",
+        "start-date",
+        "scope",
+        "initiator",
+        "status",
+    ];
+    let mine = [
+        "target",
+        "task",
+        "start-date",
+        "status",
+        "initiator",
+        "audit-service",
+    ];
+
+    // First run: change the columns and a filter, save as a view, make it
+    // the default.
+    let driver = TauriDriver::start_at(home.path(), &[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        async move {
+            wait_until("Demo Site rows", Duration::from_secs(60), || async {
+                rows(&app).await.ok().filter(|rows| !rows.is_empty())
+            })
+            .await;
+            assert_eq!(header_ids(&app).await.unwrap(), seed);
+            assert_eq!(text_of(&app, "view-name").await.unwrap(), "Default View");
+            assert!(
+                text_of(&app, "view-dirty").await.is_none(),
+                "nothing changed yet"
+            );
+
+            click(&app, "column-settings").await;
+            click(&app, "column-toggle-scope").await;
+            click(&app, "column-toggle-audit-service").await;
+            click(&app, "column-up-status").await;
+            assert_eq!(header_ids(&app).await.unwrap(), mine);
+            assert!(
+                app.find(By::Css("[data-testid='cell-scope']"))
+                    .await
+                    .is_err(),
+                "a hidden column has no cells"
+            );
+            assert!(
+                text_of(&app, "view-dirty").await.is_some(),
+                "unsaved changes are marked"
+            );
+
+            click(&app, "filter-button").await;
+            click(&app, "filter-status-running").await;
+            wait_until("only running rows", Duration::from_secs(30), || async {
+                rows(&app).await.ok().filter(|rows| {
+                    !rows.is_empty() && rows.iter().all(|(_, status)| status == "Running")
+                })
+            })
+            .await;
+
+            click(&app, "view-menu").await;
+            click(&app, "view-save-as").await;
+            type_into(&app, "view-name-input", "Running now").await;
+            click(&app, "view-save").await;
+            wait_until("the saved view's name", Duration::from_secs(10), || async {
+                text_of(&app, "view-name")
+                    .await
+                    .filter(|name| name == "Running now")
+            })
+            .await;
+            assert!(
+                text_of(&app, "view-dirty").await.is_none(),
+                "saved: no marker"
+            );
+            click(&app, "view-set-default").await;
+            wait_until("the default mark", Duration::from_secs(10), || async {
+                let option = app
+                    .find(By::Css(
+                        "[data-testid='view-option'][data-view-id='view-1']",
+                    ))
+                    .await
+                    .ok()?;
+                option.text().await.ok().filter(|text| text.contains('★'))
+            })
+            .await;
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+
+    // The views are in the settings file, durably, with no secret.
+    let settings = home
+        .path()
+        .join("config")
+        .join("dev.taskdeck.app")
+        .join("settings.json");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(saved["views"]["demo"]["default_view"], "view-1", "{text}");
+    assert_eq!(saved["views"]["demo"]["views"][0]["name"], "Running now");
+
+    // Second run: the default view opens with its columns and filter.
+    let driver = TauriDriver::start_at(home.path(), &[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        async move {
+            wait_until("the default view", Duration::from_secs(60), || async {
+                text_of(&app, "view-name")
+                    .await
+                    .filter(|name| name == "Running now")
+            })
+            .await;
+            assert_eq!(header_ids(&app).await.unwrap(), mine);
+            wait_until(
+                "only running rows again",
+                Duration::from_secs(60),
+                || async {
+                    rows(&app).await.ok().filter(|rows| {
+                        !rows.is_empty() && rows.iter().all(|(_, status)| status == "Running")
+                    })
+                },
+            )
+            .await;
+            assert_eq!(text_of(&app, "filter-button").await.unwrap(), "Filter (1)");
+            assert!(text_of(&app, "view-dirty").await.is_none());
+            // Back to the built-in view: the seed's columns, every status.
+            click(&app, "view-menu").await;
+            click(&app, "view-option").await;
+            wait_until("the seed's columns", Duration::from_secs(10), || async {
+                header_ids(&app).await.ok().filter(|ids| ids == &seed)
+            })
+            .await;
+            assert_eq!(text_of(&app, "view-name").await.unwrap(), "Default View");
+            assert_eq!(text_of(&app, "filter-button").await.unwrap(), "Filter");
         }
     };
     let outcome = tokio::spawn(scenario).await;

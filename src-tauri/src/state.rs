@@ -49,6 +49,7 @@ impl Default for DesktopState {
     fn default() -> DesktopState {
         DesktopState {
             status: RwLock::new(ConnectionStatus {
+                connection_id: crate::demo_site::DEMO_CONNECTION_ID.to_owned(),
                 connection_name: "Demo Site".to_owned(),
                 server_url: None,
                 phase: ConnectionPhase::Connecting,

@@ -94,17 +94,33 @@ pub fn start_date_title(start: DateTime<Utc>, offset: FixedOffset) -> String {
 
 /// A short age: `just now`, `5 s ago`, `3 min ago`, `2 h 5 min ago`, `3 d ago`.
 pub fn age_text(age: Duration) -> String {
-    let seconds = age.num_seconds();
-    match seconds {
-        s if s < 2 => "just now".to_owned(),
-        s if s < 60 => format!("{s} s ago"),
-        s if s < 3600 => format!("{} min ago", s / 60),
-        s if s < 86_400 => match (s / 3600, (s % 3600) / 60) {
-            (h, 0) => format!("{h} h ago"),
-            (h, m) => format!("{h} h {m} min ago"),
-        },
-        s => format!("{} d ago", s / 86_400),
+    if age.num_seconds() < 2 {
+        return "just now".to_owned();
     }
+    format!("{} ago", duration_text(age))
+}
+
+/// A short duration: `5 s`, `3 min`, `2 h 5 min`, `3 d 4 h`.
+pub fn duration_text(duration: Duration) -> String {
+    match duration.num_seconds().max(0) {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 86_400 => match (s / 3600, (s % 3600) / 60) {
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} min"),
+        },
+        s => match (s / 86_400, (s % 86_400) / 3600) {
+            (d, 0) => format!("{d} d"),
+            (d, h) => format!("{d} d {h} h"),
+        },
+    }
+}
+
+/// How far a running task has come, in whole percent, if it says.
+pub fn progress_percent(task: &Task) -> Option<u64> {
+    task.progress
+        .filter(|p| p.total > 0)
+        .map(|p| (p.done.min(p.total) * 100) / p.total)
 }
 
 /// The name read by screen readers for a target type's icon.
@@ -226,5 +242,8 @@ mod tests {
         assert_eq!(age_text(Duration::seconds(7200)), "2 h ago");
         assert_eq!(age_text(Duration::seconds(7500)), "2 h 5 min ago");
         assert_eq!(age_text(Duration::days(3)), "3 d ago");
+        assert_eq!(duration_text(Duration::seconds(-5)), "0 s");
+        assert_eq!(duration_text(Duration::seconds(3 * 3600 + 60)), "3 h 1 min");
+        assert_eq!(duration_text(Duration::hours(50)), "2 d 2 h");
     }
 }

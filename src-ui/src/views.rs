@@ -342,7 +342,11 @@ pub fn import_json(views: &SiteViews, text: &str) -> Result<(SiteViews, String),
         ));
     }
     let base = view.name.trim();
-    let base = if base.is_empty() { "Imported view" } else { base };
+    let base = if base.is_empty() {
+        "Imported view"
+    } else {
+        base
+    };
     let name = (1..)
         .map(|n| {
             if n == 1 {
@@ -380,7 +384,14 @@ mod tests {
                 .iter()
                 .map(|k| k.as_str())
                 .collect::<Vec<_>>(),
-            ["target", "task", "start-date", "scope", "initiator", "status"]
+            [
+                "target",
+                "task",
+                "start-date",
+                "scope",
+                "initiator",
+                "status"
+            ]
         );
         assert_eq!(state.columns.len(), ColumnKey::ALL.len());
         assert_eq!(state.sort, SortSpec::default());

@@ -100,6 +100,9 @@ pub struct ConnectionCheck {
 /// Where the app stands with its Site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionStatus {
+    /// The connection's id (`demo` for the embedded Demo Site): the key of
+    /// its saved views.
+    pub connection_id: String,
     /// The connection's display name, e.g. `Demo Site`.
     pub connection_name: String,
     /// The Site server's URL.

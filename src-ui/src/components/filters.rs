@@ -14,7 +14,14 @@ const DEBOUNCE: Duration = Duration::from_millis(250);
 /// The search box: writes `search` once typing pauses.
 #[component]
 pub fn SearchBox(search: RwSignal<String>) -> impl IntoView {
-    let typed = RwSignal::new(String::new());
+    let typed = RwSignal::new(search.get_untracked());
+    // A view applied from elsewhere brings its search text into the box.
+    Effect::new(move |_| {
+        let wanted = search.get();
+        if typed.get_untracked().trim() != wanted.trim() {
+            typed.set(wanted);
+        }
+    });
     let on_input = move |event| {
         let text = event_target_value(&event);
         typed.set(text.clone());

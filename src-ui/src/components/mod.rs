@@ -1,6 +1,7 @@
 //! Components, one per concern; [`App`] wires them to the backend's state.
 
 mod cancel;
+mod column_settings;
 mod connections;
 mod filters;
 mod header;
@@ -9,6 +10,7 @@ mod notices;
 mod signals;
 mod status_bar;
 mod tasks_table;
+mod view_menu;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,7 +19,8 @@ use taskdeck_ipc::{
 };
 
 use crate::bridge;
-use crate::tasks::{list_query, supersedes, SortSpec};
+use crate::tasks::{supersedes, SortSpec};
+use crate::views::{self, ViewState};
 
 /// The pages of the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,17 +43,37 @@ pub fn App() -> impl IntoView {
     let sort = RwSignal::new(SortSpec::default());
     let statuses = RwSignal::new(std::collections::BTreeSet::<site_api::TaskStatus>::new());
     let kinds = RwSignal::new(std::collections::BTreeSet::<site_api::TaskKind>::new());
+    let columns = RwSignal::new(ViewState::default().columns);
+    let density = RwSignal::new(taskdeck_ipc::Density::default());
+    let saved_views = RwSignal::new(taskdeck_ipc::SiteViews::default());
+    let view_id = RwSignal::new(taskdeck_ipc::DEFAULT_VIEW_ID.to_owned());
+    // What the list shows, as a view.
+    let current = Memo::new(move |_| ViewState {
+        columns: columns.get(),
+        sort: sort.get(),
+        statuses: statuses.get(),
+        kinds: kinds.get(),
+        search: search.get(),
+        density: density.get(),
+    });
+    let apply = Callback::new(move |state: ViewState| {
+        columns.set(state.columns);
+        sort.set(state.sort);
+        statuses.set(state.statuses);
+        kinds.set(state.kinds);
+        search.set(state.search);
+        density.set(state.density);
+    });
+    let view_saved_state = Signal::derive(move || {
+        saved_views.with(|saved| view_id.with(|id| views::saved_state(saved, id)))
+    });
+    let connection =
+        Signal::derive(move || status.with(|s| s.as_ref().map(|s| s.connection_id.clone())));
     let filtered = RwSignal::new(None::<site_api::ActiveTasksPage>);
     let filter_error = RwSignal::new(None::<String>);
     // Bumped by each batch of task changes: a filtered list is read again.
     let changes = RwSignal::new(0u64);
-    let query = Memo::new(move |_| {
-        search.with(|search| {
-            statuses.with(|statuses| {
-                kinds.with(|kinds| list_query(search, statuses, kinds, sort.get()))
-            })
-        })
-    });
+    let query = Memo::new(move |_| current.with(ViewState::query));
     Effect::new(move |_| {
         changes.track();
         let Some(wanted) = query.get() else {
@@ -168,14 +191,30 @@ pub fn App() -> impl IntoView {
                 </Show>
                 <div class="active-page" class:hidden=move || page.get() != Page::ActiveTasks>
                 <div class="toolbar" role="toolbar" aria-label="Active tasks">
+                    <view_menu::ViewMenu
+                        connection=connection
+                        current=current
+                        apply=apply
+                        saved=saved_views
+                        current_id=view_id
+                    />
                     <cancel::CancelAction status=status selected=selected />
                     <filters::FilterMenu statuses=statuses kinds=kinds />
                     <filters::SearchBox search=search />
+                    <column_settings::ColumnSettings columns=columns density=density saved=view_saved_state />
                 </div>
                 <Show when=move || filter_error.with(Option::is_some)>
                     <div class="notice notice-error" role="alert">{move || filter_error.get()}</div>
                 </Show>
-                <tasks_table::TasksTable status=status snapshot=snapshot filtered=filtered selected=selected sort=sort />
+                <tasks_table::TasksTable
+                    status=status
+                    snapshot=snapshot
+                    filtered=filtered
+                    selected=selected
+                    sort=sort
+                    columns=columns
+                    density=density
+                />
                 </div>
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot link=link />

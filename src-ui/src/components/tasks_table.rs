@@ -1,16 +1,21 @@
-//! The Active tasks table: the seed's six columns, newest first.
+//! The Active tasks table: the view's columns (the seed's six by default,
+//! newest first), sortable headers with draggable edges, and selectable rows.
 
 use chrono::Utc;
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 
 use site_api::{ActiveTasksPage, TargetType, Task, TaskId};
-use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus};
+use taskdeck_ipc::{
+    ActiveTasksSnapshot, ColumnKey, ConnectionPhase, ConnectionStatus, Density, ViewColumn,
+};
 
 use crate::format::{
-    initiator_text, start_date_text, start_date_title, status_class, status_label, target_type_name,
+    duration_text, initiator_text, progress_percent, start_date_text, start_date_title,
+    status_class, status_label, target_type_name,
 };
-use crate::tasks::{page_rows_in_order, visible_rows, SortColumn, SortSpec};
+use crate::tasks::{page_rows_in_order, visible_rows, SortSpec};
+use crate::views;
 
 /// The table, or what to show instead while there is nothing to list.
 #[component]
@@ -20,12 +25,23 @@ pub fn TasksTable(
     filtered: RwSignal<Option<ActiveTasksPage>>,
     selected: RwSignal<BTreeSet<TaskId>>,
     sort: RwSignal<SortSpec>,
+    columns: RwSignal<Vec<ViewColumn>>,
+    density: RwSignal<Density>,
 ) -> impl IntoView {
     // A filtered page from the Site while filters are in force, else the live list.
     let rows = Memo::new(move |_| match filtered.get() {
         Some(page) => page_rows_in_order(&page),
         None => snapshot.with(|s| s.as_ref().map(visible_rows).unwrap_or_default()),
     });
+    let shown = Memo::new(move |_| columns.with(|c| views::visible_columns(c)));
+    // "Running for" moves on by itself.
+    let now = RwSignal::new(js_sys::Date::now() as i64);
+    if let Ok(ticker) = set_interval_with_handle(
+        move || now.set(js_sys::Date::now() as i64),
+        std::time::Duration::from_secs(15),
+    ) {
+        on_cleanup(move || ticker.clear());
+    }
     // Tasks that left the list leave the selection too.
     Effect::new(move |_| {
         let shown: BTreeSet<TaskId> = rows.with(|rows| rows.iter().map(|t| t.id).collect());
@@ -68,8 +84,35 @@ pub fn TasksTable(
             _ => None,
         }
     };
+    // A header edge being dragged: which column, where the pointer started,
+    // and the column's width then.
+    let resizing = RwSignal::new(None::<(ColumnKey, f64, f64)>);
+    let moved = window_event_listener(leptos::ev::pointermove, move |event| {
+        if let Some((key, start_x, start_width)) = resizing.get_untracked() {
+            let width = start_width + event.client_x() as f64 - start_x;
+            columns.update(|c| views::set_column_width(c, key, width));
+        }
+    });
+    let released = window_event_listener(leptos::ev::pointerup, move |_| resizing.set(None));
+    on_cleanup(move || {
+        moved.remove();
+        released.remove();
+    });
+    let headers = move || {
+        columns
+            .get()
+            .into_iter()
+            .filter(|column| column.visible)
+            .map(|column| view! { <ColumnHeader column=column sort=sort resizing=resizing /> })
+            .collect_view()
+    };
     view! {
-        <table class="tasks" data-testid="tasks-table" aria-label="Active tasks">
+        <table
+            class="tasks"
+            class:density-compact=move || density.get() == Density::Compact
+            data-testid="tasks-table"
+            aria-label="Active tasks"
+        >
             <thead>
                 <tr>
                     <th scope="col" class="select-cell">
@@ -81,19 +124,14 @@ pub fn TasksTable(
                             on:change=toggle_all
                         />
                     </th>
-                    <SortHeader label="Device / Resource" column=SortColumn::Target sort=sort />
-                    <SortHeader label="Task" column=SortColumn::Task sort=sort />
-                    <SortHeader label="Start date" column=SortColumn::StartDate sort=sort />
-                    <SortHeader label="Scope" column=SortColumn::Scope sort=sort />
-                    <SortHeader label="Initiator" column=SortColumn::Initiator sort=sort />
-                    <SortHeader label="Status" column=SortColumn::Status sort=sort />
+                    {headers}
                 </tr>
             </thead>
             <tbody>
                 <For
                     each=move || rows.get()
                     key=|task: &Task| (task.id, task.status, task.progress, task.errors)
-                    children=move |task: Task| view! { <TaskRow task=task selected=selected /> }
+                    children=move |task: Task| view! { <TaskRow task=task selected=selected shown=shown now=now /> }
                 />
             </tbody>
         </table>
@@ -103,66 +141,112 @@ pub fn TasksTable(
     }
 }
 
-/// A column header that sorts the list on the Site when clicked.
+/// A column header: sorts the list on the Site when clicked (if the Site
+/// sorts by it); its right edge drags the column's width.
 #[component]
-fn SortHeader(label: &'static str, column: SortColumn, sort: RwSignal<SortSpec>) -> impl IntoView {
+fn ColumnHeader(
+    column: ViewColumn,
+    sort: RwSignal<SortSpec>,
+    resizing: RwSignal<Option<(ColumnKey, f64, f64)>>,
+) -> impl IntoView {
+    let key = column.key;
+    let label = key.label();
+    let sortable = views::sort_column(key);
     let state = move || {
         let current = sort.get();
-        (current.column == column).then_some(current.descending)
+        sortable
+            .filter(|&column| current.column == column)
+            .map(|_| current.descending)
+    };
+    let start_resize = move |event: leptos::ev::PointerEvent| {
+        event.prevent_default();
+        let width = event
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|handle| handle.parent_element())
+            .map(|th| th.get_bounding_client_rect().width())
+            .unwrap_or(120.0);
+        resizing.set(Some((key, event.client_x() as f64, width)));
+    };
+    let title = match sortable {
+        Some(_) => format!("Sort by {}", label.to_lowercase()),
+        None => label.to_owned(),
     };
     view! {
         <th
             scope="col"
+            data-testid=format!("header-{}", key.as_str())
+            style:width=column.width.map(|w| format!("{w}px"))
             aria-sort=move || match state() {
                 Some(true) => "descending",
                 Some(false) => "ascending",
                 None => "none",
             }
         >
-            <button
-                class="sort-button"
-                data-testid=format!("sort-{}", column.wire())
-                title=format!("Sort by {}", label.to_lowercase())
-                on:click=move |_| sort.update(|s| *s = s.clicked(column))
-            >
-                {label}
-                {move || match state() {
-                    Some(true) => " ▼",
-                    Some(false) => " ▲",
-                    None => "",
-                }}
-            </button>
+            {match sortable {
+                Some(sort_by) => view! {
+                    <button
+                        class="sort-button"
+                        data-testid=format!("sort-{}", sort_by.wire())
+                        title=title
+                        on:click=move |_| sort.update(|s| *s = s.clicked(sort_by))
+                    >
+                        {label}
+                        {move || match state() {
+                            Some(true) => " ▼",
+                            Some(false) => " ▲",
+                            None => "",
+                        }}
+                    </button>
+                }.into_any(),
+                None => view! { <span class="header-label">{label}</span> }.into_any(),
+            }}
+            <span
+                class="col-resize"
+                role="separator"
+                aria-orientation="vertical"
+                aria-label=format!("Width of {label}")
+                data-testid=format!("resize-{}", key.as_str())
+                on:pointerdown=start_resize
+            ></span>
         </th>
     }
 }
 
-/// One task.
+/// One task, its cells in the view's column order.
 #[component]
-fn TaskRow(task: Task, selected: RwSignal<BTreeSet<TaskId>>) -> impl IntoView {
+fn TaskRow(
+    task: Task,
+    selected: RwSignal<BTreeSet<TaskId>>,
+    shown: Memo<Vec<ColumnKey>>,
+    now: RwSignal<i64>,
+) -> impl IntoView {
     let id = task.id;
     let is_selected = move || selected.with(|set| set.contains(&id));
-    let offset = super::local_offset();
-    let now = chrono::DateTime::<Utc>::from_timestamp_millis(js_sys::Date::now() as i64)
-        .unwrap_or(task.start_date);
-    let today = now.with_timezone(&offset).date_naive();
-    let progress = task
-        .progress
-        .filter(|p| p.total > 0)
-        .map(|p| format!("{}% ({} of {})", p.done * 100 / p.total, p.done, p.total));
-    let status_title = progress.unwrap_or_else(|| status_label(&task).to_owned());
+    let label = task.label.clone();
+    let status = task.status;
+    let start = task.start_date;
+    let task = StoredValue::new(task);
+    let cells = move || {
+        shown
+            .get()
+            .into_iter()
+            .map(|key| task.with_value(|task| cell(task, key, now)))
+            .collect_view()
+    };
     view! {
         <tr
             data-testid="task-row"
-            data-task-id=task.id.to_string()
-            data-status=task.status.as_str()
-            data-start-date=task.start_date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            data-task-id=id.to_string()
+            data-status=status.as_str()
+            data-start-date=start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             class:selected=is_selected
         >
             <td class="select-cell">
                 <input
                     type="checkbox"
                     data-testid="select-row"
-                    aria-label=format!("Select {}", task.label)
+                    aria-label=format!("Select {label}")
                     prop:checked=is_selected
                     on:change=move |_| selected.update(|set| {
                         if !set.remove(&id) {
@@ -171,20 +255,91 @@ fn TaskRow(task: Task, selected: RwSignal<BTreeSet<TaskId>>) -> impl IntoView {
                     })
                 />
             </td>
-            <td data-testid="cell-target">
+            {cells}
+        </tr>
+    }
+}
+
+/// The cell of `task` in column `key`.
+fn cell(task: &Task, key: ColumnKey, now: RwSignal<i64>) -> AnyView {
+    let offset = super::local_offset();
+    let testid = format!("cell-{}", key.as_str());
+    match key {
+        ColumnKey::Target => view! {
+            <td data-testid=testid>
                 <TargetIcon target_type=task.target.target_type />
                 <span class="target-name">{task.target.name.clone()}</span>
             </td>
-            <td data-testid="cell-task" class="mono">{task.label.clone()}</td>
-            <td data-testid="cell-start-date" title=start_date_title(task.start_date, offset)>
-                {start_date_text(task.start_date, offset, today)}
-            </td>
-            <td data-testid="cell-scope">{task.scope.clone()}</td>
-            <td data-testid="cell-initiator">{initiator_text(&task)}</td>
-            <td data-testid="cell-status" title=status_title>
-                <span class=status_class(task.status)>{status_label(&task)}</span>
-            </td>
-        </tr>
+        }
+        .into_any(),
+        ColumnKey::Task => {
+            view! { <td data-testid=testid class="mono">{task.label.clone()}</td> }.into_any()
+        }
+        ColumnKey::StartDate => {
+            let today = chrono::DateTime::<Utc>::from_timestamp_millis(now.get_untracked())
+                .unwrap_or(task.start_date)
+                .with_timezone(&offset)
+                .date_naive();
+            view! {
+                <td data-testid=testid title=start_date_title(task.start_date, offset)>
+                    {start_date_text(task.start_date, offset, today)}
+                </td>
+            }
+            .into_any()
+        }
+        ColumnKey::Scope => view! { <td data-testid=testid>{task.scope.clone()}</td> }.into_any(),
+        ColumnKey::Initiator => {
+            view! { <td data-testid=testid>{initiator_text(task)}</td> }.into_any()
+        }
+        ColumnKey::Status => {
+            let title = task
+                .progress
+                .filter(|p| p.total > 0)
+                .map(|p| format!("{}% ({} of {})", p.done * 100 / p.total, p.done, p.total))
+                .unwrap_or_else(|| status_label(task).to_owned());
+            view! {
+                <td data-testid=testid title=title>
+                    <span class=status_class(task.status)>{status_label(task)}</span>
+                </td>
+            }
+            .into_any()
+        }
+        ColumnKey::AuditService => {
+            let name = task.audit_service.as_ref().map(|s| s.name.clone());
+            view! { <td data-testid=testid>{name.unwrap_or_else(|| "—".to_owned())}</td> }
+                .into_any()
+        }
+        ColumnKey::RunningFor => {
+            let since = task.running_since;
+            let text = move || {
+                since
+                    .and_then(|since| {
+                        chrono::DateTime::<Utc>::from_timestamp_millis(now.get())
+                            .map(|now| duration_text(now - since))
+                    })
+                    .unwrap_or_else(|| "—".to_owned())
+            };
+            view! { <td data-testid=testid class="numeric">{text}</td> }.into_any()
+        }
+        ColumnKey::Progress => match progress_percent(task) {
+            Some(percent) => view! {
+                <td data-testid=testid>
+                    <div
+                        class="progress"
+                        role="progressbar"
+                        aria-valuemin="0"
+                        aria-valuemax="100"
+                        aria-valuenow=percent.to_string()
+                        title=format!("{percent}%")
+                    >
+                        <div class="progress-bar" style:width=format!("{percent}%")></div>
+                    </div>
+                </td>
+            }
+            .into_any(),
+            None => view! { <td data-testid=testid>"—"</td> }.into_any(),
+        },
+        ColumnKey::Unknown => view! { <td></td> }.into_any(),
     }
 }
 

@@ -1,0 +1,387 @@
+//! `Default View ▼`: the built-in view and the user's personal views of
+//! this connection — switch, Save, Save as…, Rename, Delete, Set as my
+//! default, Reset changes, export and import — with a marker while the list
+//! differs from the view's saved state.
+//!
+//! The rules are [`crate::views`]' pure functions; this component holds the
+//! menu's state and saves through the backend (`set_views`), which keeps the
+//! views durably per connection.
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Serialize;
+use taskdeck_ipc::{commands, SiteViews, DEFAULT_VIEW_ID};
+
+use crate::bridge;
+use crate::views::{self, ViewState};
+
+/// What the name box is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    SaveAs,
+    Rename,
+}
+
+/// A text panel under the menu's actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sheet {
+    None,
+    Export(String),
+    Import,
+}
+
+#[derive(Serialize)]
+struct ConnectionArgs {
+    connection: String,
+}
+
+#[derive(Serialize)]
+struct SetViewsArgs {
+    connection: String,
+    views: SiteViews,
+}
+
+/// The view menu. `current` is what the list shows; `apply` makes the list
+/// show a view's state; `saved` and `current_id` are the connection's views
+/// and the one chosen. The connection's default view is applied once its
+/// views are read.
+#[component]
+pub fn ViewMenu(
+    connection: Signal<Option<String>>,
+    current: Memo<ViewState>,
+    apply: Callback<ViewState>,
+    saved: RwSignal<SiteViews>,
+    current_id: RwSignal<String>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let naming = RwSignal::new(None::<Naming>);
+    let name_text = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<String>);
+    let sheet = RwSignal::new(Sheet::None);
+    let import_text = RwSignal::new(String::new());
+    let confirm_delete = RwSignal::new(false);
+    let root = NodeRef::<html::Div>::new();
+    let name_input = NodeRef::<html::Input>::new();
+
+    // Read the connection's views when it is known, and open its default.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let now = connection.get();
+        if previous.as_ref() == Some(&now) {
+            return now;
+        }
+        if let Some(id) = now.clone() {
+            spawn_local(async move {
+                let args = ConnectionArgs { connection: id };
+                match bridge::invoke_with::<_, SiteViews>(commands::VIEWS, &args).await {
+                    Ok(read) => {
+                        let start = read
+                            .default_view
+                            .clone()
+                            .unwrap_or_else(|| DEFAULT_VIEW_ID.to_owned());
+                        apply.run(views::saved_state(&read, &start));
+                        current_id.set(start);
+                        saved.set(read);
+                    }
+                    Err(error) => {
+                        message.set(Some(format!("Your views could not be read: {error}")))
+                    }
+                }
+            });
+        }
+        now
+    });
+
+    let dirty = Memo::new(move |_| {
+        saved.with(|saved| current.with(|state| views::is_dirty(saved, &current_id.get(), state)))
+    });
+    let name = move || saved.with(|saved| views::view_name(saved, &current_id.get()));
+    let builtin = move || views::is_builtin(&current_id.get());
+
+    // Saves `next` for this connection; on success it becomes the menu's
+    // views and `then` runs.
+    let persist = move |next: SiteViews, then: Box<dyn FnOnce()>| {
+        let Some(connection) = connection.get_untracked() else {
+            message.set(Some("No Site is shown yet.".to_owned()));
+            return;
+        };
+        spawn_local(async move {
+            let args = SetViewsArgs {
+                connection,
+                views: next.clone(),
+            };
+            match bridge::invoke_with::<_, ()>(commands::SET_VIEWS, &args).await {
+                Ok(()) => {
+                    saved.set(next);
+                    message.set(None);
+                    then();
+                }
+                Err(error) => message.set(Some(error.to_string())),
+            }
+        });
+    };
+
+    let start_naming = move |purpose: Naming| {
+        naming.set(Some(purpose));
+        name_text.set(match purpose {
+            Naming::SaveAs => String::new(),
+            Naming::Rename => name(),
+        });
+        message.set(None);
+        request_animation_frame(move || {
+            if let Some(input) = name_input.get_untracked() {
+                let _ = input.focus();
+            }
+        });
+    };
+    let confirm_name = move || {
+        let Some(purpose) = naming.get_untracked() else {
+            return;
+        };
+        let typed = name_text.get_untracked();
+        let id = current_id.get_untracked();
+        let renaming = (purpose == Naming::Rename).then_some(id.as_str());
+        if let Some(problem) = saved.with_untracked(|s| views::name_problem(s, &typed, renaming)) {
+            message.set(Some(problem));
+            return;
+        }
+        match purpose {
+            Naming::SaveAs => {
+                let (next, new_id) =
+                    saved.with_untracked(|s| views::save_as(s, &current.get_untracked(), &typed));
+                persist(
+                    next,
+                    Box::new(move || {
+                        current_id.set(new_id);
+                        naming.set(None);
+                    }),
+                );
+            }
+            Naming::Rename => {
+                let next = saved.with_untracked(|s| views::rename(s, &id, &typed));
+                persist(next, Box::new(move || naming.set(None)));
+            }
+        }
+    };
+    let save = move |_| {
+        if naming.get_untracked() == Some(Naming::SaveAs) {
+            confirm_name();
+        } else if views::is_builtin(&current_id.get_untracked()) {
+            // The built-in view cannot change: saving it makes a new one.
+            start_naming(Naming::SaveAs);
+        } else {
+            let id = current_id.get_untracked();
+            let next = saved.with_untracked(|s| views::save_over(s, &id, &current.get_untracked()));
+            persist(next, Box::new(|| {}));
+        }
+    };
+    let set_default = move |_| {
+        let next = saved.with_untracked(|s| views::set_default(s, &current_id.get_untracked()));
+        persist(next, Box::new(|| {}));
+    };
+    let delete = move |_| {
+        if !confirm_delete.get_untracked() {
+            confirm_delete.set(true);
+            return;
+        }
+        confirm_delete.set(false);
+        let id = current_id.get_untracked();
+        let next = saved.with_untracked(|s| views::delete(s, &id));
+        persist(
+            next,
+            Box::new(move || {
+                current_id.set(DEFAULT_VIEW_ID.to_owned());
+                apply.run(ViewState::default());
+            }),
+        );
+    };
+    let choose = move |id: String| {
+        let state = saved.with_untracked(|s| views::saved_state(s, &id));
+        current_id.set(id);
+        apply.run(state);
+        naming.set(None);
+        sheet.set(Sheet::None);
+        open.set(false);
+    };
+    let reset = move |_| {
+        apply.run(saved.with_untracked(|s| views::saved_state(s, &current_id.get_untracked())));
+    };
+    let export = move |_| {
+        let text = saved.with_untracked(|s| {
+            views::export_json(s, &current_id.get_untracked(), &current.get_untracked())
+        });
+        sheet.set(Sheet::Export(text));
+    };
+    let import = move |_| {
+        let text = import_text.get_untracked();
+        match saved.with_untracked(|s| views::import_json(s, &text)) {
+            Ok((next, id)) => {
+                let state = views::saved_state(&next, &id);
+                persist(
+                    next,
+                    Box::new(move || {
+                        current_id.set(id);
+                        apply.run(state);
+                        import_text.set(String::new());
+                        sheet.set(Sheet::None);
+                    }),
+                );
+            }
+            Err(error) => message.set(Some(error)),
+        }
+    };
+
+    // Clicks outside the menu and Escape close it.
+    let outside = window_event_listener(leptos::ev::mousedown, move |event| {
+        let inside = root.get_untracked().is_some_and(|root| {
+            event
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok())
+                .is_some_and(|node| root.contains(Some(&node)))
+        });
+        if !inside {
+            open.set(false);
+        }
+    });
+    let escape = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.key() == "Escape" {
+            open.set(false);
+        }
+    });
+    on_cleanup(move || {
+        outside.remove();
+        escape.remove();
+    });
+
+    let options = move || {
+        let mut all = vec![(
+            DEFAULT_VIEW_ID.to_owned(),
+            views::DEFAULT_VIEW_NAME.to_owned(),
+        )];
+        saved.with(|s| all.extend(s.views.iter().map(|v| (v.id.clone(), v.name.clone()))));
+        let default_id = saved.with(|s| {
+            s.default_view
+                .clone()
+                .unwrap_or_else(|| DEFAULT_VIEW_ID.to_owned())
+        });
+        all.into_iter()
+            .map(|(id, label)| {
+                let chosen = id.clone();
+                let is_current = {
+                    let id = id.clone();
+                    Memo::new(move |_| current_id.with(|current| *current == id))
+                };
+                let is_default = id == default_id;
+                view! {
+                    <button
+                        role="menuitemradio"
+                        class="view-option"
+                        data-testid="view-option"
+                        data-view-id=id.clone()
+                        aria-checked=move || is_current.get().to_string()
+                        on:click=move |_| choose(chosen.clone())
+                    >
+                        <span class="view-check">{move || if is_current.get() { "✓" } else { "" }}</span>
+                        {label}
+                        {is_default.then(|| view! { <span class="view-default-mark" title="Opens at start">" ★"</span> })}
+                    </button>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <div class="view-menu" node_ref=root>
+            <button
+                class="button view-menu-button"
+                data-testid="view-menu"
+                aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string()
+                title=move || if dirty.get() { "This view has unsaved changes" } else { "Views" }
+                on:click=move |_| open.set(true)
+            >
+                <span data-testid="view-name">{name}</span>
+                <Show when=move || dirty.get()>
+                    <span class="dirty-mark" data-testid="view-dirty" aria-label="unsaved changes">" •"</span>
+                </Show>
+                " ▼"
+            </button>
+            <Show when=move || open.get()>
+                <div class="view-menu-panel" role="menu" aria-label="Views" data-testid="view-menu-panel">
+                    <div class="view-options">{options}</div>
+                    <div class="view-actions">
+                        <button class="menu-action" data-testid="view-save" on:click=save
+                            title="Save the changes into this view (the built-in view: as a new view)">
+                            "Save"
+                        </button>
+                        <button class="menu-action" data-testid="view-save-as" on:click=move |_| start_naming(Naming::SaveAs)>
+                            "Save as…"
+                        </button>
+                        <button class="menu-action" data-testid="view-rename" disabled=builtin on:click=move |_| start_naming(Naming::Rename)>
+                            "Rename…"
+                        </button>
+                        <button class="menu-action" data-testid="view-delete" disabled=builtin on:click=delete>
+                            {move || if confirm_delete.get() { format!("Delete “{}”? Click again", name()) } else { "Delete".to_owned() }}
+                        </button>
+                        <button class="menu-action" data-testid="view-set-default" on:click=set_default>
+                            "Set as my default"
+                        </button>
+                        <button class="menu-action" data-testid="view-reset" disabled=move || !dirty.get() on:click=reset>
+                            "Reset changes"
+                        </button>
+                        <button class="menu-action" data-testid="view-export" on:click=export>"Export…"</button>
+                        <button class="menu-action" data-testid="view-import" on:click=move |_| sheet.set(Sheet::Import)>"Import…"</button>
+                    </div>
+                    <Show when=move || naming.get().is_some()>
+                        <form class="view-name-form" on:submit=move |event: leptos::ev::SubmitEvent| {
+                            event.prevent_default();
+                            confirm_name();
+                        }>
+                            <label>
+                                {move || if naming.get() == Some(Naming::Rename) { "New name" } else { "Name of the new view" }}
+                                <input
+                                    type="text"
+                                    node_ref=name_input
+                                    data-testid="view-name-input"
+                                    maxlength=taskdeck_ipc::MAX_VIEW_NAME.to_string()
+                                    prop:value=name_text
+                                    on:input=move |event| name_text.set(event_target_value(&event))
+                                />
+                            </label>
+                            <button type="submit" class="button button-primary" data-testid="view-name-confirm">"Save"</button>
+                            <button type="button" class="button" on:click=move |_| naming.set(None)>"Cancel"</button>
+                        </form>
+                    </Show>
+                    {move || match sheet.get() {
+                        Sheet::None => None,
+                        Sheet::Export(text) => Some(view! {
+                            <div class="view-sheet">
+                                <label>
+                                    "This view as JSON: copy it to keep or share it."
+                                    <textarea readonly data-testid="view-export-text" rows="8">{text}</textarea>
+                                </label>
+                                <button class="button" on:click=move |_| sheet.set(Sheet::None)>"Close"</button>
+                            </div>
+                        }.into_any()),
+                        Sheet::Import => Some(view! {
+                            <div class="view-sheet">
+                                <label>
+                                    "Paste a view exported from Taskdeck:"
+                                    <textarea data-testid="view-import-text" rows="8"
+                                        prop:value=import_text
+                                        on:input=move |event| import_text.set(event_target_value(&event))
+                                    ></textarea>
+                                </label>
+                                <button class="button button-primary" data-testid="view-import-confirm" on:click=import>"Import"</button>
+                                <button class="button" on:click=move |_| sheet.set(Sheet::None)>"Close"</button>
+                            </div>
+                        }.into_any()),
+                    }}
+                    <Show when=move || message.with(Option::is_some)>
+                        <p class="menu-message" role="alert" data-testid="view-message">{move || message.get()}</p>
+                    </Show>
+                </div>
+            </Show>
+        </div>
+    }
+}

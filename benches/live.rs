@@ -157,6 +157,7 @@ async fn main() {
             site_id: "hq".to_owned(),
             me: "alice@example.com".to_owned(),
             settings: Arc::new(RwLock::new(NotifySettings::default())),
+            attention: Arc::default(),
             sink: Timings {
                 tasks: tasks_tx.clone(),
                 failures: failures_tx.clone(),

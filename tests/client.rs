@@ -215,6 +215,7 @@ async fn the_follower_notifies_each_failure_once_across_a_server_restart() {
         site_id: "hq".to_owned(),
         me: "alice@example.com".to_owned(),
         settings: Arc::new(RwLock::new(NotifySettings::default())),
+        attention: Arc::default(),
         sink: recorder.clone(),
     };
     let following = tokio::spawn(follower.run(stop.clone()));
@@ -362,6 +363,132 @@ async fn a_misbehaving_server_gets_clear_errors_and_429s_are_waited_out() {
     assert!(malformed.to_string().contains("unexpected answer"));
     let not_a_stream = client.events("hq", None).await.err().unwrap();
     assert!(matches!(not_a_stream, Error::UnexpectedResponse(_)));
+}
+
+/// A local server whose list answers take 200 ms, counting how many list
+/// requests it holds at once (the most, and in all).
+async fn slow_server() -> (String, Arc<Mutex<(u32, u32, u32)>>) {
+    use axum::routing::{get, post};
+    // (now, most at once, in all)
+    let load = Arc::new(Mutex::new((0u32, 0u32, 0u32)));
+    let counted = load.clone();
+    let app = axum::Router::new()
+        .route(
+            "/api/oauth/token",
+            post(|| async {
+                axum::Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}))
+            }),
+        )
+        .route(
+            "/api/v1/sites/hq/active-tasks",
+            get(move || {
+                let load = counted.clone();
+                async move {
+                    {
+                        let mut load = load.lock().unwrap();
+                        load.0 += 1;
+                        load.1 = load.1.max(load.0);
+                        load.2 += 1;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    load.lock().unwrap().0 -= 1;
+                    axum::Json(json!({
+                        "tasks": [], "next_cursor": null, "total": 0,
+                        "counts": {"queued": 0, "running": 0}, "revision": 1
+                    }))
+                }
+            }),
+        )
+        // A Site without a live stream (behind a proxy that buffers it).
+        .route(
+            "/api/v1/sites/hq/events",
+            get(|| async { (axum::http::StatusCode::NOT_FOUND, "{}") }),
+        )
+        .route(
+            "/api/v1/sites/hq/scan-log",
+            get(|| async { axum::Json(json!({"entries": [], "next_cursor": null})) }),
+        )
+        .route(
+            "/api/v1/sites/hq/audit-log",
+            get(|| async { axum::Json(json!({"entries": [], "next_cursor": null})) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, load)
+}
+
+#[tokio::test]
+async fn never_more_than_one_request_of_a_kind_is_in_flight() {
+    let (url, load) = slow_server().await;
+    let client = Arc::new(client(&url, "c", "s"));
+    let reads: Vec<_> = (0..5)
+        .map(|n| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let query = ActiveTasksQuery {
+                    limit: Some(10 + n),
+                    ..ActiveTasksQuery::default()
+                };
+                client.page("hq", &query).await
+            })
+        })
+        .collect();
+    for read in reads {
+        assert_eq!(
+            read.await.unwrap().unwrap().revision,
+            1,
+            "each read answered"
+        );
+    }
+    let (now, most, all) = *load.lock().unwrap();
+    assert_eq!((now, all), (0, 5), "all five were sent, one after another");
+    assert_eq!(most, 1, "never two list reads at once");
+}
+
+#[tokio::test]
+async fn without_a_stream_the_list_is_polled_slowly_in_the_background_and_at_once_on_return() {
+    use taskdeck_app::live::follow::Attention;
+    let (url, load) = slow_server().await;
+    let reads = move || load.lock().unwrap().2;
+    let (failures_tx, _failures) = mpsc::unbounded_channel();
+    let recorder = Recorder {
+        failures: failures_tx,
+        links: Arc::default(),
+        list: Arc::default(),
+    };
+    let attention = Arc::new(Attention::default());
+    attention.set_focused(false);
+    let stop = CancellationToken::new();
+    let follower = Follower {
+        client: Arc::new(client(&url, "c", "s")),
+        site_id: "hq".to_owned(),
+        me: "alice@example.com".to_owned(),
+        settings: Arc::new(RwLock::new(NotifySettings::default())),
+        attention: attention.clone(),
+        sink: recorder.clone(),
+    };
+    let following = tokio::spawn(follower.run(stop.clone()));
+    wait_until("polling instead of a stream", || async {
+        recorder.links.lock().unwrap().contains(&LinkState::Polling)
+    })
+    .await;
+    // The first page, then the first poll; in the background the next poll
+    // is a minute away.
+    wait_until("the first poll", || async { reads() >= 2 }).await;
+    let polled = reads();
+    // Longer than the focused pace: a poll now would be the focused pace.
+    tokio::time::sleep(taskdeck_app::live::follow::POLL_FOCUSED + Duration::from_secs(1)).await;
+    assert_eq!(
+        reads(),
+        polled,
+        "no poll at the focused pace in the background"
+    );
+    // Back in front: a poll at once, then every 5 s.
+    attention.set_focused(true);
+    wait_until("a poll on return", || async { reads() > polled }).await;
+    stop.cancel();
+    following.await.unwrap();
 }
 
 /// A private CA and a certificate for 127.0.0.1 signed by it, made with

@@ -157,7 +157,7 @@ pub(crate) async fn cancel_tasks(
 }
 
 /// Reads the user's role on `site_id` again and tells the window.
-async fn refresh_role(app: &AppHandle, client: &SiteClient, site_id: &str) {
+pub(crate) async fn refresh_role(app: &AppHandle, client: &SiteClient, site_id: &str) {
     let Ok(me) = client.me().await else {
         return;
     };

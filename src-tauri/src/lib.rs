@@ -100,6 +100,25 @@ pub fn run() {
                 }
             }
         }
+        // The focus sets the polling pace, and coming back to the window
+        // re-reads the role: a revoked administrator loses Cancel at once.
+        if let RunEvent::WindowEvent {
+            event: tauri::WindowEvent::Focused(focused),
+            ..
+        } = &event
+        {
+            let state = handle.state::<DesktopState>();
+            let returned = *focused && !state.attention.focused();
+            state.attention.set_focused(*focused);
+            if returned {
+                if let Ok((client, site_id)) = state.shown_site() {
+                    let handle = handle.clone();
+                    tauri::async_runtime::spawn(async move {
+                        commands::refresh_role(&handle, &client, &site_id).await;
+                    });
+                }
+            }
+        }
         if let RunEvent::Exit = event {
             let handle = handle.clone();
             tauri::async_runtime::block_on(async move {
@@ -164,6 +183,7 @@ pub(crate) fn watch_connection(app: &AppHandle, connection: settings::Connection
                 site_id: site.id,
                 me: me.email.clone(),
                 settings: settings.clone(),
+                attention: app.state::<DesktopState>().attention.clone(),
                 sink: live::TauriSink {
                     app: app.clone(),
                     shown: false,
@@ -292,6 +312,7 @@ async fn try_connect_demo(app: &AppHandle) -> Result<()> {
         site_id: site.id,
         me: me.email,
         settings: state.notify_settings.clone(),
+        attention: state.attention.clone(),
         sink: live::TauriSink {
             app: app.clone(),
             shown: true,

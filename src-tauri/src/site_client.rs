@@ -9,6 +9,7 @@
 //! - Certificates are always verified: the OS trust store, plus the
 //!   connection's own CA when it has one. There is no switch to turn it off.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -144,6 +145,10 @@ pub struct SiteClient {
     client_id: String,
     secret: SecretSource,
     token: Mutex<Option<CachedToken>>,
+    /// One lock per kind of request (method and path, e.g. `GET
+    /// /api/v1/sites/hq/active-tasks`): never more than one of a kind in
+    /// flight; a second waits for the first to be answered and read.
+    lanes: std::sync::Mutex<std::collections::HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl SiteClient {
@@ -195,7 +200,22 @@ impl SiteClient {
             client_id,
             secret,
             token: Mutex::new(None),
+            lanes: Default::default(),
         })
+    }
+
+    /// Waits until no other request of this kind (`method` on `url`'s path,
+    /// whatever its query) is in flight; the guard keeps the lane until it
+    /// is dropped, after the answer was read.
+    async fn lane(&self, method: &Method, url: &Url) -> tokio::sync::OwnedMutexGuard<()> {
+        let lane = self
+            .lanes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(format!("{method} {}", url.path()))
+            .or_default()
+            .clone();
+        lane.lock_owned().await
     }
 
     /// The server's URL.
@@ -316,6 +336,7 @@ impl SiteClient {
         body: Option<&(impl Serialize + Sync)>,
     ) -> Result<T> {
         let url = self.url(path)?;
+        let _lane = self.lane(&method, &url).await;
         let response = self
             .send(|token| {
                 let mut request = self
@@ -348,6 +369,7 @@ impl SiteClient {
         etag: Option<&str>,
     ) -> Result<PageRead> {
         let url = self.url(&format!("/api/v1/sites/{site_id}/active-tasks"))?;
+        let _lane = self.lane(&Method::GET, &url).await;
         let response = self
             .send(|token| {
                 let mut request = self.http.get(url.clone()).bearer_auth(token).query(query);
@@ -423,6 +445,7 @@ impl SiteClient {
             TaskKind::Audit => "audit-log",
         };
         let url = self.url(&format!("/api/v1/sites/{site_id}/{log}"))?;
+        let _lane = self.lane(&Method::GET, &url).await;
         let response = self
             .send(|token| Ok(self.http.get(url.clone()).bearer_auth(token).query(query)))
             .await?;
@@ -479,6 +502,7 @@ impl SiteClient {
     /// Deletes a schedule (Site Administrators).
     pub async fn delete_schedule(&self, site_id: &str, id: &str) -> Result<()> {
         let url = self.url(&format!("/api/v1/sites/{site_id}/schedules/{id}"))?;
+        let _lane = self.lane(&Method::DELETE, &url).await;
         let response = self
             .send(|token| Ok(self.http.delete(url.clone()).bearer_auth(token)))
             .await?;

@@ -41,6 +41,8 @@ pub struct DesktopState {
     pub shown: std::sync::Mutex<Option<(Arc<SiteClient>, String)>>,
     /// The followers of saved connections, by connection id.
     pub watchers: std::sync::Mutex<std::collections::HashMap<String, CancellationToken>>,
+    /// Whether the window is in front: the polling fallback's pace.
+    pub attention: Arc<crate::live::follow::Attention>,
     /// The settings store, once loaded at start.
     pub settings: std::sync::Mutex<Option<SettingsStore<tauri::Wry>>>,
 }
@@ -64,6 +66,7 @@ impl Default for DesktopState {
             notify_settings: Arc::new(RwLock::new(NotifySettings::default())),
             stop: CancellationToken::new(),
             settings: std::sync::Mutex::new(None),
+            attention: Default::default(),
             watchers: Default::default(),
             shown: Default::default(),
             link: RwLock::new(None),

@@ -35,8 +35,10 @@ const MIN_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Failed stream openings before polling instead.
 const STREAM_TRIES: u32 = 3;
-/// Polling while the stream is unavailable.
-const POLL_EVERY: Duration = Duration::from_secs(5);
+/// Polling while the stream is unavailable and the window is in front.
+pub const POLL_FOCUSED: Duration = Duration::from_secs(5);
+/// Polling while the stream is unavailable and the window is not in front.
+pub const POLL_BACKGROUND: Duration = Duration::from_secs(60);
 /// How long to poll before trying the stream again.
 const RETRY_STREAM_AFTER: Duration = Duration::from_secs(60);
 /// Log rows ended this long before a break are read again on catch-up.
@@ -60,6 +62,51 @@ pub trait LiveSink: Send + Sync + 'static {
     fn error(&self, site_id: &str, error: Option<&Error>);
 }
 
+/// Whether the user is looking: the polling fallback reads every
+/// [`POLL_FOCUSED`] while the window is focused, every [`POLL_BACKGROUND`]
+/// otherwise, and at once when the window comes back to the front.
+#[derive(Debug)]
+pub struct Attention {
+    focused: std::sync::atomic::AtomicBool,
+    returned: tokio::sync::Notify,
+}
+
+impl Default for Attention {
+    /// Focused: the window opens in front.
+    fn default() -> Attention {
+        Attention {
+            focused: std::sync::atomic::AtomicBool::new(true),
+            returned: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+impl Attention {
+    /// The window gained (`true`) or lost the focus.
+    pub fn set_focused(&self, focused: bool) {
+        let was = self
+            .focused
+            .swap(focused, std::sync::atomic::Ordering::Relaxed);
+        if focused && !was {
+            self.returned.notify_waiters();
+        }
+    }
+
+    /// Is the window focused?
+    pub fn focused(&self) -> bool {
+        self.focused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How long to wait between polls now.
+    pub fn poll_every(&self) -> Duration {
+        if self.focused() {
+            POLL_FOCUSED
+        } else {
+            POLL_BACKGROUND
+        }
+    }
+}
+
 /// Who follows, and how.
 pub struct Follower<S: LiveSink> {
     /// The Site's client.
@@ -70,6 +117,8 @@ pub struct Follower<S: LiveSink> {
     pub me: String,
     /// Notification settings, read at each failure.
     pub settings: Arc<RwLock<NotifySettings>>,
+    /// Whether the window is in front (sets the polling pace).
+    pub attention: Arc<Attention>,
     /// Where to report.
     pub sink: S,
 }
@@ -236,8 +285,8 @@ impl<S: LiveSink> Follower<S> {
             .tasks_changed(&self.site_id, std::mem::take(changed));
     }
 
-    /// Reads the list every [`POLL_EVERY`] with `If-None-Match`, and the
-    /// logs for failures, for [`RETRY_STREAM_AFTER`].
+    /// Reads the list with `If-None-Match`, and the logs for failures, at
+    /// the [`Attention`]'s pace, for [`RETRY_STREAM_AFTER`].
     async fn poll(
         &self,
         list: &mut LiveList,
@@ -270,8 +319,12 @@ impl<S: LiveSink> Follower<S> {
             }
             self.catch_up(watch, since).await;
             since = read_at;
-            if self.pause(stop, POLL_EVERY).await {
-                return Next::Stop;
+            tokio::select! {
+                stopped = self.pause(stop, self.attention.poll_every()) => if stopped {
+                    return Next::Stop;
+                },
+                // Back in front: read now.
+                _ = self.attention.returned.notified() => {}
             }
         }
         Next::Reconnect

@@ -23,6 +23,9 @@ fn main() {
             "log_entries",
             "views",
             "set_views",
+            "sites",
+            "show_site",
+            "update_connection",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

@@ -14,6 +14,8 @@ use serde_json::json;
 use thirtyfour::prelude::*;
 use thirtyfour::Capabilities;
 
+mod support;
+
 /// tauri-driver and everything it started, killed as a process group on drop.
 struct TauriDriver {
     child: Child,
@@ -1035,4 +1037,128 @@ async fn a_view_saved_as_default_comes_back_with_its_columns_after_a_restart() {
     };
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_site_user_connection_sees_cancel_disabled_and_the_site_refuses_anyway() {
+    let site_dir = tempfile::tempdir().unwrap();
+    let server = taskdeck_site::start(support::config(site_dir.path(), "127.0.0.1:0", 1))
+        .await
+        .unwrap();
+    let url = server.url();
+    // Work on the Site: one task running for minutes, two queued behind it.
+    let admin = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
+    let mut ids = Vec::new();
+    for name in ["ws-user-1", "ws-user-2", "ws-user-3"] {
+        let request = support::scan(name, site_api::SimulatedOutcome::Finished, 600_000, 0);
+        ids.push(
+            admin
+                .create_task("hq", &request)
+                .await
+                .unwrap()
+                .id
+                .to_string(),
+        );
+    }
+
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        let url = url.clone();
+        let ids = ids.clone();
+        async move {
+            wait_until("Demo Site rows", Duration::from_secs(60), || async {
+                rows(&app).await.ok().filter(|rows| !rows.is_empty())
+            })
+            .await;
+            click(&app, "connection-add").await;
+            type_into(&app, "connection-name", "Headquarters (Bob)").await;
+            type_into(&app, "connection-url", &url).await;
+            type_into(&app, "connection-client-id", support::USER_ID).await;
+            type_into(&app, "connection-client-secret", support::USER_SECRET).await;
+            click(&app, "connection-save").await;
+            wait_until("the connection saved", Duration::from_secs(30), || async {
+                if let Some(error) = text_of(&app, "connection-error-message").await {
+                    panic!("the connection was refused: {error}");
+                }
+                text_of(&app, "connection-result").await
+            })
+            .await;
+            click(&app, "connection-close").await;
+
+            // The window shows the new Site, as Bob, a Site User.
+            wait_until("the Site User's Site", Duration::from_secs(30), || async {
+                text_of(&app, "site-name")
+                    .await
+                    .filter(|name| name == "Headquarters")
+            })
+            .await;
+            let who = text_of(&app, "identity").await.unwrap();
+            assert!(
+                who.contains("bob@example.com") && who.contains("Site User"),
+                "{who}"
+            );
+            let shown = wait_until("the Site's tasks", Duration::from_secs(30), || async {
+                rows(&app).await.ok().filter(|rows| {
+                    let shown: Vec<&String> = rows.iter().map(|(id, _)| id).collect();
+                    ids.iter().all(|id| shown.contains(&id)) && rows.len() == ids.len()
+                })
+            })
+            .await;
+            assert!(shown.iter().all(|(_, s)| s == "Queued" || s == "Running"));
+
+            // Selecting rows does not enable Cancel: the tooltip says why.
+            app.find(By::Css("[data-testid='select-row']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let cancel = app
+                .find(By::Css("[data-testid='cancel-button']"))
+                .await
+                .unwrap();
+            assert!(!cancel.is_enabled().await.unwrap(), "Cancel is disabled");
+            let why = cancel.attr("title").await.unwrap().unwrap_or_default();
+            assert!(why.contains("Only Site Administrators"), "{why}");
+
+            // Back to the Demo Site through the switcher: admin again.
+            let switcher = app
+                .find(By::Css("[data-testid='site-switcher']"))
+                .await
+                .unwrap();
+            thirtyfour::components::SelectElement::new(&switcher)
+                .await
+                .unwrap()
+                .select_by_partial_text("Demo Site")
+                .await
+                .unwrap();
+            wait_until("the Demo Site again", Duration::from_secs(30), || async {
+                text_of(&app, "identity")
+                    .await
+                    .filter(|who| who.contains("Site Administrator"))
+            })
+            .await;
+            wait_until("Demo Site rows again", Duration::from_secs(30), || async {
+                rows(&app)
+                    .await
+                    .ok()
+                    .filter(|rows| !rows.is_empty() && rows.iter().all(|(id, _)| !ids.contains(id)))
+            })
+            .await;
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+
+    // The Site refuses a Site User's cancel whatever a window shows.
+    let bob = support::client(&url, support::USER_ID, support::USER_SECRET);
+    let ids: Vec<site_api::TaskId> = ids.iter().map(|id| id.parse().unwrap()).collect();
+    let refused = bob.cancel_tasks("hq", ids).await.unwrap_err();
+    assert!(
+        matches!(refused, taskdeck_app::Error::Forbidden(_)),
+        "{refused:?}"
+    );
+    server.stop().await;
 }

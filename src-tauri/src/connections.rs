@@ -127,6 +127,11 @@ pub fn forget_secret(connection: &ConnectionSettings) -> Result<()> {
     secret_of(connection).delete()
 }
 
+/// The saved client secret of a connection, read from the OS keyring.
+pub fn saved_secret(connection: &ConnectionSettings) -> Result<String> {
+    secret_of(connection).load()
+}
+
 fn secret_of(connection: &ConnectionSettings) -> SecretRef {
     SecretRef {
         connection_id: connection.id.clone(),

@@ -15,12 +15,13 @@ pub mod error;
 pub mod live;
 pub mod settings;
 pub mod site_client;
+pub mod sites;
 pub mod state;
 mod tray;
 
 pub use error::{Error, Result};
 
-use taskdeck_ipc::{ConnectionPhase, Identity, SiteSummary};
+use taskdeck_ipc::ConnectionPhase;
 use tauri::{AppHandle, Manager, RunEvent};
 
 use crate::state::{update_status, DesktopState};
@@ -58,14 +59,18 @@ pub fn run() {
             commands::list_tasks,
             commands::log_entries,
             commands::views,
-            commands::set_views
+            commands::set_views,
+            commands::sites,
+            commands::show_site,
+            commands::update_connection
         ])
         .setup(|app| {
             let handle = app.handle().clone();
             load_settings(&handle);
             for connection in handle.state::<DesktopState>().settings_now().connections {
-                watch_connection(&handle, connection);
+                watch_connection(&handle, connection, None);
             }
+            tauri::async_runtime::spawn(watch_signals(handle.clone()));
             if let Err(error) = tray::install(&handle) {
                 tracing::warn!(%error, "no system tray: closing the window quits");
             }
@@ -142,9 +147,16 @@ pub(crate) fn show_main_window(app: &AppHandle) {
     }
 }
 
-/// Watches every Site of a saved connection for failures, until the app
-/// exits or the connection is removed.
-pub(crate) fn watch_connection(app: &AppHandle, connection: settings::ConnectionSettings) {
+/// Follows every Site of a saved connection (for failures, and for the
+/// window when it shows one), until the app exits or the connection is
+/// removed. `me` is the connection's `/me` if just read (a connection being
+/// added); otherwise it is read, and read again every 30 s while the Site
+/// cannot be reached.
+pub(crate) fn watch_connection(
+    app: &AppHandle,
+    connection: settings::ConnectionSettings,
+    me: Option<site_api::Me>,
+) {
     let state = app.state::<DesktopState>();
     let stop = state.stop.child_token();
     if let Some(earlier) = state
@@ -155,15 +167,39 @@ pub(crate) fn watch_connection(app: &AppHandle, connection: settings::Connection
     {
         earlier.cancel();
     }
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let client = match connections::client_for(&connection) {
-            Ok(client) => std::sync::Arc::new(client),
-            Err(error) => {
-                tracing::warn!(%error, connection = %connection.name, "cannot watch");
-                return;
+    let client = match connections::client_for(&connection) {
+        Ok(client) => std::sync::Arc::new(client),
+        Err(error) => {
+            tracing::warn!(%error, connection = %connection.name, "cannot watch");
+            return;
+        }
+    };
+    let follow = {
+        let app = app.clone();
+        let client = client.clone();
+        let connection = connection.clone();
+        let stop = stop.clone();
+        move |me: site_api::Me| {
+            let connected = sites::Connected {
+                client,
+                name: connection.name.clone(),
+                me,
+            };
+            sites::follow(&app, &connection.id, connected, stop);
+            // Reopen the Site shown when the app was last closed.
+            let state = app.state::<DesktopState>();
+            if let Some(last) = state.settings_now().shown {
+                if last.connection_id == connection.id {
+                    let _ = sites::show(&app, &last.connection_id, &last.site_id);
+                }
             }
-        };
+        }
+    };
+    if let Some(me) = me {
+        follow(me);
+        return;
+    }
+    tauri::async_runtime::spawn(async move {
         let me = loop {
             match client.me().await {
                 Ok(me) => break me,
@@ -176,57 +212,46 @@ pub(crate) fn watch_connection(app: &AppHandle, connection: settings::Connection
                 }
             }
         };
-        let settings = app.state::<DesktopState>().notify_settings.clone();
-        for site in me.sites {
-            let follower = live::follow::Follower {
-                client: client.clone(),
-                site_id: site.id,
-                me: me.email.clone(),
-                settings: settings.clone(),
-                attention: app.state::<DesktopState>().attention.clone(),
-                sink: live::TauriSink {
-                    app: app.clone(),
-                    shown: false,
-                },
-            };
-            tauri::async_runtime::spawn(follower.run(stop.clone()));
-        }
+        follow(me);
     });
 }
 
 /// How often the shown Site's signals are read (a signal's end has no event).
 const SIGNALS_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Keeps the shown Site's signals: read every [`SIGNALS_EVERY`] and at once
-/// when a new one is announced; the window hears of each change.
-async fn watch_signals(
-    app: AppHandle,
-    client: std::sync::Arc<site_client::SiteClient>,
-    site_id: String,
-) {
+/// Keeps the shown Site's signals: read every [`SIGNALS_EVERY`], at once
+/// when a new one is announced or another Site is shown; the window hears of
+/// each change.
+async fn watch_signals(app: AppHandle) {
     let state = app.state::<DesktopState>();
     loop {
-        match client.signals(&site_id).await {
-            Ok(response) => {
-                let now = taskdeck_ipc::SignalsNow {
-                    site_id: site_id.clone(),
-                    signals: response.signals,
-                };
-                let changed = {
-                    let mut kept = state.signals.write().unwrap_or_else(|e| e.into_inner());
-                    let changed = kept.as_ref() != Some(&now);
-                    *kept = Some(now.clone());
-                    changed
-                };
-                if changed {
-                    if let Err(error) =
-                        tauri::Emitter::emit(&app, taskdeck_ipc::events::SIGNALS, now)
-                    {
-                        tracing::warn!(%error, "cannot send the signals to the window");
+        if let Ok((client, site_id)) = state.shown_site() {
+            match client.signals(&site_id).await {
+                Ok(response) => {
+                    let now = taskdeck_ipc::SignalsNow {
+                        site_id: site_id.clone(),
+                        signals: response.signals,
+                    };
+                    let changed = {
+                        let mut kept = state.signals.write().unwrap_or_else(|e| e.into_inner());
+                        // Another Site may have been shown meanwhile.
+                        let still_shown = state.shown_site().is_ok_and(|(_, id)| id == site_id);
+                        let changed = still_shown && kept.as_ref() != Some(&now);
+                        if changed {
+                            *kept = Some(now.clone());
+                        }
+                        changed
+                    };
+                    if changed {
+                        if let Err(error) =
+                            tauri::Emitter::emit(&app, taskdeck_ipc::events::SIGNALS, now)
+                        {
+                            tracing::warn!(%error, "cannot send the signals to the window");
+                        }
                     }
                 }
+                Err(error) => tracing::warn!(%error, "cannot read the signals"),
             }
-            Err(error) => tracing::warn!(%error, "cannot read the signals"),
         }
         tokio::select! {
             _ = tokio::time::sleep(SIGNALS_EVERY) => {}
@@ -291,38 +316,25 @@ async fn try_connect_demo(app: &AppHandle) -> Result<()> {
         .first()
         .cloned()
         .ok_or_else(|| Error::UnexpectedResponse("the demo user has no Site".to_owned()))?;
-    update_status(app, |status| {
-        status.server_url = Some(connection.client.base().to_string());
-        status.keyring = connection.keyring.clone();
-        status.identity = Some(Identity {
-            email: me.email.clone(),
-            display_name: me.display_name.clone(),
-        });
-        status.site = Some(SiteSummary::from(site.clone()));
-        status.phase = ConnectionPhase::Connected;
-        status.error = None;
-    });
-    let client = std::sync::Arc::new(connection.client);
+    update_status(app, |status| status.keyring = connection.keyring.clone());
     let state = app.state::<DesktopState>();
-    *state.shown.lock().unwrap_or_else(|e| e.into_inner()) =
-        Some((client.clone(), site.id.clone()));
+    let client = std::sync::Arc::new(connection.client);
     *state.demo.lock().await = Some(connection.demo);
-    let follower = live::follow::Follower {
+    let connected = sites::Connected {
         client,
-        site_id: site.id,
-        me: me.email,
-        settings: state.notify_settings.clone(),
-        attention: state.attention.clone(),
-        sink: live::TauriSink {
-            app: app.clone(),
-            shown: true,
-        },
+        name: "Demo Site".to_owned(),
+        me,
     };
-    tauri::async_runtime::spawn(watch_signals(
-        app.clone(),
-        follower.client.clone(),
-        follower.site_id.clone(),
-    ));
-    follower.run(state.stop.clone()).await;
+    sites::follow(
+        app,
+        demo_site::DEMO_CONNECTION_ID,
+        connected,
+        state.stop.clone(),
+    );
+    // The Demo Site is shown unless another Site was already (one shown
+    // when the app was last closed, connected first).
+    if state.sites.shown().is_none() {
+        sites::show(app, demo_site::DEMO_CONNECTION_ID, &site.id)?;
+    }
     Ok(())
 }

@@ -63,6 +63,18 @@ pub struct Settings {
     /// Personal views of the Active tasks list, by connection id (`demo`
     /// for the Demo Site).
     pub views: BTreeMap<String, SiteViews>,
+    /// The Site the window showed last, reopened at start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shown: Option<ShownSetting>,
+}
+
+/// A Site the window showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownSetting {
+    /// The connection's id.
+    pub connection_id: String,
+    /// The Site's id.
+    pub site_id: String,
 }
 
 impl Default for Settings {
@@ -72,6 +84,7 @@ impl Default for Settings {
             notifications: NotifySettings::default(),
             connections: Vec::new(),
             views: BTreeMap::new(),
+            shown: None,
         }
     }
 }

@@ -37,8 +37,8 @@ pub struct DesktopState {
     pub signals: RwLock<Option<SignalsNow>>,
     /// Woken when a new signal arrives: the signals are read again.
     pub signals_changed: tokio::sync::Notify,
-    /// The client and Site the window shows.
-    pub shown: std::sync::Mutex<Option<(Arc<SiteClient>, String)>>,
+    /// The followed Sites, and the one the window shows.
+    pub sites: crate::sites::Sites,
     /// The followers of saved connections, by connection id.
     pub watchers: std::sync::Mutex<std::collections::HashMap<String, CancellationToken>>,
     /// Whether the window is in front: the polling fallback's pace.
@@ -68,7 +68,7 @@ impl Default for DesktopState {
             settings: std::sync::Mutex::new(None),
             attention: Default::default(),
             watchers: Default::default(),
-            shown: Default::default(),
+            sites: Default::default(),
             link: RwLock::new(None),
             signals: RwLock::new(None),
             signals_changed: tokio::sync::Notify::new(),
@@ -102,11 +102,15 @@ impl DesktopState {
 
     /// The client and id of the Site the window shows.
     pub fn shown_site(&self) -> crate::Result<(Arc<SiteClient>, String)> {
-        self.shown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.sites
+            .shown()
+            .map(|shown| (shown.client, shown.site_id))
             .ok_or_else(|| crate::Error::InvalidInput("No Site is shown yet.".to_owned()))
+    }
+
+    /// Forgets the list (another Site is shown and has none yet).
+    pub fn clear_snapshot(&self) {
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// The saved settings now (defaults before they were loaded).

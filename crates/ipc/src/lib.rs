@@ -36,6 +36,9 @@ pub mod events {
     /// Carries a [`SignalsNow`](super::SignalsNow): the signals in force on
     /// the shown Site, whenever they changed.
     pub const SIGNALS: &str = "signals";
+    /// The Sites the window can show changed (a connection came up, was
+    /// added or removed): read `sites` again. No payload.
+    pub const SITES: &str = "sites";
 }
 
 /// Names of the backend's commands.
@@ -66,6 +69,13 @@ pub mod commands {
     pub const LIST_TASKS: &str = "list_tasks";
     /// `(kind, query) -> LogPage`: the shown Site's Scan or Audit log.
     pub const LOG_ENTRIES: &str = "log_entries";
+    /// `() -> Vec<SiteChoice>`: every Site the window can show.
+    pub const SITES: &str = "sites";
+    /// `(connection, site)`: show that Site in the window.
+    pub const SHOW_SITE: &str = "show_site";
+    /// `(id, draft) -> ConnectionView`: tests and saves a changed
+    /// connection (a blank secret keeps the saved one).
+    pub const UPDATE_CONNECTION: &str = "update_connection";
     /// `(connection) -> SiteViews`: a connection's saved views.
     pub const VIEWS: &str = "views";
     /// `(connection, views: SiteViews)`: replaces a connection's saved
@@ -95,6 +105,17 @@ pub struct ConnectionCheck {
     pub identity: Identity,
     /// Its Sites and roles.
     pub sites: Vec<SiteSummary>,
+}
+
+/// A Site the window can show, and the connection it is reached through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteChoice {
+    /// The connection's id (`demo` for the Demo Site).
+    pub connection_id: String,
+    /// What the user calls the connection.
+    pub connection_name: String,
+    /// The Site and the user's role on it.
+    pub site: SiteSummary,
 }
 
 /// Where the app stands with its Site.

@@ -20,16 +20,25 @@ use failures::FailureNotice;
 use follow::LiveSink;
 use list::LiveList;
 
-/// Reports of a follower, forwarded to the window and the OS.
+/// Reports of a follower, kept per Site (so the window can switch to it at
+/// once), forwarded to the window while its Site is the one shown, and
+/// turned into native notifications for every Site.
 pub struct TauriSink {
     /// The app.
     pub app: AppHandle,
-    /// True for the Site the window shows; the others are watched for
-    /// failures only (their lists and errors do not reach the window).
-    pub shown: bool,
+    /// The connection followed.
+    pub connection_id: String,
 }
 
 impl TauriSink {
+    fn state(&self) -> tauri::State<'_, crate::state::DesktopState> {
+        self.app.state::<crate::state::DesktopState>()
+    }
+
+    fn shown(&self, site_id: &str) -> bool {
+        self.state().sites.is_shown(&self.connection_id, site_id)
+    }
+
     fn emit<T: serde::Serialize + Clone>(&self, event: &str, payload: T) {
         if let Err(error) = self.app.emit(event, payload) {
             tracing::warn!(%error, event, "cannot send an event to the window");
@@ -39,21 +48,23 @@ impl TauriSink {
 
 impl LiveSink for TauriSink {
     fn list_changed(&self, site_id: &str, list: &LiveList) {
-        if !self.shown {
-            return;
+        let snapshot = ActiveTasksSnapshot {
+            site_id: site_id.to_owned(),
+            page: list.page().clone(),
+            fetched_at: chrono::Utc::now(),
+        };
+        self.state()
+            .sites
+            .record(&self.connection_id, site_id, |live| {
+                live.snapshot = Some(snapshot.clone())
+            });
+        if self.shown(site_id) {
+            publish_snapshot(&self.app, snapshot);
         }
-        publish_snapshot(
-            &self.app,
-            ActiveTasksSnapshot {
-                site_id: site_id.to_owned(),
-                page: list.page().clone(),
-                fetched_at: chrono::Utc::now(),
-            },
-        );
     }
 
     fn tasks_changed(&self, site_id: &str, tasks: Vec<Task>) {
-        if !self.shown {
+        if !self.shown(site_id) {
             return;
         }
         self.emit(
@@ -76,7 +87,7 @@ impl LiveSink for TauriSink {
     }
 
     fn signal(&self, site_id: &str, signal: Signal) {
-        if self.shown {
+        if self.shown(site_id) {
             self.app
                 .state::<crate::state::DesktopState>()
                 .signals_changed
@@ -115,13 +126,18 @@ impl LiveSink for TauriSink {
     }
 
     fn link(&self, site_id: &str, state: LinkState) {
-        if !self.shown {
-            return;
-        }
         let link = LinkStatus {
             site_id: site_id.to_owned(),
             state,
         };
+        self.state()
+            .sites
+            .record(&self.connection_id, site_id, |live| {
+                live.link = Some(link.clone())
+            });
+        if !self.shown(site_id) {
+            return;
+        }
         *self
             .app
             .state::<crate::state::DesktopState>()
@@ -132,13 +148,16 @@ impl LiveSink for TauriSink {
     }
 
     fn error(&self, site_id: &str, error: Option<&Error>) {
-        if !self.shown {
+        let ui = error.map(Error::to_ui);
+        self.state()
+            .sites
+            .record(&self.connection_id, site_id, |live| live.error = ui.clone());
+        if !self.shown(site_id) {
             if let Some(error) = error {
                 tracing::warn!(%error, site = site_id, "a watched Site has a problem");
             }
             return;
         }
-        let error = error.map(Error::to_ui);
-        update_status(&self.app, |status| status.error = error);
+        update_status(&self.app, |status| status.error = ui);
     }
 }

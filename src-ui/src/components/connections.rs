@@ -1,11 +1,11 @@
-//! Connections: add a Site server with its app registration. The backend
-//! tests it (a token and `/me`) before saving; the secret goes to the OS
-//! keyring and never comes back to the window.
+//! Connections: add, edit and remove Site servers with their app
+//! registrations. The backend tests each (a token and `/me`) before saving;
+//! the secret goes to the OS keyring and never comes back to the window.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
-use taskdeck_ipc::{commands, ConnectionView};
+use taskdeck_ipc::{commands, events, ConnectionView};
 
 use crate::bridge;
 
@@ -23,33 +23,97 @@ struct AddArgs {
     draft: Draft,
 }
 
+#[derive(Serialize)]
+struct UpdateArgs {
+    id: String,
+    draft: Draft,
+}
+
+#[derive(Serialize)]
+struct IdArgs {
+    id: String,
+}
+
 /// The "Add connection" button and its dialog.
 #[component]
 pub fn AddConnection() -> impl IntoView {
     let open = RwSignal::new(false);
-    let name = RwSignal::new(String::new());
-    let url = RwSignal::new(String::new());
-    let client_id = RwSignal::new(String::new());
+    view! {
+        <button class="button" data-testid="connection-add" on:click=move |_| open.set(true)>
+            "Add connection"
+        </button>
+        <ConnectionDialog open=open editing=None on_saved=Callback::new(|_| ()) />
+    }
+}
+
+/// The dialog that tests and saves a new connection, or changes `editing`.
+#[component]
+fn ConnectionDialog(
+    open: RwSignal<bool>,
+    editing: Option<ConnectionView>,
+    on_saved: Callback<ConnectionView>,
+) -> impl IntoView {
+    let is_edit = editing.is_some();
+    let editing_id = StoredValue::new(editing.as_ref().map(|c| c.id.clone()));
+    let has_ca = editing.as_ref().is_some_and(|c| c.has_extra_ca);
+    let start = editing.clone();
+    let name = RwSignal::new(start.as_ref().map(|c| c.name.clone()).unwrap_or_default());
+    let url = RwSignal::new(
+        start
+            .as_ref()
+            .map(|c| c.server_url.clone())
+            .unwrap_or_default(),
+    );
+    let client_id = RwSignal::new(
+        start
+            .as_ref()
+            .map(|c| c.client_id.clone())
+            .unwrap_or_default(),
+    );
     let secret = RwSignal::new(String::new());
     let ca = RwSignal::new(String::new());
+    let remove_ca = RwSignal::new(false);
     let working = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<ConnectionView, String>>);
+    // A fresh start each time the dialog opens.
+    Effect::new(move |_| {
+        if open.get() {
+            outcome.set(None);
+            secret.set(String::new());
+        }
+    });
     let save = move |_| {
         working.set(true);
         outcome.set(None);
+        let pem = ca.get_untracked();
+        let extra_ca_pem = if remove_ca.get_untracked() {
+            Some(String::new())
+        } else if pem.trim().is_empty() {
+            // Editing: keep the saved CA; adding: none.
+            None
+        } else {
+            Some(pem)
+        };
         let draft = Draft {
             name: name.get_untracked(),
             server_url: url.get_untracked(),
             client_id: client_id.get_untracked(),
             client_secret: secret.get_untracked(),
-            extra_ca_pem: Some(ca.get_untracked()).filter(|pem| !pem.trim().is_empty()),
+            extra_ca_pem,
         };
+        let editing_id = editing_id.get_value();
         spawn_local(async move {
-            let result: Result<ConnectionView, _> =
-                bridge::invoke_with(commands::ADD_CONNECTION, &AddArgs { draft }).await;
-            if result.is_ok() {
+            let result: Result<ConnectionView, _> = match editing_id {
+                Some(id) => {
+                    bridge::invoke_with(commands::UPDATE_CONNECTION, &UpdateArgs { id, draft })
+                        .await
+                }
+                None => bridge::invoke_with(commands::ADD_CONNECTION, &AddArgs { draft }).await,
+            };
+            if let Ok(saved) = &result {
                 // The secret is in the keyring now; forget it here.
                 secret.set(String::new());
+                on_saved.run(saved.clone());
             }
             outcome.set(Some(result.map_err(|e| e.to_string())));
             working.set(false);
@@ -58,13 +122,15 @@ pub fn AddConnection() -> impl IntoView {
     let field = move |label: &'static str,
                       testid: &'static str,
                       value: RwSignal<String>,
-                      kind: &'static str| {
+                      kind: &'static str,
+                      placeholder: &'static str| {
         view! {
             <label class="field">
                 <span>{label}</span>
                 <input
                     type=kind
                     data-testid=testid
+                    placeholder=placeholder
                     prop:value=value
                     on:input=move |event| value.set(event_target_value(&event))
                     autocomplete="off"
@@ -72,21 +138,22 @@ pub fn AddConnection() -> impl IntoView {
             </label>
         }
     };
+    let secret_hint = if is_edit {
+        "unchanged if left blank"
+    } else {
+        ""
+    };
     view! {
-        <button class="button" data-testid="connection-add" on:click=move |_| {
-            outcome.set(None);
-            open.set(true);
-        }>"Add connection"</button>
         <Show when=move || open.get()>
             <div class="dialog-backdrop">
                 <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="connection-title">
-                    <h2 id="connection-title">"Connect to a Site"</h2>
-                    {field("Name", "connection-name", name, "text")}
-                    {field("Server URL", "connection-url", url, "url")}
-                    {field("Client id", "connection-client-id", client_id, "text")}
-                    {field("Client secret", "connection-client-secret", secret, "password")}
+                    <h2 id="connection-title">{if is_edit { "Edit the connection" } else { "Connect to a Site" }}</h2>
+                    {field("Name", "connection-name", name, "text", "")}
+                    {field("Server URL", "connection-url", url, "url", "https://site.example:8443")}
+                    {field("Client id", "connection-client-id", client_id, "text", "")}
+                    {field("Client secret", "connection-client-secret", secret, "password", secret_hint)}
                     <label class="field">
-                        <span>"Extra CA certificate (PEM, optional)"</span>
+                        <span>{if has_ca { "Extra CA certificate (PEM; blank keeps the saved one)" } else { "Extra CA certificate (PEM, optional)" }}</span>
                         <textarea
                             data-testid="connection-ca"
                             rows="3"
@@ -94,10 +161,18 @@ pub fn AddConnection() -> impl IntoView {
                             on:input=move |event| ca.set(event_target_value(&event))
                         ></textarea>
                     </label>
+                    {has_ca.then(|| view! {
+                        <label class="filter-option">
+                            <input type="checkbox" data-testid="connection-remove-ca"
+                                prop:checked=remove_ca
+                                on:change=move |_| remove_ca.update(|r| *r = !*r) />
+                            "Stop trusting the extra CA certificate"
+                        </label>
+                    })}
                     {move || outcome.get().map(|result| match result {
                         Ok(saved) => view! {
                             <p class="notice notice-ok" data-testid="connection-result" role="status">
-                                {format!("Connected to {} as its app registration {}. Taskdeck now watches its Sites for failed tasks.", saved.server_url, saved.client_id)}
+                                {format!("Connected to {} as its app registration {}. Taskdeck shows its Site now and watches its Sites for failed tasks.", saved.server_url, saved.client_id)}
                             </p>
                         }.into_any(),
                         Err(message) => view! {
@@ -105,7 +180,7 @@ pub fn AddConnection() -> impl IntoView {
                         }.into_any(),
                     })}
                     <div class="dialog-buttons">
-                        <button class="button" on:click=move |_| open.set(false)>"Close"</button>
+                        <button class="button" data-testid="connection-close" on:click=move |_| open.set(false)>"Close"</button>
                         <button class="button button-primary" data-testid="connection-save" on:click=save disabled=working>
                             {move || if working.get() { "Testing…" } else { "Test and save" }}
                         </button>
@@ -113,5 +188,89 @@ pub fn AddConnection() -> impl IntoView {
                 </div>
             </div>
         </Show>
+    }
+}
+
+/// The Connections page: the Demo Site and every saved connection, each
+/// with Edit and Remove.
+#[component]
+pub fn ConnectionsPage() -> impl IntoView {
+    let saved = RwSignal::new(Vec::<ConnectionView>::new());
+    let error = RwSignal::new(None::<String>);
+    let reload = move || {
+        spawn_local(async move {
+            match bridge::invoke::<Vec<ConnectionView>>(commands::CONNECTIONS).await {
+                Ok(read) => saved.set(read),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        })
+    };
+    reload();
+    spawn_local(async move {
+        let _ = bridge::listen(events::SITES, move |_: ()| reload()).await;
+    });
+    let row = move |connection: ConnectionView| {
+        let edit_open = RwSignal::new(false);
+        let confirm = RwSignal::new(false);
+        let id = connection.id.clone();
+        let remove = move |_| {
+            if !confirm.get_untracked() {
+                confirm.set(true);
+                return;
+            }
+            let id = id.clone();
+            spawn_local(async move {
+                match bridge::invoke_with::<_, ()>(commands::REMOVE_CONNECTION, &IdArgs { id })
+                    .await
+                {
+                    Ok(()) => {
+                        error.set(None);
+                        reload();
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        };
+        let name = connection.name.clone();
+        view! {
+            <tr data-testid="connection-row" data-connection-id=connection.id.clone()>
+                <td>{connection.name.clone()}</td>
+                <td class="mono">{connection.server_url.clone()}</td>
+                <td class="mono">{connection.client_id.clone()}</td>
+                <td>{if connection.has_extra_ca { "own CA + OS store" } else { "OS store" }}</td>
+                <td class="row-actions">
+                    <button class="button" data-testid="connection-edit" on:click=move |_| edit_open.set(true)>"Edit…"</button>
+                    <button class="button button-danger" data-testid="connection-remove" on:click=remove>
+                        {move || if confirm.get() { format!("Remove “{name}”? Click again") } else { "Remove".to_owned() }}
+                    </button>
+                    <ConnectionDialog open=edit_open editing=Some(connection.clone()) on_saved=Callback::new(move |_| reload()) />
+                </td>
+            </tr>
+        }
+    };
+    view! {
+        <section class="connections-page" data-testid="connections-page">
+            <p class="hint">
+                "The Demo Site runs inside Taskdeck and is always there. Each saved connection is a Site server and an app registration; its secret stays in the OS keyring. Taskdeck watches every Site of every connection for failed tasks."
+            </p>
+            <Show when=move || error.with(Option::is_some)>
+                <div class="notice notice-error" role="alert">{move || error.get()}</div>
+            </Show>
+            <table class="tasks connections">
+                <thead>
+                    <tr><th>"Name"</th><th>"Server"</th><th>"Client id"</th><th>"Trust"</th><th></th></tr>
+                </thead>
+                <tbody>
+                    <tr data-testid="connection-row" data-connection-id="demo">
+                        <td>"Demo Site"</td>
+                        <td class="mono">"embedded"</td>
+                        <td class="mono">"—"</td>
+                        <td>"loopback"</td>
+                        <td></td>
+                    </tr>
+                    <For each=move || saved.get() key=|c: &ConnectionView| (c.id.clone(), c.name.clone(), c.server_url.clone(), c.client_id.clone(), c.has_extra_ca) children=row />
+                </tbody>
+            </table>
+        </section>
     }
 }

@@ -34,6 +34,7 @@ pub fn Header(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
             </div>
             <div class="crumbs">
                 <span class="site" data-testid="site-name">{site_name}</span>
+                <super::site_switcher::SiteSwitcher status=status />
                 <span class="sep">"›"</span>
                 <h1>"Active tasks"</h1>
             </div>

@@ -8,6 +8,7 @@ mod header;
 mod log_table;
 mod notices;
 mod signals;
+mod site_switcher;
 mod status_bar;
 mod tasks_table;
 mod view_menu;
@@ -28,6 +29,7 @@ enum Page {
     ActiveTasks,
     ScanLog,
     AuditLog,
+    Connections,
 }
 
 /// The whole window.
@@ -118,6 +120,23 @@ pub fn App() -> impl IntoView {
         // Listen first, then read: nothing sent in between is lost.
         let listening = async {
             bridge::listen(events::CONNECTION, move |s: ConnectionStatus| {
+                // Another Site shown: nothing of the last one stays.
+                let key = |s: &ConnectionStatus| {
+                    (
+                        s.connection_id.clone(),
+                        s.site.as_ref().map(|site| site.id.clone()),
+                    )
+                };
+                let switched = status
+                    .with_untracked(|old| old.as_ref().is_some_and(|old| key(old) != key(&s)));
+                if switched {
+                    snapshot.set(None);
+                    filtered.set(None);
+                    signals.set(None);
+                    link.set(None);
+                    selected.update(|set| set.clear());
+                    changes.update(|n| *n += 1);
+                }
                 status.set(Some(s))
             })
             .await?;
@@ -131,6 +150,7 @@ pub fn App() -> impl IntoView {
                     let reread = match page.get_untracked() {
                         Page::ActiveTasks => query.get_untracked().is_some(),
                         Page::ScanLog | Page::AuditLog => ended,
+                        Page::Connections => false,
                     };
                     if reread {
                         changes.update(|n| *n += 1);
@@ -169,7 +189,8 @@ pub fn App() -> impl IntoView {
                 <nav class="tabs" aria-label="Pages">
                     {[(Page::ActiveTasks, "Active tasks", "nav-active-tasks"),
                       (Page::ScanLog, "Scan log", "nav-scan-log"),
-                      (Page::AuditLog, "Audit log", "nav-audit-log")]
+                      (Page::AuditLog, "Audit log", "nav-audit-log"),
+                      (Page::Connections, "Connections", "nav-connections")]
                         .into_iter()
                         .map(|(target, label, testid)| view! {
                             <button
@@ -188,6 +209,9 @@ pub fn App() -> impl IntoView {
                 </Show>
                 <Show when=move || page.get() == Page::AuditLog>
                     <log_table::LogTable kind=site_api::TaskKind::Audit changes=changes />
+                </Show>
+                <Show when=move || page.get() == Page::Connections>
+                    <connections::ConnectionsPage />
                 </Show>
                 <div class="active-page" class:hidden=move || page.get() != Page::ActiveTasks>
                 <div class="toolbar" role="toolbar" aria-label="Active tasks">

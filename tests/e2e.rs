@@ -670,6 +670,8 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
             let http = reqwest::Client::new();
             let base = format!("http://{listen}");
             let (client_id, secret, token) = demo_token(&http, &base).await;
+            // Only our notification on screen, for the click below.
+            let _ = Command::new("dunstctl").arg("close-all").status();
             let task: serde_json::Value = http
                 .post(format!("{base}/api/v1/sites/demo/tasks"))
                 .bearer_auth(&token)
@@ -724,9 +726,32 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
                 "the body names the target: {text}"
             );
 
+            // A click on the notification (dunst invokes its default
+            // action) brings the window to the task's Audit-log row.
+            let id = task["id"].as_str().unwrap().to_owned();
+            let clicked = Command::new("dunstctl")
+                .args(["action", "0"])
+                .status()
+                .expect("dunstctl is installed");
+            assert!(clicked.success());
+            wait_until(
+                "the notified task's log row in view",
+                Duration::from_secs(30),
+                || async {
+                    let row = app
+                        .find(By::Css("[data-testid='log-row'][data-focused='true']"))
+                        .await
+                        .ok()?;
+                    row.attr("data-task-id").await.ok()?
+                },
+            )
+            .await
+            .eq(&id)
+            .then_some(())
+            .expect("the clicked notification's task is the one shown");
+
             // Its Audit-log row: failed, with its error count.
             click(&app, "nav-audit-log").await;
-            let id = task["id"].as_str().unwrap().to_owned();
             let (status, errors) = wait_until("the log row", Duration::from_secs(30), || async {
                 let row = app
                     .find(By::Css(format!(

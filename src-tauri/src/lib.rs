@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod demo_site;
 pub mod error;
 pub mod live;
+mod notify;
 pub mod settings;
 pub mod site_client;
 pub mod sites;
@@ -71,6 +72,9 @@ pub fn run() {
                 watch_connection(&handle, connection, None);
             }
             tauri::async_runtime::spawn(watch_signals(handle.clone()));
+            if let Err(error) = notify::install(&handle) {
+                tracing::warn!(%error, "notification clicks will not open the task");
+            }
             if let Err(error) = tray::install(&handle) {
                 tracing::warn!(%error, "no system tray: closing the window quits");
             }

@@ -61,6 +61,9 @@ pub type SiteKey = (String, String);
 /// The followed Sites.
 #[derive(Default)]
 pub struct Sites {
+    /// Failures announced, by server URL, Site and task: two connections to
+    /// one Site announce each failure once.
+    announced: std::sync::Mutex<std::collections::HashSet<(String, String, site_api::TaskId)>>,
     connected: std::sync::Mutex<HashMap<String, Connected>>,
     live: std::sync::Mutex<HashMap<SiteKey, SiteLive>>,
     shown: std::sync::Mutex<Option<ShownSite>>,
@@ -112,6 +115,31 @@ impl Sites {
             ))
         });
         choices
+    }
+
+    /// True the first time a failure of `task` on this connection's server
+    /// and Site is announced, whichever connection reaches it.
+    pub fn first_notice(&self, connection_id: &str, site_id: &str, task: site_api::TaskId) -> bool {
+        let server = self
+            .connected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(connection_id)
+            .map(|connected| connected.client.base().to_string())
+            .unwrap_or_else(|| connection_id.to_owned());
+        self.announced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((server, site_id.to_owned(), task))
+    }
+
+    /// The client of a connected connection.
+    pub fn client(&self, connection_id: &str) -> Option<Arc<SiteClient>> {
+        self.connected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(connection_id)
+            .map(|connected| connected.client.clone())
     }
 
     /// Forgets a connection (removed): its Sites and what they reported.

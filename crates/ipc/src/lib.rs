@@ -39,6 +39,9 @@ pub mod events {
     /// The Sites the window can show changed (a connection came up, was
     /// added or removed): read `sites` again. No payload.
     pub const SITES: &str = "sites";
+    /// Carries an [`OpenTask`](super::OpenTask): show this task (a click on
+    /// its notification); its Site is already the one shown.
+    pub const OPEN_TASK: &str = "open-task";
 }
 
 /// Names of the backend's commands.
@@ -105,6 +108,18 @@ pub struct ConnectionCheck {
     pub identity: Identity,
     /// Its Sites and roles.
     pub sites: Vec<SiteSummary>,
+}
+
+/// A task the window should bring into view: its log row once it ended,
+/// else its row in the Active tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenTask {
+    /// The Site (the one shown).
+    pub site_id: String,
+    /// The task.
+    pub task: site_api::TaskId,
+    /// It ended: its row is in the Scan or Audit log.
+    pub ended: bool,
 }
 
 /// A Site the window can show, and the connection it is reached through.

@@ -112,13 +112,26 @@ impl LiveSink for TauriSink {
             tracing::info!(task = %notice.task, "notifications paused: not shown");
             return;
         }
+        let first =
+            self.state()
+                .sites
+                .first_notice(&self.connection_id, &notice.site_id, notice.task);
+        if !first {
+            // Another connection to the same Site announced it already.
+            return;
+        }
         tracing::info!(task = %notice.task, site = %notice.site_id, "notifying a failure");
         let shown = self
             .app
             .notification()
             .builder()
+            .id(crate::notify::next_id())
             .title(&notice.title)
             .body(&notice.body)
+            .action_type_id(crate::notify::OPEN_TASK_ACTIONS)
+            .extra(crate::notify::EXTRA_CONNECTION, &self.connection_id)
+            .extra(crate::notify::EXTRA_SITE, &notice.site_id)
+            .extra(crate::notify::EXTRA_TASK, notice.task.to_string())
             .show();
         if let Err(error) = shown {
             tracing::warn!(%error, "cannot show a notification");

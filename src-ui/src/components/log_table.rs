@@ -25,9 +25,14 @@ struct LogQuery {
     limit: u32,
 }
 
-/// One log, read when shown and again when tasks change.
+/// One log, read when shown and again when tasks change. The row of
+/// `focus` (a clicked notification's task) is highlighted and scrolled to.
 #[component]
-pub fn LogTable(kind: TaskKind, changes: RwSignal<u64>) -> impl IntoView {
+pub fn LogTable(
+    kind: TaskKind,
+    changes: RwSignal<u64>,
+    focus: RwSignal<Option<site_api::TaskId>>,
+) -> impl IntoView {
     let page = RwSignal::new(None::<LogPage>);
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -71,7 +76,7 @@ pub fn LogTable(kind: TaskKind, changes: RwSignal<u64>) -> impl IntoView {
                 <For
                     each=entries
                     key=|entry: &LogEntry| (entry.task.id, entry.task.errors)
-                    children=move |entry: LogEntry| view! { <LogRow entry=entry /> }
+                    children=move |entry: LogEntry| view! { <LogRow entry=entry focus=focus /> }
                 />
             </tbody>
         </table>
@@ -83,16 +88,33 @@ pub fn LogTable(kind: TaskKind, changes: RwSignal<u64>) -> impl IntoView {
 
 /// One ended task.
 #[component]
-fn LogRow(entry: LogEntry) -> impl IntoView {
+fn LogRow(entry: LogEntry, focus: RwSignal<Option<site_api::TaskId>>) -> impl IntoView {
     let offset = super::local_offset();
     let task = entry.task;
+    let id = task.id;
+    let focused = move || focus.get() == Some(id);
+    let row = NodeRef::<leptos::html::Tr>::new();
+    Effect::new(move |_| {
+        if focused() {
+            if let Some(row) = row.get() {
+                row.scroll_into_view();
+            }
+        }
+    });
     let end = task.end_date.unwrap_or(task.start_date);
     let now =
         chrono::DateTime::<Utc>::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or(end);
     let today = now.with_timezone(&offset).date_naive();
     let messages = entry.error_messages.join("\n");
     view! {
-        <tr data-testid="log-row" data-task-id=task.id.to_string() data-status=status_label(&task)>
+        <tr
+            node_ref=row
+            data-testid="log-row"
+            data-task-id=task.id.to_string()
+            data-status=status_label(&task)
+            data-focused=move || focused().to_string()
+            class:focused=focused
+        >
             <td data-testid="cell-target">{task.target.name.clone()}</td>
             <td data-testid="cell-task" class="mono">{task.label.clone()}</td>
             <td data-testid="cell-end-date" title=start_date_title(end, offset)>

@@ -107,6 +107,8 @@ pub fn App() -> impl IntoView {
         });
     });
     let link = RwSignal::new(None::<LinkStatus>);
+    // The task a notification click asked for.
+    let focus = RwSignal::new(None::<site_api::TaskId>);
 
     let accept_snapshot = move |incoming: ActiveTasksSnapshot| {
         snapshot.update(|current| {
@@ -143,6 +145,16 @@ pub fn App() -> impl IntoView {
             bridge::listen(events::ACTIVE_TASKS, accept_snapshot).await?;
             bridge::listen(events::SIGNALS, move |s: SignalsNow| signals.set(Some(s))).await?;
             bridge::listen(events::LINK, move |l: LinkStatus| link.set(Some(l))).await?;
+            bridge::listen(events::OPEN_TASK, move |open: taskdeck_ipc::OpenTask| {
+                page.set(match (open.ended, open.task.kind) {
+                    (false, _) => Page::ActiveTasks,
+                    (true, site_api::TaskKind::Scan) => Page::ScanLog,
+                    (true, site_api::TaskKind::Audit) => Page::AuditLog,
+                });
+                focus.set(Some(open.task));
+                changes.update(|n| *n += 1);
+            })
+            .await?;
             bridge::listen(
                 events::TASKS_CHANGED,
                 move |changed: taskdeck_ipc::TasksChanged| {
@@ -205,10 +217,10 @@ pub fn App() -> impl IntoView {
                         .collect_view()}
                 </nav>
                 <Show when=move || page.get() == Page::ScanLog>
-                    <log_table::LogTable kind=site_api::TaskKind::Scan changes=changes />
+                    <log_table::LogTable kind=site_api::TaskKind::Scan changes=changes focus=focus />
                 </Show>
                 <Show when=move || page.get() == Page::AuditLog>
-                    <log_table::LogTable kind=site_api::TaskKind::Audit changes=changes />
+                    <log_table::LogTable kind=site_api::TaskKind::Audit changes=changes focus=focus />
                 </Show>
                 <Show when=move || page.get() == Page::Connections>
                     <connections::ConnectionsPage />

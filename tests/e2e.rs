@@ -461,6 +461,32 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     })
     .await;
     running.click().await.unwrap();
+    // By initiator and target type: the schedules' tasks on Segments.
+    click(&app, "filter-initiator-schedule").await;
+    click(&app, "filter-target-segment").await;
+    wait_until(
+        "only scheduled Segment rows",
+        Duration::from_secs(60),
+        || async {
+            let script = "return Array.from(document.querySelectorAll(\"[data-testid='task-row']\")).map(row => [\
+                row.querySelector(\"[data-testid='cell-initiator']\").textContent.trim(),\
+                row.querySelector(\"[data-testid='cell-target'] svg\").getAttribute('aria-label')]);";
+            let cells: Vec<(String, String)> =
+                app.execute(script, Vec::new()).await.ok()?.convert().ok()?;
+            (!cells.is_empty()
+                && cells
+                    .iter()
+                    .all(|(who, target)| who.starts_with("Schedule") && target == "Segment"))
+            .then_some(())
+        },
+    )
+    .await;
+    assert!(text_of(&app, "filter-button")
+        .await
+        .unwrap()
+        .starts_with("Filter (2)"));
+    click(&app, "filter-initiator-anyone").await;
+    click(&app, "filter-target-segment").await;
     click(&app, "filter-button").await;
     wait_until("queued rows again", Duration::from_secs(30), || async {
         let now = rows(&app).await.ok()?;

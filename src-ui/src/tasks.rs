@@ -109,30 +109,6 @@ impl SortSpec {
     }
 }
 
-/// The server query for the filters, search and sort in force, or `None`
-/// for the seed's default list (then the live snapshot is shown).
-pub fn list_query(
-    search: &str,
-    statuses: &std::collections::BTreeSet<site_api::TaskStatus>,
-    kinds: &std::collections::BTreeSet<site_api::TaskKind>,
-    sort: SortSpec,
-) -> Option<taskdeck_ipc::ListQuery> {
-    let q = search.trim();
-    let default_sort = sort == SortSpec::default();
-    if q.is_empty() && statuses.is_empty() && kinds.is_empty() && default_sort {
-        return None;
-    }
-    let join = |values: Vec<&str>| (!values.is_empty()).then(|| values.join(","));
-    Some(taskdeck_ipc::ListQuery {
-        status: join(statuses.iter().map(|s| s.as_str()).collect()),
-        kind: join(kinds.iter().map(|k| k.as_str()).collect()),
-        q: (!q.is_empty()).then(|| q.to_owned()),
-        sort: (!default_sort).then(|| sort.column.wire().to_owned()),
-        order: (!default_sort).then(|| if sort.descending { "desc" } else { "asc" }.to_owned()),
-        limit: Some(1000),
-    })
-}
-
 /// True if and only if `incoming` should replace `current`: it is of
 /// another Site, or of a later (or equal, re-sent) revision.
 pub fn supersedes(current: Option<&ActiveTasksSnapshot>, incoming: &ActiveTasksSnapshot) -> bool {
@@ -150,28 +126,6 @@ mod tests {
     use site_api::{
         ActiveTasksPage, Initiator, StatusCounts, Target, TargetType, TaskId, TaskKind, TaskStatus,
     };
-
-    #[test]
-    fn filters_become_a_server_query_and_none_means_the_live_list() {
-        use std::collections::BTreeSet;
-        let none = BTreeSet::new();
-        let newest = SortSpec::default();
-        assert_eq!(list_query("  ", &none, &BTreeSet::new(), newest), None);
-        let running: BTreeSet<TaskStatus> = [TaskStatus::Running].into();
-        let kinds: BTreeSet<TaskKind> = [TaskKind::Scan, TaskKind::Audit].into();
-        let query = list_query(" ws-00 ", &running, &kinds, newest).unwrap();
-        assert_eq!(query.q.as_deref(), Some("ws-00"));
-        assert_eq!(query.status.as_deref(), Some("running"));
-        assert_eq!(query.kind.as_deref(), Some("scan,audit"));
-        let only_search = list_query("hq", &none, &BTreeSet::new(), newest).unwrap();
-        assert_eq!((only_search.status, only_search.kind), (None, None));
-        assert_eq!((only_search.sort, only_search.order), (None, None));
-        // Another order alone asks the Site too.
-        let by_task = newest.clicked(SortColumn::Task);
-        let query = list_query("", &none, &BTreeSet::new(), by_task).unwrap();
-        assert_eq!(query.sort.as_deref(), Some("task"));
-        assert_eq!(query.order.as_deref(), Some("asc"));
-    }
 
     #[test]
     fn header_clicks_flip_the_order_or_start_a_new_column_ascending() {

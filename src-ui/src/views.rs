@@ -5,13 +5,16 @@
 
 use std::collections::BTreeSet;
 
-use site_api::{TaskKind, TaskStatus};
+use site_api::{TargetType, TaskKind, TaskStatus};
 use taskdeck_ipc::{
-    ColumnKey, Density, SavedView, SiteViews, ViewColumn, ViewFilters, ViewSort, DEFAULT_VIEW_ID,
-    MAX_VIEW_NAME, VIEW_SCHEMA,
+    ColumnKey, Density, InitiatorFilter, SavedView, SiteViews, ViewColumn, ViewFilters, ViewSort,
+    DEFAULT_VIEW_ID, MAX_VIEW_NAME, VIEW_SCHEMA,
 };
 
-use crate::tasks::{list_query, SortColumn, SortSpec};
+use crate::tasks::{SortColumn, SortSpec};
+
+/// Rows read from the Site for a filtered list.
+pub const FILTERED_PAGE: u32 = 1000;
 
 /// The narrowest a dragged column gets, in CSS pixels.
 pub const MIN_COLUMN_WIDTH: u16 = 48;
@@ -33,6 +36,10 @@ pub struct ViewState {
     pub statuses: BTreeSet<TaskStatus>,
     /// Only these kinds (none: both).
     pub kinds: BTreeSet<TaskKind>,
+    /// Only these target types (none: all).
+    pub target_types: BTreeSet<TargetType>,
+    /// Only this initiator's tasks.
+    pub initiator: Option<InitiatorFilter>,
     /// The search text.
     pub search: String,
     /// Row density.
@@ -55,6 +62,8 @@ impl Default for ViewState {
             sort: SortSpec::default(),
             statuses: BTreeSet::new(),
             kinds: BTreeSet::new(),
+            target_types: BTreeSet::new(),
+            initiator: None,
             search: String::new(),
             density: Density::Comfortable,
         }
@@ -125,6 +134,8 @@ impl ViewState {
                 .unwrap_or_default(),
             statuses: view.filters.statuses.clone(),
             kinds: view.filters.kinds.clone(),
+            target_types: view.filters.target_types.clone(),
+            initiator: view.filters.initiator.clone(),
             search: view.search.clone(),
             density: view.density,
         };
@@ -149,6 +160,8 @@ impl ViewState {
             filters: ViewFilters {
                 statuses: self.statuses.clone(),
                 kinds: self.kinds.clone(),
+                target_types: self.target_types.clone(),
+                initiator: self.initiator.clone(),
             },
             search: self.search.clone(),
             density: self.density,
@@ -160,9 +173,39 @@ impl ViewState {
         visible_columns(&self.columns)
     }
 
-    /// The Site query for this state, `None` for the live default list.
-    pub fn query(&self) -> Option<taskdeck_ipc::ListQuery> {
-        list_query(&self.search, &self.statuses, &self.kinds, self.sort)
+    /// The Site query for this state, `None` for the seed's default list
+    /// (then the live snapshot is shown). `me` is the shown connection's
+    /// user, for the "my tasks" filter.
+    pub fn query(&self, me: Option<&str>) -> Option<taskdeck_ipc::ListQuery> {
+        let q = self.search.trim();
+        let default_sort = self.sort == SortSpec::default();
+        let initiator = match &self.initiator {
+            None => None,
+            Some(InitiatorFilter::Me) => Some(me.unwrap_or_default().to_owned()),
+            Some(InitiatorFilter::Schedule) => Some("Schedule".to_owned()),
+            Some(InitiatorFilter::Email(email)) => Some(email.trim().to_owned()),
+        }
+        .filter(|initiator| !initiator.is_empty());
+        let unfiltered = q.is_empty()
+            && self.statuses.is_empty()
+            && self.kinds.is_empty()
+            && self.target_types.is_empty()
+            && initiator.is_none();
+        if unfiltered && default_sort {
+            return None;
+        }
+        let join = |values: Vec<&str>| (!values.is_empty()).then(|| values.join(","));
+        Some(taskdeck_ipc::ListQuery {
+            status: join(self.statuses.iter().map(|s| s.as_str()).collect()),
+            kind: join(self.kinds.iter().map(|k| k.as_str()).collect()),
+            initiator,
+            target_type: join(self.target_types.iter().map(|t| t.as_str()).collect()),
+            q: (!q.is_empty()).then(|| q.to_owned()),
+            sort: (!default_sort).then(|| self.sort.column.wire().to_owned()),
+            order: (!default_sort)
+                .then(|| if self.sort.descending { "desc" } else { "asc" }.to_owned()),
+            limit: Some(FILTERED_PAGE),
+        })
     }
 
     /// The same columns and density as `base` (the view's saved state),
@@ -395,7 +438,7 @@ mod tests {
         );
         assert_eq!(state.columns.len(), ColumnKey::ALL.len());
         assert_eq!(state.sort, SortSpec::default());
-        assert_eq!(state.query(), None, "the live list, no Site query");
+        assert_eq!(state.query(None), None, "the live list, no Site query");
     }
 
     #[test]
@@ -415,10 +458,63 @@ mod tests {
         let back: SavedView = serde_json::from_str(&text).unwrap();
         assert_eq!(ViewState::from_saved(&back), state);
         assert_eq!(keys(&state.columns)[0], "status");
-        let query = state.query().unwrap();
+        let query = state.query(None).unwrap();
         assert_eq!(query.status.as_deref(), Some("running"));
         assert_eq!(query.q.as_deref(), Some("ws-0"));
         assert_eq!(query.sort.as_deref(), Some("target"));
+    }
+
+    #[test]
+    fn filters_become_a_server_query_and_none_means_the_live_list() {
+        let mut state = ViewState {
+            search: "  ".to_owned(),
+            ..ViewState::default()
+        };
+        assert_eq!(state.query(Some("a@b.c")), None);
+        state.search = " ws-00 ".to_owned();
+        state.statuses.insert(TaskStatus::Running);
+        state.kinds.extend([TaskKind::Scan, TaskKind::Audit]);
+        state
+            .target_types
+            .extend([TargetType::Device, TargetType::CloudResource]);
+        let query = state.query(None).unwrap();
+        assert_eq!(query.q.as_deref(), Some("ws-00"));
+        assert_eq!(query.status.as_deref(), Some("running"));
+        assert_eq!(query.kind.as_deref(), Some("scan,audit"));
+        assert_eq!(query.target_type.as_deref(), Some("device,cloud_resource"));
+        assert_eq!(
+            (query.sort, query.order, query.initiator),
+            (None, None, None)
+        );
+        // Initiators: me is whoever the connection acts as.
+        let mine = ViewState {
+            initiator: Some(InitiatorFilter::Me),
+            ..ViewState::default()
+        };
+        assert_eq!(
+            mine.query(Some("alice@example.com"))
+                .unwrap()
+                .initiator
+                .as_deref(),
+            Some("alice@example.com")
+        );
+        assert_eq!(mine.query(None), None, "nobody yet: no filter");
+        let scheduled = ViewState {
+            initiator: Some(InitiatorFilter::Schedule),
+            ..ViewState::default()
+        };
+        assert_eq!(
+            scheduled.query(None).unwrap().initiator.as_deref(),
+            Some("Schedule")
+        );
+        // Another order alone asks the Site too.
+        let by_task = ViewState {
+            sort: SortSpec::default().clicked(SortColumn::Task),
+            ..ViewState::default()
+        };
+        let query = by_task.query(None).unwrap();
+        assert_eq!(query.sort.as_deref(), Some("task"));
+        assert_eq!(query.order.as_deref(), Some("asc"));
     }
 
     #[test]

@@ -15,8 +15,8 @@ use site_api::{ActiveTasksPage, SiteRole};
 mod views;
 
 pub use views::{
-    ColumnKey, Density, SavedView, SiteViews, ViewColumn, ViewFilters, ViewSort, DEFAULT_VIEW_ID,
-    MAX_VIEWS, MAX_VIEW_NAME, VIEW_SCHEMA,
+    ColumnKey, Density, InitiatorFilter, SavedView, SiteViews, ViewColumn, ViewFilters, ViewSort,
+    DEFAULT_VIEW_ID, MAX_VIEWS, MAX_VIEW_NAME, VIEW_SCHEMA,
 };
 
 /// Names of the events the backend emits.
@@ -312,6 +312,12 @@ pub struct ListQuery {
     /// `scan`, `audit` (comma list).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// An email, or `Schedule`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<String>,
+    /// `device`, `segment`, `cloud_resource` (comma list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<String>,
     /// The search text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use site_api::{TaskKind, TaskStatus};
+use site_api::{TargetType, TaskKind, TaskStatus};
 
 /// The schema version of views this build writes. Views of a newer schema
 /// are refused on import with a sentence, never half-applied.
@@ -135,6 +135,19 @@ pub enum Density {
     Compact,
 }
 
+/// Whose tasks a view shows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InitiatorFilter {
+    /// Those the connection's user started (whoever that is on this
+    /// connection: a view works on every connection).
+    Me,
+    /// Those started by a schedule.
+    Schedule,
+    /// Those one user started.
+    Email(String),
+}
+
 /// The filters of a view.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -143,6 +156,11 @@ pub struct ViewFilters {
     pub statuses: BTreeSet<TaskStatus>,
     /// Only these kinds (none: both).
     pub kinds: BTreeSet<TaskKind>,
+    /// Only these target types (none: all).
+    pub target_types: BTreeSet<TargetType>,
+    /// Only tasks of this initiator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<InitiatorFilter>,
 }
 
 /// A personal view: columns, sort, filters, search and density.

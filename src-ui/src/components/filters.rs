@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use site_api::{TaskKind, TaskStatus};
+use site_api::{TargetType, TaskKind, TaskStatus};
+use taskdeck_ipc::InitiatorFilter;
 
 /// How long typing must pause before the search runs.
 const DEBOUNCE: Duration = Duration::from_millis(250);
@@ -47,83 +48,133 @@ pub fn SearchBox(search: RwSignal<String>) -> impl IntoView {
     }
 }
 
-/// The Filter button, its panel, and the chips of the filters in force.
+/// A removable chip for a filter in force.
+fn chip(label: String, remove: impl Fn() + 'static) -> impl IntoView {
+    view! {
+        <button class="chip-filter" data-testid="filter-chip" title="Remove this filter" on:click=move |_| remove()>
+            {format!("{label} ✕")}
+        </button>
+    }
+}
+
+/// A checkbox that adds or removes `value` from `set`.
+fn set_box<T: Ord + Copy + Send + Sync + 'static>(
+    set: RwSignal<BTreeSet<T>>,
+    value: T,
+    testid: String,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="filter-option">
+            <input
+                type="checkbox"
+                data-testid=testid
+                prop:checked=move || set.with(|set| set.contains(&value))
+                on:change=move |_| set.update(|set| {
+                    if !set.remove(&value) {
+                        set.insert(value);
+                    }
+                })
+            />
+            {label}
+        </label>
+    }
+}
+
+/// The Filter button, its panel, and the chips of the filters in force:
+/// status, kind, target type and initiator (me, Schedule, or an email).
 #[component]
 pub fn FilterMenu(
     statuses: RwSignal<BTreeSet<TaskStatus>>,
     kinds: RwSignal<BTreeSet<TaskKind>>,
+    target_types: RwSignal<BTreeSet<TargetType>>,
+    initiator: RwSignal<Option<InitiatorFilter>>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
-    let active = move || statuses.with(BTreeSet::len) + kinds.with(BTreeSet::len);
-    let status_box = move |status: TaskStatus| {
-        view! {
-            <label class="filter-option">
-                <input
-                    type="checkbox"
-                    data-testid=format!("filter-status-{}", status.as_str())
-                    prop:checked=move || statuses.with(|set| set.contains(&status))
-                    on:change=move |_| statuses.update(|set| {
-                        if !set.remove(&status) {
-                            set.insert(status);
-                        }
-                    })
-                />
-                {status.label()}
-            </label>
-        }
+    let email = RwSignal::new(String::new());
+    let active = move || {
+        statuses.with(BTreeSet::len)
+            + kinds.with(BTreeSet::len)
+            + target_types.with(BTreeSet::len)
+            + initiator.with(|i| usize::from(i.is_some()))
     };
-    let kind_box = move |kind: TaskKind| {
-        view! {
-            <label class="filter-option">
-                <input
-                    type="checkbox"
-                    data-testid=format!("filter-kind-{}", kind.as_str())
-                    prop:checked=move || kinds.with(|set| set.contains(&kind))
-                    on:change=move |_| kinds.update(|set| {
-                        if !set.remove(&kind) {
-                            set.insert(kind);
-                        }
-                    })
-                />
-                {kind.title()}
-            </label>
-        }
-    };
-    let status_chips = move || {
-        statuses
-            .get()
-            .into_iter()
-            .map(|status| {
-                let remove = move |_| {
+    let chips = move || {
+        let mut chips = Vec::new();
+        for status in statuses.get() {
+            chips.push(
+                chip(format!("Status: {}", status.label()), move || {
                     statuses.update(|set| {
                         set.remove(&status);
                     })
-                };
-                view! {
-                    <button class="chip-filter" title="Remove this filter" on:click=remove>
-                        {format!("Status: {} ✕", status.label())}
-                    </button>
-                }
-            })
-            .collect_view()
-    };
-    let kind_chips = move || {
-        kinds
-            .get()
-            .into_iter()
-            .map(|kind| {
-                let remove = move |_| {
+                })
+                .into_any(),
+            );
+        }
+        for kind in kinds.get() {
+            chips.push(
+                chip(format!("Task: {}", kind.title()), move || {
                     kinds.update(|set| {
                         set.remove(&kind);
                     })
-                };
-                view! {
-                    <button class="chip-filter" title="Remove this filter" on:click=remove>
-                        {format!("Task: {} ✕", kind.title())}
-                    </button>
-                }
-            })
-            .collect_view()
+                })
+                .into_any(),
+            );
+        }
+        for target_type in target_types.get() {
+            chips.push(
+                chip(format!("Target: {}", target_type.title()), move || {
+                    target_types.update(|set| {
+                        set.remove(&target_type);
+                    })
+                })
+                .into_any(),
+            );
+        }
+        if let Some(who) = initiator.get() {
+            let label = match who {
+                InitiatorFilter::Me => "Initiator: me".to_owned(),
+                InitiatorFilter::Schedule => "Initiator: Schedule".to_owned(),
+                InitiatorFilter::Email(email) => format!("Initiator: {email}"),
+            };
+            chips.push(chip(label, move || initiator.set(None)).into_any());
+        }
+        chips
+    };
+    let initiator_choice = move |value: &'static str| {
+        initiator.with(|i| {
+            matches!(
+                (i, value),
+                (None, "anyone")
+                    | (Some(InitiatorFilter::Me), "me")
+                    | (Some(InitiatorFilter::Schedule), "schedule")
+                    | (Some(InitiatorFilter::Email(_)), "email")
+            )
+        })
+    };
+    let set_initiator = move |value: &'static str| {
+        initiator.set(match value {
+            "me" => Some(InitiatorFilter::Me),
+            "schedule" => Some(InitiatorFilter::Schedule),
+            "email" => {
+                let typed = email.get_untracked();
+                (!typed.trim().is_empty()).then(|| InitiatorFilter::Email(typed.trim().to_owned()))
+            }
+            _ => None,
+        })
+    };
+    let initiator_radio = move |value: &'static str, label: &'static str| {
+        view! {
+            <label class="filter-option">
+                <input
+                    type="radio"
+                    name="initiator"
+                    data-testid=format!("filter-initiator-{value}")
+                    prop:checked=move || initiator_choice(value)
+                    on:change=move |_| set_initiator(value)
+                />
+                {label}
+            </label>
+        }
     };
     view! {
         <div class="filter">
@@ -139,17 +190,49 @@ pub fn FilterMenu(
                 <div class="filter-panel" data-testid="filter-panel" role="group" aria-label="Filters">
                     <fieldset>
                         <legend>"Status"</legend>
-                        {status_box(TaskStatus::Queued)}
-                        {status_box(TaskStatus::Running)}
+                        {set_box(statuses, TaskStatus::Queued, "filter-status-queued".to_owned(), TaskStatus::Queued.label())}
+                        {set_box(statuses, TaskStatus::Running, "filter-status-running".to_owned(), TaskStatus::Running.label())}
                     </fieldset>
                     <fieldset>
                         <legend>"Task"</legend>
-                        {kind_box(TaskKind::Scan)}
-                        {kind_box(TaskKind::Audit)}
+                        {set_box(kinds, TaskKind::Scan, "filter-kind-scan".to_owned(), TaskKind::Scan.title())}
+                        {set_box(kinds, TaskKind::Audit, "filter-kind-audit".to_owned(), TaskKind::Audit.title())}
+                    </fieldset>
+                    <fieldset>
+                        <legend>"Target"</legend>
+                        {[TargetType::Device, TargetType::Segment, TargetType::CloudResource]
+                            .into_iter()
+                            .map(|t| set_box(target_types, t, format!("filter-target-{}", t.as_str()), t.title()))
+                            .collect_view()}
+                    </fieldset>
+                    <fieldset>
+                        <legend>"Initiator"</legend>
+                        {initiator_radio("anyone", "Anyone")}
+                        {initiator_radio("me", "Me")}
+                        {initiator_radio("schedule", "Schedule")}
+                        <label class="filter-option">
+                            <input
+                                type="radio"
+                                name="initiator"
+                                data-testid="filter-initiator-email"
+                                prop:checked=move || initiator_choice("email")
+                                on:change=move |_| set_initiator("email")
+                            />
+                            <input
+                                type="email"
+                                class="filter-email"
+                                data-testid="filter-initiator-email-input"
+                                placeholder="user@example.com"
+                                aria-label="Initiator email"
+                                prop:value=email
+                                on:input=move |event| email.set(event_target_value(&event))
+                                on:change=move |_| set_initiator("email")
+                            />
+                        </label>
                     </fieldset>
                 </div>
             </Show>
         </div>
-        <div class="chips">{status_chips}{kind_chips}</div>
+        <div class="chips">{chips}</div>
     }
 }

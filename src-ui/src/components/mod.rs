@@ -45,6 +45,8 @@ pub fn App() -> impl IntoView {
     let sort = RwSignal::new(SortSpec::default());
     let statuses = RwSignal::new(std::collections::BTreeSet::<site_api::TaskStatus>::new());
     let kinds = RwSignal::new(std::collections::BTreeSet::<site_api::TaskKind>::new());
+    let target_types = RwSignal::new(std::collections::BTreeSet::<site_api::TargetType>::new());
+    let initiator = RwSignal::new(None::<taskdeck_ipc::InitiatorFilter>);
     let columns = RwSignal::new(ViewState::default().columns);
     let density = RwSignal::new(taskdeck_ipc::Density::default());
     let saved_views = RwSignal::new(taskdeck_ipc::SiteViews::default());
@@ -55,6 +57,8 @@ pub fn App() -> impl IntoView {
         sort: sort.get(),
         statuses: statuses.get(),
         kinds: kinds.get(),
+        target_types: target_types.get(),
+        initiator: initiator.get(),
         search: search.get(),
         density: density.get(),
     });
@@ -63,6 +67,8 @@ pub fn App() -> impl IntoView {
         sort.set(state.sort);
         statuses.set(state.statuses);
         kinds.set(state.kinds);
+        target_types.set(state.target_types);
+        initiator.set(state.initiator);
         search.set(state.search);
         density.set(state.density);
     });
@@ -75,7 +81,13 @@ pub fn App() -> impl IntoView {
     let filter_error = RwSignal::new(None::<String>);
     // Bumped by each batch of task changes: a filtered list is read again.
     let changes = RwSignal::new(0u64);
-    let query = Memo::new(move |_| current.with(ViewState::query));
+    let me = Memo::new(move |_| {
+        status.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.identity.as_ref().map(|i| i.email.clone()))
+        })
+    });
+    let query = Memo::new(move |_| me.with(|me| current.with(|view| view.query(me.as_deref()))));
     Effect::new(move |_| {
         changes.track();
         let Some(wanted) = query.get() else {
@@ -235,7 +247,7 @@ pub fn App() -> impl IntoView {
                         current_id=view_id
                     />
                     <cancel::CancelAction status=status selected=selected />
-                    <filters::FilterMenu statuses=statuses kinds=kinds />
+                    <filters::FilterMenu statuses=statuses kinds=kinds target_types=target_types initiator=initiator />
                     <filters::SearchBox search=search />
                     <column_settings::ColumnSettings columns=columns density=density saved=view_saved_state />
                 </div>

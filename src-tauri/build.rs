@@ -26,6 +26,8 @@ fn main() {
             "sites",
             "show_site",
             "update_connection",
+            "task_detail",
+            "cancel_matching",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

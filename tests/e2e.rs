@@ -936,12 +936,13 @@ async fn header_ids(app: &WebDriver) -> WebDriverResult<Vec<String>> {
     app.execute(script, Vec::new()).await?.convert()
 }
 
-/// Types `text` into the element with `data-testid` `testid`.
-async fn type_into(app: &WebDriver, testid: &str, text: &str) {
+/// Types `keys` (text, or keys like `Key::Down`) into the element with
+/// `data-testid` `testid`.
+async fn type_into(app: &WebDriver, testid: &str, keys: impl Into<thirtyfour::TypingData>) {
     app.find(By::Css(format!("[data-testid='{testid}']")))
         .await
         .unwrap_or_else(|e| panic!("no {testid}: {e}"))
-        .send_keys(text)
+        .send_keys(keys)
         .await
         .unwrap_or_else(|e| panic!("cannot type into {testid}: {e}"));
 }
@@ -1211,5 +1212,162 @@ async fn a_site_user_connection_sees_cancel_disabled_and_the_site_refuses_anyway
         matches!(refused, taskdeck_app::Error::Forbidden(_)),
         "{refused:?}"
     );
+    server.stop().await;
+}
+
+/// The ids of the selected rows, top to bottom.
+async fn selected_ids(app: &WebDriver) -> Vec<String> {
+    let script = "return Array.from(document.querySelectorAll(\"[data-testid='task-row']\"))\
+        .filter(row => row.querySelector(\"[data-testid='select-row']\").checked)\
+        .map(row => row.dataset.taskId);";
+    app.execute(script, Vec::new())
+        .await
+        .unwrap()
+        .convert()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_task_raises_a_banner_an_admin_investigates_and_cancels_it() {
+    let site_dir = tempfile::tempdir().unwrap();
+    let mut config = support::config(site_dir.path(), "127.0.0.1:0", 1);
+    config.sites[0].running_long_after = Duration::from_secs(2);
+    let server = taskdeck_site::start(config).await.unwrap();
+    let url = server.url();
+    let admin = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
+    let mut ids = Vec::new();
+    for name in ["hung-01", "queued-02", "queued-03", "queued-04"] {
+        let request = support::scan(name, site_api::SimulatedOutcome::Finished, 3_600_000, 0);
+        ids.push(
+            admin
+                .create_task("hq", &request)
+                .await
+                .unwrap()
+                .id
+                .to_string(),
+        );
+    }
+    let hung = ids[0].clone();
+
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        let url = url.clone();
+        let ids = ids.clone();
+        async move {
+            wait_until("Demo Site rows", Duration::from_secs(60), || async {
+                rows(&app).await.ok().filter(|rows| !rows.is_empty())
+            })
+            .await;
+            click(&app, "connection-add").await;
+            type_into(&app, "connection-name", "Headquarters").await;
+            type_into(&app, "connection-url", &url).await;
+            type_into(&app, "connection-client-id", support::ADMIN_ID).await;
+            type_into(&app, "connection-client-secret", support::ADMIN_SECRET).await;
+            click(&app, "connection-save").await;
+            wait_until("the connection saved", Duration::from_secs(30), || async {
+                text_of(&app, "connection-result").await
+            })
+            .await;
+            click(&app, "connection-close").await;
+            wait_until("the Site's four tasks", Duration::from_secs(30), || async {
+                rows(&app).await.ok().filter(|rows| rows.len() == ids.len())
+            })
+            .await;
+
+            // The banner, and the hung task's row highlighted.
+            let banner = wait_until(
+                "the running-long banner",
+                Duration::from_secs(30),
+                || async {
+                    app.find(By::Css(
+                        "[data-testid='signal-banner'][data-kind='task_running_long']",
+                    ))
+                    .await
+                    .ok()
+                },
+            )
+            .await;
+            assert!(banner.text().await.unwrap().contains("Scan #1"));
+            let row = app
+                .find(By::Css(format!(
+                    "[data-testid='task-row'][data-task-id='{hung}']"
+                )))
+                .await
+                .unwrap();
+            assert!(row
+                .class_name()
+                .await
+                .unwrap()
+                .unwrap_or_default()
+                .contains("running-long"));
+
+            // Investigate: the detail drawer, with its timeline.
+            click(&app, "signal-investigate").await;
+            let timeline = wait_until("the task's timeline", Duration::from_secs(10), || async {
+                text_of(&app, "detail-timeline")
+                    .await
+                    .filter(|t| t.contains("Running on"))
+            })
+            .await;
+            assert!(
+                timeline.contains("Queued") && timeline.contains("AS-1"),
+                "{timeline}"
+            );
+            click(&app, "detail-close").await;
+
+            // The keyboard: down to the second row, Space selects it, down,
+            // shift-click two rows further selects the range.
+            type_into(&app, "tasks-table", Key::Down + "").await;
+            type_into(&app, "tasks-table", Key::Down + " ").await;
+            let second = rows(&app).await.unwrap()[1].0.clone();
+            assert_eq!(selected_ids(&app).await, [second]);
+            let boxes = app
+                .find_all(By::Css("[data-testid='select-row']"))
+                .await
+                .unwrap();
+            app.action_chain()
+                .key_down(Key::Shift)
+                .click_element(&boxes[3])
+                .key_up(Key::Shift)
+                .perform()
+                .await
+                .unwrap();
+            let listed: Vec<String> = rows(&app)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            assert_eq!(
+                selected_ids(&app).await,
+                listed[1..4].to_vec(),
+                "a shift-click range"
+            );
+            for checkbox in &boxes[1..4] {
+                checkbox.click().await.unwrap();
+            }
+            assert!(selected_ids(&app).await.is_empty());
+
+            // One click on the banner cancels the hung task, after asking.
+            click(&app, "signal-cancel").await;
+            click(&app, "cancel-confirm").await;
+            let summary = wait_until("the cancel outcome", Duration::from_secs(30), || async {
+                text_of(&app, "cancel-summary").await
+            })
+            .await;
+            assert_eq!(summary, "1 cancelled");
+            wait_until("the hung task gone", Duration::from_secs(30), || async {
+                rows(&app)
+                    .await
+                    .ok()
+                    .filter(|rows| rows.len() == 3 && rows.iter().all(|(id, _)| *id != hung))
+            })
+            .await;
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
     server.stop().await;
 }

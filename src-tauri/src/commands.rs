@@ -380,3 +380,60 @@ pub(crate) fn set_views(
         settings.views.insert(connection, views);
     })
 }
+
+/// One task of the shown Site, active or ended (the detail drawer).
+#[tauri::command]
+pub(crate) async fn task_detail(app: AppHandle, task: String) -> Result<site_api::Task, Error> {
+    let id = task
+        .parse::<TaskId>()
+        .map_err(|_| Error::InvalidInput(format!("{task:?} is not a task id.")))?;
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.task(&site_id, id).await
+}
+
+/// Cancels every task of the shown Site that matches `query` (Site
+/// Administrators): reads their ids page by page (at most
+/// [`MAX_MATCHING`]), then cancels them in batches; one outcome per task.
+#[tauri::command]
+pub(crate) async fn cancel_matching(
+    app: AppHandle,
+    query: ActiveTasksQuery,
+) -> Result<CancelResponse, Error> {
+    let (client, _) = app.state::<DesktopState>().shown_site()?;
+    let ids = matching_ids(&app, &client, query).await?;
+    if ids.is_empty() {
+        return Ok(CancelResponse {
+            results: Vec::new(),
+        });
+    }
+    cancel_tasks(app, ids.iter().map(ToString::to_string).collect()).await
+}
+
+/// The most tasks one "all matching" cancel reaches.
+pub(crate) const MAX_MATCHING: usize = 100_000;
+
+async fn matching_ids(
+    app: &AppHandle,
+    client: &SiteClient,
+    mut query: ActiveTasksQuery,
+) -> Result<Vec<TaskId>, Error> {
+    let (_, site_id) = app.state::<DesktopState>().shown_site()?;
+    query.limit = Some(1000);
+    query.cursor = None;
+    let mut ids = Vec::new();
+    loop {
+        let page = client.page(&site_id, &query).await?;
+        ids.extend(
+            page.tasks
+                .iter()
+                .filter(|task| !task.status.is_terminal())
+                .map(|task| task.id),
+        );
+        match page.next_cursor {
+            Some(cursor) if ids.len() < MAX_MATCHING => query.cursor = Some(cursor),
+            _ => break,
+        }
+    }
+    ids.truncate(MAX_MATCHING);
+    Ok(ids)
+}

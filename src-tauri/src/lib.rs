@@ -63,7 +63,9 @@ pub fn run() {
             commands::set_views,
             commands::sites,
             commands::show_site,
-            commands::update_connection
+            commands::update_connection,
+            commands::task_detail,
+            commands::cancel_matching
         ])
         .setup(|app| {
             let handle = app.handle().clone();

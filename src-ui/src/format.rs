@@ -128,6 +128,29 @@ pub fn target_type_name(target_type: TargetType) -> &'static str {
     target_type.title()
 }
 
+/// A task's states so far, oldest first: queued, running (and where), and
+/// how it ended.
+pub fn timeline(task: &Task) -> Vec<(String, DateTime<Utc>)> {
+    let mut steps = vec![("Queued".to_owned(), task.start_date)];
+    if let Some(since) = task.running_since {
+        let on = task
+            .audit_service
+            .as_ref()
+            .map(|service| format!("Running on {}", service.name))
+            .unwrap_or_else(|| "Running".to_owned());
+        steps.push((on, since));
+    }
+    if let Some(end) = task.end_date {
+        let errors = match task.errors {
+            0 => String::new(),
+            1 => " with 1 error".to_owned(),
+            n => format!(" with {n} errors"),
+        };
+        steps.push((format!("{}{errors}", status_label(task)), end));
+    }
+    steps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +268,29 @@ mod tests {
         assert_eq!(duration_text(Duration::seconds(-5)), "0 s");
         assert_eq!(duration_text(Duration::seconds(3 * 3600 + 60)), "3 h 1 min");
         assert_eq!(duration_text(Duration::hours(50)), "2 d 2 h");
+    }
+
+    #[test]
+    fn a_timeline_lists_the_states_reached() {
+        let mut task: Task = serde_json::from_value(serde_json::json!({
+            "id": "scan-7", "kind": "scan", "number": 7, "label": "Scan #7",
+            "target": {"type": "device", "name": "WS-0042"},
+            "start_date": "2026-11-28T09:00:00Z", "scope": "HQ",
+            "initiator": "Schedule", "schedule": {"id": "s1", "name": "Hourly"},
+            "status": "queued", "audit_service": null, "running_since": null,
+            "progress": null, "end_date": null, "errors": 0
+        }))
+        .unwrap();
+        assert_eq!(timeline(&task).len(), 1);
+        task.status = TaskStatus::Finished;
+        task.running_since = Some("2026-11-28T09:01:00Z".parse().unwrap());
+        task.audit_service = Some(site_api::ObjectRef {
+            id: "as-1".into(),
+            name: "AS-1".into(),
+        });
+        task.end_date = Some("2026-11-28T09:05:00Z".parse().unwrap());
+        task.errors = 2;
+        let steps: Vec<String> = timeline(&task).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(steps, ["Queued", "Running on AS-1", "Failed with 2 errors"]);
     }
 }

@@ -79,6 +79,11 @@ pub mod commands {
     /// `(id, draft) -> ConnectionView`: tests and saves a changed
     /// connection (a blank secret keeps the saved one).
     pub const UPDATE_CONNECTION: &str = "update_connection";
+    /// `(task) -> Task`: one task of the shown Site (the detail drawer).
+    pub const TASK_DETAIL: &str = "task_detail";
+    /// `(query: ListQuery) -> CancelResponse`: cancels every active task
+    /// matching the query ("select all N matching").
+    pub const CANCEL_MATCHING: &str = "cancel_matching";
     /// `(connection) -> SiteViews`: a connection's saved views.
     pub const VIEWS: &str = "views";
     /// `(connection, views: SiteViews)`: replaces a connection's saved

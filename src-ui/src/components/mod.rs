@@ -10,6 +10,7 @@ mod notices;
 mod signals;
 mod site_switcher;
 mod status_bar;
+mod task_detail;
 mod tasks_table;
 mod view_menu;
 
@@ -22,6 +23,10 @@ use taskdeck_ipc::{
 use crate::bridge;
 use crate::tasks::{supersedes, SortSpec};
 use crate::views::{self, ViewState};
+
+/// The task whose detail drawer is open, for any component to open one.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenDetail(pub RwSignal<Option<site_api::TaskId>>);
 
 /// The pages of the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +124,47 @@ pub fn App() -> impl IntoView {
         });
     });
     let link = RwSignal::new(None::<LinkStatus>);
+    let detail = RwSignal::new(None::<site_api::TaskId>);
+    provide_context(OpenDetail(detail));
+    let ask = RwSignal::new(None::<Vec<site_api::TaskId>>);
+    let is_admin = Signal::derive(move || {
+        status.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.site.as_ref())
+                .is_some_and(|site| site.role.is_admin())
+        })
+    });
+    let running_long = Signal::derive(move || {
+        signals.with(|s| {
+            s.as_ref()
+                .map(|s| {
+                    s.signals
+                        .iter()
+                        .filter_map(|signal| match signal {
+                            site_api::Signal::TaskRunningLong { task, .. } => Some(*task),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    });
+    // "Select all N matching": every task the filter matches, beyond those shown.
+    let select_matching = RwSignal::new(false);
+    let matching_total = Memo::new(move |_| match filtered.get() {
+        Some(page) => page.total,
+        None => snapshot.with(|s| s.as_ref().map(|s| s.page.total).unwrap_or(0)),
+    });
+    let matching = Signal::derive(move || {
+        select_matching
+            .get()
+            .then(|| (query.get().unwrap_or_default(), matching_total.get()))
+    });
+    // A new filter, or a row unticked, ends "all matching".
+    Effect::new(move |_| {
+        query.track();
+        select_matching.set(false);
+    });
     // The task a notification click asked for.
     let focus = RwSignal::new(None::<site_api::TaskId>);
 
@@ -208,7 +254,7 @@ pub fn App() -> impl IntoView {
         <div class="app">
             <header::Header status=status />
             <notices::Notices status=status bridge_error=bridge_error />
-            <signals::Signals signals=signals />
+            <signals::Signals signals=signals is_admin=is_admin ask=ask detail=detail />
             <main class="content">
                 <nav class="tabs" aria-label="Pages">
                     {[(Page::ActiveTasks, "Active tasks", "nav-active-tasks"),
@@ -246,7 +292,7 @@ pub fn App() -> impl IntoView {
                         saved=saved_views
                         current_id=view_id
                     />
-                    <cancel::CancelAction status=status selected=selected />
+                    <cancel::CancelAction status=status selected=selected ask=ask matching=matching />
                     <filters::FilterMenu statuses=statuses kinds=kinds target_types=target_types initiator=initiator />
                     <filters::SearchBox search=search />
                     <column_settings::ColumnSettings columns=columns density=density saved=view_saved_state />
@@ -254,6 +300,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || filter_error.with(Option::is_some)>
                     <div class="notice notice-error" role="alert">{move || filter_error.get()}</div>
                 </Show>
+                <SelectAllMatching selected=selected snapshot=snapshot filtered=filtered total=matching_total select_matching=select_matching />
                 <tasks_table::TasksTable
                     status=status
                     snapshot=snapshot
@@ -262,11 +309,70 @@ pub fn App() -> impl IntoView {
                     sort=sort
                     columns=columns
                     density=density
+                    detail=detail
+                    ask=ask
+                    is_admin=is_admin
+                    running_long=running_long
                 />
                 </div>
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot link=link />
+            <task_detail::TaskDetail open=detail changes=changes />
         </div>
+    }
+}
+
+/// The bar that offers "select all N matching" once every shown row is
+/// selected and more match.
+#[component]
+fn SelectAllMatching(
+    selected: RwSignal<std::collections::BTreeSet<site_api::TaskId>>,
+    snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
+    filtered: RwSignal<Option<site_api::ActiveTasksPage>>,
+    total: Memo<u64>,
+    select_matching: RwSignal<bool>,
+) -> impl IntoView {
+    let shown = Memo::new(move |_| match filtered.get() {
+        Some(page) => crate::tasks::page_rows_in_order(&page),
+        None => snapshot.with(|s| {
+            s.as_ref()
+                .map(crate::tasks::visible_rows)
+                .unwrap_or_default()
+        }),
+    });
+    let all_shown = move || {
+        shown.with(|rows| {
+            !rows.is_empty() && selected.with(|set| rows.iter().all(|t| set.contains(&t.id)))
+        })
+    };
+    // Unticking a row ends "all matching".
+    Effect::new(move |_| {
+        if !all_shown() {
+            select_matching.set(false);
+        }
+    });
+    let offer = move || all_shown() && total.get() > shown.with(|rows| rows.len() as u64);
+    view! {
+        <Show when=offer>
+            <div class="select-all-matching" data-testid="select-all-matching-bar">
+                {move || if select_matching.get() {
+                    view! {
+                        <span>{format!("All {} tasks matching the filter are selected.", total.get())}</span>
+                        <button class="link-button" on:click=move |_| {
+                            select_matching.set(false);
+                            selected.update(|set| set.clear());
+                        }>"Clear the selection"</button>
+                    }.into_any()
+                } else {
+                    view! {
+                        <span>{move || format!("All {} tasks shown are selected.", shown.with(Vec::len))}</span>
+                        <button class="link-button" data-testid="select-all-matching" on:click=move |_| select_matching.set(true)>
+                            {move || format!("Select all {} matching this filter", total.get())}
+                        </button>
+                    }.into_any()
+                }}
+            </div>
+        </Show>
     }
 }
 

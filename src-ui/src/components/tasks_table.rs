@@ -27,6 +27,14 @@ pub fn TasksTable(
     sort: RwSignal<SortSpec>,
     columns: RwSignal<Vec<ViewColumn>>,
     density: RwSignal<Density>,
+    /// The task whose details are open.
+    detail: RwSignal<Option<TaskId>>,
+    /// Set to ask for a cancel (the Delete key).
+    ask: RwSignal<Option<Vec<TaskId>>>,
+    /// Whether the user may cancel here.
+    is_admin: Signal<bool>,
+    /// Tasks a `task_running_long` signal names: highlighted.
+    running_long: Signal<BTreeSet<TaskId>>,
 ) -> impl IntoView {
     // A filtered page from the Site while filters are in force, else the live list.
     let rows = Memo::new(move |_| match filtered.get() {
@@ -34,6 +42,57 @@ pub fn TasksTable(
         None => snapshot.with(|s| s.as_ref().map(visible_rows).unwrap_or_default()),
     });
     let shown = Memo::new(move |_| columns.with(|c| views::visible_columns(c)));
+    // The keyboard's row, and where a shift-click range starts.
+    let cursor = RwSignal::new(None::<TaskId>);
+    let anchor = RwSignal::new(None::<TaskId>);
+    let on_key = move |event: leptos::ev::KeyboardEvent| {
+        let ids: Vec<TaskId> = rows.with_untracked(|rows| rows.iter().map(|t| t.id).collect());
+        if ids.is_empty() {
+            return;
+        }
+        let at = cursor
+            .get_untracked()
+            .and_then(|id| ids.iter().position(|x| *x == id));
+        match event.key().as_str() {
+            "ArrowDown" | "ArrowUp" => {
+                let next = match (at, event.key() == "ArrowDown") {
+                    (None, _) => 0,
+                    (Some(i), true) => (i + 1).min(ids.len() - 1),
+                    (Some(i), false) => i.saturating_sub(1),
+                };
+                cursor.set(Some(ids[next]));
+            }
+            " " => {
+                if let Some(id) = cursor.get_untracked() {
+                    selected.update(|set| {
+                        if !set.remove(&id) {
+                            set.insert(id);
+                        }
+                    });
+                    anchor.set(Some(id));
+                }
+            }
+            "Enter" => {
+                if let Some(id) = cursor.get_untracked() {
+                    detail.set(Some(id));
+                }
+            }
+            "Delete" => {
+                if !is_admin.get_untracked() {
+                    return;
+                }
+                let chosen: Vec<TaskId> = selected.get_untracked().into_iter().collect();
+                let tasks = if chosen.is_empty() {
+                    cursor.get_untracked().into_iter().collect()
+                } else {
+                    chosen
+                };
+                ask.set(Some(tasks));
+            }
+            _ => return,
+        }
+        event.prevent_default();
+    };
     // "Running for" moves on by itself.
     let now = RwSignal::new(js_sys::Date::now() as i64);
     if let Ok(ticker) = set_interval_with_handle(
@@ -111,7 +170,9 @@ pub fn TasksTable(
             class="tasks"
             class:density-compact=move || density.get() == Density::Compact
             data-testid="tasks-table"
-            aria-label="Active tasks"
+            aria-label="Active tasks. Arrow keys move, Space selects, Enter opens, Delete cancels."
+            tabindex="0"
+            on:keydown=on_key
         >
             <thead>
                 <tr>
@@ -131,7 +192,19 @@ pub fn TasksTable(
                 <For
                     each=move || rows.get()
                     key=|task: &Task| (task.id, task.status, task.progress, task.errors)
-                    children=move |task: Task| view! { <TaskRow task=task selected=selected shown=shown now=now /> }
+                    children=move |task: Task| view! {
+                        <TaskRow
+                            task=task
+                            selected=selected
+                            shown=shown
+                            now=now
+                            rows=rows
+                            cursor=cursor
+                            anchor=anchor
+                            detail=detail
+                            running_long=running_long
+                        />
+                    }
                 />
             </tbody>
         </table>
@@ -214,15 +287,58 @@ fn ColumnHeader(
 }
 
 /// One task, its cells in the view's column order.
+#[allow(clippy::too_many_arguments)]
 #[component]
 fn TaskRow(
     task: Task,
     selected: RwSignal<BTreeSet<TaskId>>,
     shown: Memo<Vec<ColumnKey>>,
     now: RwSignal<i64>,
+    rows: Memo<Vec<Task>>,
+    cursor: RwSignal<Option<TaskId>>,
+    anchor: RwSignal<Option<TaskId>>,
+    detail: RwSignal<Option<TaskId>>,
+    running_long: Signal<BTreeSet<TaskId>>,
 ) -> impl IntoView {
     let id = task.id;
     let is_selected = move || selected.with(|set| set.contains(&id));
+    let is_cursor = move || cursor.get() == Some(id);
+    let row = NodeRef::<leptos::html::Tr>::new();
+    Effect::new(move |_| {
+        if is_cursor() {
+            if let Some(row) = row.get() {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                row.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+        }
+    });
+    // A click toggles; a shift-click selects the range from the last one.
+    let on_check = move |event: leptos::ev::MouseEvent| {
+        let from = anchor.get_untracked();
+        match from.filter(|_| event.shift_key()) {
+            Some(from) => {
+                let range: Vec<TaskId> = rows.with_untracked(|rows| {
+                    let ids: Vec<TaskId> = rows.iter().map(|t| t.id).collect();
+                    match (
+                        ids.iter().position(|x| *x == from),
+                        ids.iter().position(|x| *x == id),
+                    ) {
+                        (Some(a), Some(b)) => ids[a.min(b)..=a.max(b)].to_vec(),
+                        _ => vec![id],
+                    }
+                });
+                selected.update(|set| set.extend(range));
+            }
+            None => selected.update(|set| {
+                if !set.remove(&id) {
+                    set.insert(id);
+                }
+            }),
+        }
+        anchor.set(Some(id));
+        cursor.set(Some(id));
+    };
     let label = task.label.clone();
     let status = task.status;
     let start = task.start_date;
@@ -236,11 +352,16 @@ fn TaskRow(
     };
     view! {
         <tr
+            node_ref=row
             data-testid="task-row"
             data-task-id=id.to_string()
             data-status=status.as_str()
             data-start-date=start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             class:selected=is_selected
+            class:cursor=is_cursor
+            class:running-long=move || running_long.with(|set| set.contains(&id))
+            aria-selected=move || is_selected().to_string()
+            on:dblclick=move |_| detail.set(Some(id))
         >
             <td class="select-cell">
                 <input
@@ -248,11 +369,7 @@ fn TaskRow(
                     data-testid="select-row"
                     aria-label=format!("Select {label}")
                     prop:checked=is_selected
-                    on:change=move |_| selected.update(|set| {
-                        if !set.remove(&id) {
-                            set.insert(id);
-                        }
-                    })
+                    on:click=on_check
                 />
             </td>
             {cells}

@@ -28,6 +28,14 @@ fn main() {
             "update_connection",
             "task_detail",
             "cancel_matching",
+            "audit_services",
+            "stats",
+            "schedules",
+            "create_schedule",
+            "set_schedule_enabled",
+            "delete_schedule",
+            "theme",
+            "set_theme",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

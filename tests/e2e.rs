@@ -141,6 +141,13 @@ async fn rows(app: &WebDriver) -> WebDriverResult<Vec<(String, String)>> {
     app.execute(script, Vec::new()).await?.convert()
 }
 
+/// The rows' Device / Resource names, top to bottom.
+async fn targets(app: &WebDriver) -> WebDriverResult<Vec<String>> {
+    let script = "return Array.from(document.querySelectorAll(\"[data-testid='task-row'] [data-testid='cell-target']\"))\
+        .map(cell => cell.textContent.trim());";
+    app.execute(script, Vec::new()).await?.convert()
+}
+
 /// The rows' start dates (RFC 3339, from `data-start-date`), top to bottom.
 async fn start_dates(app: &WebDriver) -> WebDriverResult<Vec<String>> {
     let script = "return Array.from(document.querySelectorAll(\"[data-testid='task-row']\")).map(\
@@ -1192,11 +1199,11 @@ async fn a_site_user_connection_sees_cancel_disabled_and_the_site_refuses_anyway
                     .filter(|who| who.contains("Site Administrator"))
             })
             .await;
+            // (Task ids are per Site: the demo has its own scan-1.)
             wait_until("Demo Site rows again", Duration::from_secs(30), || async {
-                rows(&app)
-                    .await
-                    .ok()
-                    .filter(|rows| !rows.is_empty() && rows.iter().all(|(id, _)| !ids.contains(id)))
+                let targets = targets(&app).await.ok()?;
+                (!targets.is_empty() && targets.iter().all(|t| !t.starts_with("ws-user-")))
+                    .then_some(())
             })
             .await;
         }
@@ -1370,4 +1377,145 @@ async fn a_hung_task_raises_a_banner_an_admin_investigates_and_cancels_it() {
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_pages_show_the_demo_site() {
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        async move {
+            wait_until("Demo Site rows", Duration::from_secs(60), || async {
+                rows(&app).await.ok().filter(|rows| !rows.is_empty())
+            })
+            .await;
+            // `/` focuses the search box.
+            type_into(&app, "tasks-table", "/").await;
+            let focused: String = app
+                .execute(
+                    "return document.activeElement.dataset.testid || '';",
+                    Vec::new(),
+                )
+                .await
+                .unwrap()
+                .convert()
+                .unwrap();
+            assert_eq!(focused, "search-input");
+
+            // Audit Services: the demo's two, with their slots.
+            click(&app, "nav-audit-services").await;
+            let services = wait_until("the Audit Services", Duration::from_secs(20), || async {
+                let script = "return Array.from(document.querySelectorAll(\"[data-testid='audit-service-busy']\")).map(c => c.textContent.trim());";
+                let busy: Vec<String> = app.execute(script, Vec::new()).await.ok()?.convert().ok()?;
+                (busy.len() == 2).then_some(busy)
+            })
+            .await;
+            assert!(services.iter().any(|b| b.ends_with("/ 4")), "{services:?}");
+            assert!(services.iter().any(|b| b.ends_with("/ 2")), "{services:?}");
+
+            // Dashboard: the queue now and the charts.
+            click(&app, "nav-dashboard").await;
+            let slots = wait_until("the dashboard", Duration::from_secs(20), || async {
+                text_of(&app, "dash-slots")
+                    .await
+                    .filter(|t| t.contains(" / "))
+            })
+            .await;
+            assert!(slots.contains("/ 6"), "{slots}");
+            app.find(By::Css("[data-testid='dash-queue-chart'] polyline"))
+                .await
+                .unwrap();
+
+            // Schedules: the demo's three; an administrator adds, disables
+            // and deletes one.
+            click(&app, "nav-schedules").await;
+            wait_until("the demo's schedules", Duration::from_secs(20), || async {
+                let rows = app
+                    .find_all(By::Css("[data-testid='schedule-row']"))
+                    .await
+                    .ok()?;
+                (rows.len() == 3).then_some(())
+            })
+            .await;
+            type_into(&app, "schedule-name", "E2E nightly").await;
+            let cron = app
+                .find(By::Css("[data-testid='schedule-cron']"))
+                .await
+                .unwrap();
+            cron.clear().await.unwrap();
+            cron.send_keys("30 2 * * *").await.unwrap();
+            app.execute(
+                "document.querySelector(\"[data-testid='schedule-cron']\").dispatchEvent(new Event('input', {bubbles: true}));",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+            type_into(&app, "schedule-target", "HQ-LAN").await;
+            type_into(&app, "schedule-scope", "Segment HQ-LAN").await;
+            click(&app, "schedule-create").await;
+            let created = wait_until("the new schedule", Duration::from_secs(20), || async {
+                let rows = app
+                    .find_all(By::Css("[data-testid='schedule-row']"))
+                    .await
+                    .ok()?;
+                for row in rows {
+                    if row.text().await.ok()?.contains("E2E nightly") {
+                        return Some(row);
+                    }
+                }
+                None
+            })
+            .await;
+            let id = created.attr("data-schedule-id").await.unwrap().unwrap();
+            let row = format!("[data-testid='schedule-row'][data-schedule-id='{id}']");
+            app.find(By::Css(format!("{row} [data-testid='schedule-enabled']")))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            wait_until("the schedule disabled", Duration::from_secs(20), || async {
+                let text = app
+                    .find(By::Css(row.clone()))
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()?;
+                text.contains("Disabled").then_some(())
+            })
+            .await;
+            for _ in 0..2 {
+                app.find(By::Css(format!("{row} [data-testid='schedule-delete']")))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+            }
+            wait_until("the schedule deleted", Duration::from_secs(20), || async {
+                app.find(By::Css(row.clone())).await.is_err().then_some(())
+            })
+            .await;
+
+            // Settings: the dark theme, at once and kept.
+            click(&app, "nav-settings").await;
+            click(&app, "setting-theme-dark").await;
+            let theme: String = app
+                .execute("return document.documentElement.dataset.theme;", Vec::new())
+                .await
+                .unwrap()
+                .convert()
+                .unwrap();
+            assert_eq!(theme, "dark");
+            click(&app, "setting-notify-only-mine").await;
+            wait_until("the setting saved", Duration::from_secs(10), || async {
+                text_of(&app, "settings-saved").await
+            })
+            .await;
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
 }

@@ -437,3 +437,73 @@ async fn matching_ids(
     ids.truncate(MAX_MATCHING);
     Ok(ids)
 }
+
+/// The shown Site's Audit Services.
+#[tauri::command]
+pub(crate) async fn audit_services(
+    app: AppHandle,
+) -> Result<site_api::AuditServicesResponse, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.audit_services(&site_id).await
+}
+
+/// The shown Site's queue and slots now, and the last 24 h by minute.
+#[tauri::command]
+pub(crate) async fn stats(app: AppHandle) -> Result<site_api::Stats, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.stats(&site_id).await
+}
+
+/// The shown Site's schedules.
+#[tauri::command]
+pub(crate) async fn schedules(app: AppHandle) -> Result<site_api::SchedulesResponse, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.schedules(&site_id).await
+}
+
+/// Creates a schedule on the shown Site (Site Administrators).
+#[tauri::command]
+pub(crate) async fn create_schedule(
+    app: AppHandle,
+    draft: site_api::ScheduleCreate,
+) -> Result<site_api::Schedule, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.create_schedule(&site_id, &draft).await
+}
+
+/// Enables or disables a schedule of the shown Site (Site Administrators).
+#[tauri::command]
+pub(crate) async fn set_schedule_enabled(
+    app: AppHandle,
+    id: String,
+    enabled: bool,
+) -> Result<site_api::Schedule, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    let change = site_api::ScheduleUpdate {
+        enabled: Some(enabled),
+        ..site_api::ScheduleUpdate::default()
+    };
+    client.update_schedule(&site_id, &id, &change).await
+}
+
+/// Deletes a schedule of the shown Site (Site Administrators).
+#[tauri::command]
+pub(crate) async fn delete_schedule(app: AppHandle, id: String) -> Result<(), Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.delete_schedule(&site_id, &id).await
+}
+
+/// The window's colours.
+#[tauri::command]
+pub(crate) fn theme(state: State<'_, DesktopState>) -> taskdeck_ipc::Theme {
+    state.settings_now().theme
+}
+
+/// Sets the window's colours; saved durably before the answer.
+#[tauri::command]
+pub(crate) fn set_theme(
+    state: State<'_, DesktopState>,
+    theme: taskdeck_ipc::Theme,
+) -> Result<(), Error> {
+    state.update_settings(|settings| settings.theme = theme)
+}

@@ -65,7 +65,15 @@ pub fn run() {
             commands::show_site,
             commands::update_connection,
             commands::task_detail,
-            commands::cancel_matching
+            commands::cancel_matching,
+            commands::audit_services,
+            commands::stats,
+            commands::schedules,
+            commands::create_schedule,
+            commands::set_schedule_enabled,
+            commands::delete_schedule,
+            commands::theme,
+            commands::set_theme
         ])
         .setup(|app| {
             let handle = app.handle().clone();

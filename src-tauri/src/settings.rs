@@ -63,9 +63,16 @@ pub struct Settings {
     /// Personal views of the Active tasks list, by connection id (`demo`
     /// for the Demo Site).
     pub views: BTreeMap<String, SiteViews>,
+    /// The window's colours.
+    #[serde(skip_serializing_if = "is_system")]
+    pub theme: taskdeck_ipc::Theme,
     /// The Site the window showed last, reopened at start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shown: Option<ShownSetting>,
+}
+
+fn is_system(theme: &taskdeck_ipc::Theme) -> bool {
+    *theme == taskdeck_ipc::Theme::System
 }
 
 /// A Site the window showed.
@@ -84,6 +91,7 @@ impl Default for Settings {
             notifications: NotifySettings::default(),
             connections: Vec::new(),
             views: BTreeMap::new(),
+            theme: taskdeck_ipc::Theme::System,
             shown: None,
         }
     }

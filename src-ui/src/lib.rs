@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod bridge;
+pub mod charts;
 pub mod components;
 pub mod format;
 pub mod tasks;

@@ -84,6 +84,22 @@ pub mod commands {
     /// `(query: ListQuery) -> CancelResponse`: cancels every active task
     /// matching the query ("select all N matching").
     pub const CANCEL_MATCHING: &str = "cancel_matching";
+    /// `() -> AuditServicesResponse`: the shown Site's Audit Services.
+    pub const AUDIT_SERVICES: &str = "audit_services";
+    /// `() -> Stats`: the shown Site's queue now and by minute.
+    pub const STATS: &str = "stats";
+    /// `() -> SchedulesResponse`: the shown Site's schedules.
+    pub const SCHEDULES: &str = "schedules";
+    /// `(draft: ScheduleCreate) -> Schedule` (Site Administrators).
+    pub const CREATE_SCHEDULE: &str = "create_schedule";
+    /// `(id, enabled) -> Schedule` (Site Administrators).
+    pub const SET_SCHEDULE_ENABLED: &str = "set_schedule_enabled";
+    /// `(id)` (Site Administrators).
+    pub const DELETE_SCHEDULE: &str = "delete_schedule";
+    /// `() -> Theme`: the window's colours.
+    pub const THEME: &str = "theme";
+    /// `(theme: Theme)`: saved durably before the answer.
+    pub const SET_THEME: &str = "set_theme";
     /// `(connection) -> SiteViews`: a connection's saved views.
     pub const VIEWS: &str = "views";
     /// `(connection, views: SiteViews)`: replaces a connection's saved
@@ -113,6 +129,63 @@ pub struct ConnectionCheck {
     pub identity: Identity,
     /// Its Sites and roles.
     pub sites: Vec<SiteSummary>,
+}
+
+/// Which failures raise a native notification (kept in the settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NotifySettings {
+    /// Notifications at all.
+    pub enabled: bool,
+    /// Only tasks the user initiated (their email as Initiator).
+    pub only_mine: bool,
+    /// Also announce a task running longer than its Site's limit
+    /// (the `task_running_long` signal).
+    pub running_long: bool,
+    /// Sites (by id) whose failures are not announced.
+    pub muted_sites: Vec<String>,
+}
+
+impl Default for NotifySettings {
+    fn default() -> NotifySettings {
+        NotifySettings {
+            enabled: true,
+            only_mine: false,
+            running_long: false,
+            muted_sites: Vec::new(),
+        }
+    }
+}
+
+impl NotifySettings {
+    /// Are failures of `site_id` announced at all?
+    pub fn announces(&self, site_id: &str) -> bool {
+        self.enabled && !self.muted_sites.iter().any(|muted| muted == site_id)
+    }
+}
+
+/// The window's colours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// As the system is set.
+    #[default]
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+impl Theme {
+    /// The `data-theme` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
 }
 
 /// A task the window should bring into view: its log row once it ended,

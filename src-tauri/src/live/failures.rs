@@ -13,37 +13,7 @@ use site_api::{Task, TaskId, TaskStatus};
 /// How many notified tasks are remembered (per Site), oldest forgotten first.
 const REMEMBERED: usize = 10_000;
 
-/// Which failures to announce.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct NotifySettings {
-    /// Notifications at all.
-    pub enabled: bool,
-    /// Only tasks the user initiated (their email as Initiator).
-    pub only_mine: bool,
-    /// Also announce a task running longer than its Site's limit
-    /// (the `task_running_long` signal).
-    pub running_long: bool,
-    /// Sites (by id) whose failures are not announced.
-    pub muted_sites: Vec<String>,
-}
-
-impl Default for NotifySettings {
-    fn default() -> NotifySettings {
-        NotifySettings {
-            enabled: true,
-            only_mine: false,
-            running_long: false,
-            muted_sites: Vec::new(),
-        }
-    }
-}
-
-impl NotifySettings {
-    fn announces(&self, site_id: &str) -> bool {
-        self.enabled && !self.muted_sites.iter().any(|muted| muted == site_id)
-    }
-}
+pub use taskdeck_ipc::NotifySettings;
 
 /// A notification to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

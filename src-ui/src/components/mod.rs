@@ -1,12 +1,16 @@
 //! Components, one per concern; [`App`] wires them to the backend's state.
 
+mod audit_services;
 mod cancel;
 mod column_settings;
 mod connections;
+mod dashboard;
 mod filters;
 mod header;
 mod log_table;
 mod notices;
+mod schedules;
+mod settings_page;
 mod signals;
 mod site_switcher;
 mod status_bar;
@@ -34,7 +38,11 @@ enum Page {
     ActiveTasks,
     ScanLog,
     AuditLog,
+    AuditServices,
+    Schedules,
+    Dashboard,
     Connections,
+    Settings,
 }
 
 /// The whole window.
@@ -127,6 +135,17 @@ pub fn App() -> impl IntoView {
     let detail = RwSignal::new(None::<site_api::TaskId>);
     provide_context(OpenDetail(detail));
     let ask = RwSignal::new(None::<Vec<site_api::TaskId>>);
+    let site_id = Signal::derive(move || {
+        status.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.site.as_ref().map(|site| site.id.clone()))
+        })
+    });
+    spawn_local(async move {
+        if let Ok(theme) = bridge::invoke::<taskdeck_ipc::Theme>(commands::THEME).await {
+            settings_page::apply_theme(theme);
+        }
+    });
     let is_admin = Signal::derive(move || {
         status.with(|s| {
             s.as_ref()
@@ -149,6 +168,29 @@ pub fn App() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    // `/` focuses the search, wherever the focus is (except in a field).
+    let slash = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.key() != "/" || event.ctrl_key() || event.meta_key() || event.alt_key() {
+            return;
+        }
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let typing = document.active_element().is_some_and(|element| {
+            matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+        });
+        if typing {
+            return;
+        }
+        page.set(Page::ActiveTasks);
+        if let Ok(Some(search)) = document.query_selector("[data-testid='search-input']") {
+            if let Ok(search) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(search) {
+                event.prevent_default();
+                let _ = search.focus();
+            }
+        }
+    });
+    on_cleanup(move || slash.remove());
     // "Select all N matching": every task the filter matches, beyond those shown.
     let select_matching = RwSignal::new(false);
     let matching_total = Memo::new(move |_| match filtered.get() {
@@ -220,7 +262,11 @@ pub fn App() -> impl IntoView {
                     let reread = match page.get_untracked() {
                         Page::ActiveTasks => query.get_untracked().is_some(),
                         Page::ScanLog | Page::AuditLog => ended,
-                        Page::Connections => false,
+                        Page::Dashboard => ended,
+                        Page::AuditServices
+                        | Page::Schedules
+                        | Page::Connections
+                        | Page::Settings => false,
                     };
                     if reread {
                         changes.update(|n| *n += 1);
@@ -260,7 +306,11 @@ pub fn App() -> impl IntoView {
                     {[(Page::ActiveTasks, "Active tasks", "nav-active-tasks"),
                       (Page::ScanLog, "Scan log", "nav-scan-log"),
                       (Page::AuditLog, "Audit log", "nav-audit-log"),
-                      (Page::Connections, "Connections", "nav-connections")]
+                      (Page::AuditServices, "Audit Services", "nav-audit-services"),
+                      (Page::Schedules, "Schedules", "nav-schedules"),
+                      (Page::Dashboard, "Dashboard", "nav-dashboard"),
+                      (Page::Connections, "Connections", "nav-connections"),
+                      (Page::Settings, "Settings", "nav-settings")]
                         .into_iter()
                         .map(|(target, label, testid)| view! {
                             <button
@@ -280,8 +330,20 @@ pub fn App() -> impl IntoView {
                 <Show when=move || page.get() == Page::AuditLog>
                     <log_table::LogTable kind=site_api::TaskKind::Audit changes=changes focus=focus />
                 </Show>
+                <Show when=move || page.get() == Page::AuditServices>
+                    <audit_services::AuditServicesPage site_id=site_id />
+                </Show>
+                <Show when=move || page.get() == Page::Schedules>
+                    <schedules::SchedulesPage site_id=site_id is_admin=is_admin />
+                </Show>
+                <Show when=move || page.get() == Page::Dashboard>
+                    <dashboard::DashboardPage site_id=site_id changes=changes />
+                </Show>
                 <Show when=move || page.get() == Page::Connections>
                     <connections::ConnectionsPage />
+                </Show>
+                <Show when=move || page.get() == Page::Settings>
+                    <settings_page::SettingsPage />
                 </Show>
                 <div class="active-page" class:hidden=move || page.get() != Page::ActiveTasks>
                 <div class="toolbar" role="toolbar" aria-label="Active tasks">
@@ -374,6 +436,11 @@ fn SelectAllMatching(
             </div>
         </Show>
     }
+}
+
+/// A time in the viewer's time zone, in full.
+pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    crate::format::start_date_title(at, local_offset())
 }
 
 /// The viewer's UTC offset, from the WebView.

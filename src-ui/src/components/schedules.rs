@@ -1,0 +1,205 @@
+//! The Schedules page: every schedule of the Site (read by all); Site
+//! Administrators create, enable/disable and delete them.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Serialize;
+use site_api::{Schedule, ScheduleCreate, SchedulesResponse, Target, TargetType, TaskKind};
+use taskdeck_ipc::commands;
+
+use crate::bridge;
+
+#[derive(Serialize)]
+struct EnableArgs {
+    id: String,
+    enabled: bool,
+}
+
+#[derive(Serialize)]
+struct IdArgs {
+    id: String,
+}
+
+#[derive(Serialize)]
+struct CreateArgs {
+    draft: ScheduleCreate,
+}
+
+/// The page. `site_id` re-reads when another Site is shown.
+#[component]
+pub fn SchedulesPage(site_id: Signal<Option<String>>, is_admin: Signal<bool>) -> impl IntoView {
+    let schedules = RwSignal::new(Vec::<Schedule>::new());
+    let error = RwSignal::new(None::<String>);
+    let reload = move || {
+        spawn_local(async move {
+            match bridge::invoke::<SchedulesResponse>(commands::SCHEDULES).await {
+                Ok(read) => {
+                    schedules.set(read.schedules);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        })
+    };
+    Effect::new(move |_| {
+        site_id.track();
+        reload();
+    });
+    let run = move |command: &'static str, args: serde_json::Value| {
+        spawn_local(async move {
+            match bridge::invoke_with::<_, serde_json::Value>(command, &args).await {
+                Ok(_) => reload(),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        })
+    };
+    let row = move |schedule: Schedule| {
+        let confirm = RwSignal::new(false);
+        let id = StoredValue::new(schedule.id.clone());
+        let enabled = schedule.enabled;
+        let toggle = move |_| {
+            let args = EnableArgs {
+                id: id.get_value(),
+                enabled: !enabled,
+            };
+            run(
+                commands::SET_SCHEDULE_ENABLED,
+                serde_json::to_value(args).unwrap_or_default(),
+            );
+        };
+        let delete = move |_| {
+            if !confirm.get_untracked() {
+                confirm.set(true);
+                return;
+            }
+            let args = IdArgs { id: id.get_value() };
+            run(
+                commands::DELETE_SCHEDULE,
+                serde_json::to_value(args).unwrap_or_default(),
+            );
+        };
+        view! {
+            <tr data-testid="schedule-row" data-schedule-id=schedule.id.clone()>
+                <td>{schedule.name.clone()}</td>
+                <td>{schedule.kind.title()}</td>
+                <td class="mono">{schedule.cron.clone()}</td>
+                <td>{format!("{} ({})", schedule.target.name, schedule.target.target_type.title())}</td>
+                <td>{schedule.scope.clone()}</td>
+                <td>{schedule.next_run.map(super::local_time).unwrap_or_else(|| "—".to_owned())}</td>
+                <td>
+                    <label class="filter-option">
+                        <input type="checkbox" data-testid="schedule-enabled" prop:checked=enabled
+                            disabled=move || !is_admin.get() on:change=toggle />
+                        {if enabled { "Enabled" } else { "Disabled" }}
+                    </label>
+                </td>
+                <td>
+                    <Show when=move || is_admin.get()>
+                        <button class="button button-danger" data-testid="schedule-delete" on:click=delete>
+                            {move || if confirm.get() { "Delete? Click again" } else { "Delete" }}
+                        </button>
+                    </Show>
+                </td>
+            </tr>
+        }
+    };
+    view! {
+        <section class="page" data-testid="schedules-page">
+            <Show when=move || error.with(Option::is_some)>
+                <div class="notice notice-error" role="alert">{move || error.get()}</div>
+            </Show>
+            <Show when=move || is_admin.get()>
+                <NewSchedule on_created=Callback::new(move |_| reload()) error=error />
+            </Show>
+            <table class="tasks" aria-label="Schedules">
+                <thead>
+                    <tr><th>"Name"</th><th>"Task"</th><th>"Cron"</th><th>"Target"</th><th>"Scope"</th><th>"Next run"</th><th>"State"</th><th></th></tr>
+                </thead>
+                <tbody>
+                    <For each=move || schedules.get() key=|s: &Schedule| format!("{s:?}") children=row />
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// The form that creates a schedule.
+#[component]
+fn NewSchedule(on_created: Callback<()>, error: RwSignal<Option<String>>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let kind = RwSignal::new(TaskKind::Scan);
+    let cron = RwSignal::new("0 * * * *".to_owned());
+    let target_type = RwSignal::new(TargetType::Segment);
+    let target = RwSignal::new(String::new());
+    let scope = RwSignal::new(String::new());
+    let create = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let draft = ScheduleCreate {
+            name: name.get_untracked(),
+            kind: kind.get_untracked(),
+            cron: cron.get_untracked(),
+            target: Target {
+                target_type: target_type.get_untracked(),
+                name: target.get_untracked(),
+            },
+            scope: scope.get_untracked(),
+            enabled: true,
+        };
+        spawn_local(async move {
+            match bridge::invoke_with::<_, Schedule>(
+                commands::CREATE_SCHEDULE,
+                &CreateArgs { draft },
+            )
+            .await
+            {
+                Ok(_) => {
+                    name.set(String::new());
+                    error.set(None);
+                    on_created.run(());
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let text = move |label: &'static str, testid: &'static str, value: RwSignal<String>| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <input type="text" data-testid=testid prop:value=value
+                    on:input=move |event| value.set(event_target_value(&event)) />
+            </label>
+        }
+    };
+    view! {
+        <form class="schedule-form" data-testid="schedule-form" on:submit=create>
+            {text("Name", "schedule-name", name)}
+            <label class="field">
+                <span>"Task"</span>
+                <select data-testid="schedule-kind" on:change=move |event| {
+                    kind.set(if event_target_value(&event) == "audit" { TaskKind::Audit } else { TaskKind::Scan })
+                }>
+                    <option value="scan" selected=move || kind.get() == TaskKind::Scan>"Scan"</option>
+                    <option value="audit" selected=move || kind.get() == TaskKind::Audit>"Audit"</option>
+                </select>
+            </label>
+            {text("Cron (minute hour day month weekday)", "schedule-cron", cron)}
+            <label class="field">
+                <span>"Target type"</span>
+                <select data-testid="schedule-target-type" on:change=move |event| {
+                    target_type.set(match event_target_value(&event).as_str() {
+                        "device" => TargetType::Device,
+                        "cloud_resource" => TargetType::CloudResource,
+                        _ => TargetType::Segment,
+                    })
+                }>
+                    {[TargetType::Segment, TargetType::Device, TargetType::CloudResource].into_iter().map(|t| view! {
+                        <option value=t.as_str() selected=move || target_type.get() == t>{t.title()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            {text("Target", "schedule-target", target)}
+            {text("Scope", "schedule-scope", scope)}
+            <button type="submit" class="button button-primary" data-testid="schedule-create">"Create schedule"</button>
+        </form>
+    }
+}

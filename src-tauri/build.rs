@@ -36,6 +36,7 @@ fn main() {
             "delete_schedule",
             "theme",
             "set_theme",
+            "export_log",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

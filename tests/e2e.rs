@@ -811,6 +811,37 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
             .await;
             assert_eq!((status.trim(), errors.trim()), ("Failed", "1"));
 
+            // Only rows with errors, then all of them as CSV.
+            click(&app, "log-filter-errors").await;
+            wait_until("only rows with errors", Duration::from_secs(30), || async {
+                let script = "return Array.from(document.querySelectorAll(\"[data-testid='log-row'] [data-testid='cell-errors']\")).map(c => c.textContent.trim());";
+                let errors: Vec<String> = app.execute(script, Vec::new()).await.ok()?.convert().ok()?;
+                (!errors.is_empty() && errors.iter().all(|e| e != "0")).then_some(())
+            })
+            .await;
+            click(&app, "log-export").await;
+            let saved = wait_until("the CSV", Duration::from_secs(30), || async {
+                text_of(&app, "log-export-result").await
+            })
+            .await;
+            let path = saved
+                .strip_prefix("Saved to ")
+                .unwrap_or_else(|| panic!("{saved}"));
+            let csv = std::fs::read_to_string(path).unwrap();
+            let label = task["label"].as_str().unwrap();
+            let line = csv
+                .lines()
+                .find(|line| line.starts_with(label))
+                .unwrap_or_else(|| panic!("{label} in {csv}"));
+            assert!(
+                line.contains("E2E-FAIL-01") && line.contains(",failed,1,"),
+                "{line}"
+            );
+            assert!(
+                csv.lines().skip(1).all(|line| !line.contains(",0,")),
+                "errors only"
+            );
+
             // Connecting to a Site: a wrong secret is refused with a sentence,
             // the right one is tested and saved.
             eprintln!("e2e: adding a connection");

@@ -507,3 +507,28 @@ pub(crate) fn set_theme(
 ) -> Result<(), Error> {
     state.update_settings(|settings| settings.theme = theme)
 }
+
+/// Exports every row of the shown Site's Scan or Audit log matching
+/// `query` as CSV into the Downloads folder; returns the file's path.
+#[tauri::command]
+pub(crate) async fn export_log(
+    app: AppHandle,
+    kind: site_api::TaskKind,
+    query: LogQuery,
+) -> Result<String, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    let entries = crate::export::read_all(&client, &site_id, kind, query).await?;
+    let csv = crate::export::to_csv(&entries)?;
+    let folder = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| Error::InvalidInput(format!("There is no Downloads folder: {e}.")))?;
+    let path = crate::export::file_for(&folder, kind, &site_id);
+    let written = path.clone();
+    tokio::task::spawn_blocking(move || crate::settings::durable_write(&written, &csv))
+        .await
+        .map_err(|e| Error::InvalidInput(e.to_string()))?
+        .map_err(|e| Error::InvalidInput(format!("Cannot write {}: {e}.", path.display())))?;
+    Ok(path.display().to_string())
+}

@@ -12,6 +12,7 @@ pub mod connections;
 pub mod credentials;
 pub mod demo_site;
 pub mod error;
+pub mod export;
 pub mod live;
 mod notify;
 pub mod settings;
@@ -73,7 +74,8 @@ pub fn run() {
             commands::set_schedule_enabled,
             commands::delete_schedule,
             commands::theme,
-            commands::set_theme
+            commands::set_theme,
+            commands::export_log
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -96,6 +96,9 @@ pub mod commands {
     pub const SET_SCHEDULE_ENABLED: &str = "set_schedule_enabled";
     /// `(id)` (Site Administrators).
     pub const DELETE_SCHEDULE: &str = "delete_schedule";
+    /// `(kind, query) -> String`: every matching row of a log as CSV in
+    /// the Downloads folder; the file's path.
+    pub const EXPORT_LOG: &str = "export_log";
     /// `() -> Theme`: the window's colours.
     pub const THEME: &str = "theme";
     /// `(theme: Theme)`: saved durably before the answer.

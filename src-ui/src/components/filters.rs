@@ -14,7 +14,15 @@ const DEBOUNCE: Duration = Duration::from_millis(250);
 
 /// The search box: writes `search` once typing pauses.
 #[component]
-pub fn SearchBox(search: RwSignal<String>) -> impl IntoView {
+pub fn SearchBox(
+    search: RwSignal<String>,
+    /// Its test hook.
+    #[prop(default = "search-input")]
+    testid: &'static str,
+    /// What it searches, for the placeholder and screen readers.
+    #[prop(default = "the Active tasks")]
+    over: &'static str,
+) -> impl IntoView {
     let typed = RwSignal::new(search.get_untracked());
     // A view applied from elsewhere brings its search text into the box.
     Effect::new(move |_| {
@@ -39,9 +47,9 @@ pub fn SearchBox(search: RwSignal<String>) -> impl IntoView {
         <input
             type="search"
             class="search"
-            data-testid="search-input"
+            data-testid=testid
             placeholder="Search target, task, scope, initiator"
-            aria-label="Search the Active tasks"
+            aria-label=format!("Search {over}")
             prop:value=typed
             on:input=on_input
         />

@@ -6,7 +6,9 @@ use chrono::Utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
-use site_api::{LogEntry, LogPage, TaskKind};
+use std::collections::BTreeSet;
+
+use site_api::{LogEntry, LogPage, TaskKind, TaskStatus};
 use taskdeck_ipc::commands;
 
 use crate::bridge;
@@ -20,9 +22,28 @@ struct LogArgs {
     query: LogQuery,
 }
 
-#[derive(Serialize)]
+/// The log's filters, as the Site takes them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 struct LogQuery {
-    limit: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has_errors: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+}
+
+/// The log's filters from what the toolbar holds.
+fn log_query(statuses: &BTreeSet<TaskStatus>, search: &str, errors_only: bool) -> LogQuery {
+    let status: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    LogQuery {
+        status: (!status.is_empty()).then(|| status.join(",")),
+        q: Some(search.trim().to_owned()).filter(|q| !q.is_empty()),
+        has_errors: errors_only.then_some(true),
+        limit: None,
+    }
 }
 
 /// One log, read when shown and again when tasks change. The row of
@@ -35,28 +56,93 @@ pub fn LogTable(
 ) -> impl IntoView {
     let page = RwSignal::new(None::<LogPage>);
     let error = RwSignal::new(None::<String>);
+    let statuses = RwSignal::new(BTreeSet::<TaskStatus>::new());
+    let errors_only = RwSignal::new(false);
+    let search = RwSignal::new(String::new());
+    let exported = RwSignal::new(None::<Result<String, String>>);
+    let query =
+        Memo::new(move |_| statuses.with(|s| search.with(|q| log_query(s, q, errors_only.get()))));
     Effect::new(move |_| {
         changes.track();
+        let wanted = query.get();
         spawn_local(async move {
             let args = LogArgs {
                 kind,
-                query: LogQuery { limit: 200 },
+                query: LogQuery {
+                    limit: Some(200),
+                    ..wanted.clone()
+                },
             };
             match bridge::invoke_with::<_, LogPage>(commands::LOG_ENTRIES, &args).await {
-                Ok(read) => {
+                // A slower answer to an older filter must not win.
+                Ok(read) if query.get_untracked() == wanted => {
                     page.set(Some(read));
                     error.set(None);
                 }
+                Ok(_) => {}
                 Err(e) => error.set(Some(e.to_string())),
             }
         });
     });
+    let export = move |_| {
+        exported.set(None);
+        let args = LogArgs {
+            kind,
+            query: query.get_untracked(),
+        };
+        spawn_local(async move {
+            let result = bridge::invoke_with::<_, String>(commands::EXPORT_LOG, &args)
+                .await
+                .map_err(|e| e.to_string());
+            exported.set(Some(result));
+        });
+    };
+    let status_box = move |status: TaskStatus| {
+        view! {
+            <label class="filter-option inline">
+                <input
+                    type="checkbox"
+                    data-testid=format!("log-filter-status-{}", status.as_str())
+                    prop:checked=move || statuses.with(|s| s.contains(&status))
+                    on:change=move |_| statuses.update(|s| {
+                        if !s.remove(&status) {
+                            s.insert(status);
+                        }
+                    })
+                />
+                {status.label()}
+            </label>
+        }
+    };
     let entries = move || page.with(|p| p.as_ref().map(|p| p.entries.clone()).unwrap_or_default());
     let title = match kind {
         TaskKind::Scan => "Scan log",
         TaskKind::Audit => "Audit log",
     };
     view! {
+        <div class="toolbar" role="toolbar" aria-label=format!("{title} filters")>
+            {status_box(TaskStatus::Finished)}
+            {status_box(TaskStatus::Cancelled)}
+            {status_box(TaskStatus::Failed)}
+            <label class="filter-option inline">
+                <input
+                    type="checkbox"
+                    data-testid="log-filter-errors"
+                    prop:checked=errors_only
+                    on:change=move |_| errors_only.update(|e| *e = !*e)
+                />
+                "With errors"
+            </label>
+            <super::filters::SearchBox search=search testid="log-search" over="the log" />
+            <button class="button" data-testid="log-export" on:click=export
+                title="Every row matching these filters, as CSV, into your Downloads folder">
+                "Export CSV"
+            </button>
+        </div>
+        {move || exported.get().map(|result| match result {
+            Ok(path) => view! { <p class="notice notice-ok" role="status" data-testid="log-export-result">{format!("Saved to {path}")}</p> }.into_any(),
+            Err(message) => view! { <p class="notice notice-error" role="alert" data-testid="log-export-result">{message}</p> }.into_any(),
+        })}
         <Show when=move || error.with(Option::is_some)>
             <div class="notice notice-error" role="alert">{move || error.get()}</div>
         </Show>

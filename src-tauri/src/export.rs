@@ -124,15 +124,13 @@ mod tests {
 
     fn entry(status: &str, errors: u64, messages: &[&str], initiator: &str) -> LogEntry {
         serde_json::from_value(serde_json::json!({
-            "task": {
-                "id": "scan-7", "kind": "scan", "number": 7, "label": "Scan #7",
-                "target": {"type": "device", "name": "WS, \"lab\" 42"},
-                "start_date": "2026-11-28T09:00:00Z", "scope": "HQ",
-                "initiator": initiator, "schedule": null,
-                "status": status, "audit_service": {"id": "as-1", "name": "AS-1"},
-                "running_since": "2026-11-28T09:01:00Z",
-                "progress": null, "end_date": "2026-11-28T09:05:00Z", "errors": errors
-            },
+            "id": "scan-7", "kind": "scan", "number": 7, "label": "Scan #7",
+            "target": {"type": "device", "name": "WS, \"lab\" 42"},
+            "start_date": "2026-11-28T09:00:00Z", "scope": "HQ",
+            "initiator": initiator, "schedule": null,
+            "status": status, "audit_service": {"id": "as-1", "name": "AS-1"},
+            "running_since": "2026-11-28T09:01:00Z",
+            "progress": null, "end_date": "2026-11-28T09:05:00Z", "errors": errors,
             "error_messages": messages,
             "cancelled_by": null
         }))

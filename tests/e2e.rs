@@ -134,9 +134,10 @@ async fn launch_app(driver: &TauriDriver) -> WebDriver {
 }
 
 /// Reads every row as (task id, status text), in one script so that the
-/// list cannot change halfway through.
+/// list cannot change halfway through. Rows of tasks that just ended (shown
+/// a moment with their final status, `data-ending`) are left out.
 async fn rows(app: &WebDriver) -> WebDriverResult<Vec<(String, String)>> {
-    let script = "return Array.from(document.querySelectorAll(\"[data-testid='task-row']\")).map(\
+    let script = "return Array.from(document.querySelectorAll(\"[data-testid='task-row']:not([data-ending])\")).map(\
         row => [row.dataset.taskId, row.querySelector(\"[data-testid='cell-status']\").textContent.trim()]);";
     app.execute(script, Vec::new()).await?.convert()
 }

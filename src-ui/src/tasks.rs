@@ -41,6 +41,19 @@ pub fn visible_page_rows(page: &site_api::ActiveTasksPage) -> Vec<Task> {
     rows
 }
 
+/// The live rows with the tasks that just ended put back in their places
+/// (newest first), showing their final status; an ending is newer than any
+/// live row of the same task (a list never holds ended tasks).
+pub fn with_endings(live: Vec<Task>, ending: &[Task]) -> Vec<Task> {
+    let mut rows: Vec<Task> = live
+        .into_iter()
+        .filter(|row| !ending.iter().any(|task| task.id == row.id))
+        .collect();
+    rows.extend(ending.iter().cloned());
+    rows.sort_by(newest_first);
+    rows
+}
+
 /// A column the list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortColumn {
@@ -215,6 +228,49 @@ mod tests {
         ));
         let ids: Vec<String> = rows.iter().map(|t| t.id.to_string()).collect();
         assert_eq!(ids, ["scan-3", "audit-2", "scan-1"], "terminal rows leave");
+    }
+
+    #[test]
+    fn ended_tasks_stay_in_their_place_for_a_moment() {
+        let live = vec![
+            task(
+                TaskKind::Scan,
+                3,
+                "2026-11-28T09:05:00Z",
+                TaskStatus::Queued,
+            ),
+            task(
+                TaskKind::Scan,
+                1,
+                "2026-11-28T09:00:00Z",
+                TaskStatus::Running,
+            ),
+        ];
+        let ended = [
+            task(
+                TaskKind::Scan,
+                2,
+                "2026-11-28T09:01:00Z",
+                TaskStatus::Finished,
+            ),
+            task(
+                TaskKind::Scan,
+                3,
+                "2026-11-28T09:05:00Z",
+                TaskStatus::Cancelled,
+            ),
+        ];
+        let rows = with_endings(live, &ended);
+        let shown: Vec<(String, TaskStatus)> =
+            rows.iter().map(|t| (t.id.to_string(), t.status)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("scan-3".to_owned(), TaskStatus::Cancelled),
+                ("scan-2".to_owned(), TaskStatus::Finished),
+                ("scan-1".to_owned(), TaskStatus::Running),
+            ]
+        );
     }
 
     #[test]

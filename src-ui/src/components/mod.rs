@@ -132,6 +132,10 @@ pub fn App() -> impl IntoView {
         });
     });
     let link = RwSignal::new(None::<LinkStatus>);
+    // Tasks that just ended: shown with their final status for a moment.
+    let ending = RwSignal::new(Vec::<site_api::Task>::new());
+    // Tasks that ended in the last minutes, for "N ended recently".
+    let ended_recently = RwSignal::new(Vec::<(site_api::Task, f64)>::new());
     let detail = RwSignal::new(None::<site_api::TaskId>);
     provide_context(OpenDetail(detail));
     let ask = RwSignal::new(None::<Vec<site_api::TaskId>>);
@@ -237,6 +241,8 @@ pub fn App() -> impl IntoView {
                     signals.set(None);
                     link.set(None);
                     selected.update(|set| set.clear());
+                    ending.set(Vec::new());
+                    ended_recently.set(Vec::new());
                     changes.update(|n| *n += 1);
                 }
                 status.set(Some(s))
@@ -259,6 +265,13 @@ pub fn App() -> impl IntoView {
                 events::TASKS_CHANGED,
                 move |changed: taskdeck_ipc::TasksChanged| {
                     let ended = changed.tasks.iter().any(|t| t.status.is_terminal());
+                    let shown_site = status.with_untracked(|s| {
+                        s.as_ref()
+                            .and_then(|s| s.site.as_ref().map(|site| site.id.clone()))
+                    });
+                    if shown_site.as_deref() == Some(changed.site_id.as_str()) {
+                        note_endings(&changed.tasks, ending, ended_recently);
+                    }
                     let reread = match page.get_untracked() {
                         Page::ActiveTasks => query.get_untracked().is_some(),
                         Page::ScanLog | Page::AuditLog => ended,
@@ -359,6 +372,7 @@ pub fn App() -> impl IntoView {
                     <filters::SearchBox search=search />
                     <column_settings::ColumnSettings columns=columns density=density saved=view_saved_state />
                 </div>
+                <EndedRecently ended=ended_recently page=page focus=focus />
                 <Show when=move || filter_error.with(Option::is_some)>
                     <div class="notice notice-error" role="alert">{move || filter_error.get()}</div>
                 </Show>
@@ -375,12 +389,106 @@ pub fn App() -> impl IntoView {
                     ask=ask
                     is_admin=is_admin
                     running_long=running_long
+                    ending=ending
                 />
                 </div>
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot link=link />
             <task_detail::TaskDetail open=detail changes=changes />
         </div>
+    }
+}
+
+/// How long an ended task stays in the list with its final status.
+const ENDING_SHOWN_MS: u64 = 3_000;
+/// How far back "N ended recently" counts.
+const ENDED_RECENTLY_MS: f64 = 10.0 * 60_000.0;
+
+/// Keeps the tasks among `tasks` that just ended: in `ending` for a
+/// moment, and in `ended_recently` for the link.
+fn note_endings(
+    tasks: &[site_api::Task],
+    ending: RwSignal<Vec<site_api::Task>>,
+    ended_recently: RwSignal<Vec<(site_api::Task, f64)>>,
+) {
+    let ended: Vec<site_api::Task> = tasks
+        .iter()
+        .filter(|t| t.status.is_terminal())
+        .cloned()
+        .collect();
+    if ended.is_empty() {
+        return;
+    }
+    let now = js_sys::Date::now();
+    ended_recently.update(|list| {
+        list.retain(|(task, at)| {
+            now - at < ENDED_RECENTLY_MS && !ended.iter().any(|e| e.id == task.id)
+        });
+        list.extend(ended.iter().map(|task| (task.clone(), now)));
+    });
+    let ids: Vec<site_api::TaskId> = ended.iter().map(|t| t.id).collect();
+    ending.update(|list| {
+        list.retain(|task| !ids.contains(&task.id));
+        list.extend(ended);
+    });
+    set_timeout(
+        move || ending.update(|list| list.retain(|task| !ids.contains(&task.id))),
+        std::time::Duration::from_millis(ENDING_SHOWN_MS),
+    );
+}
+
+/// "N ended recently": a link to the log rows of tasks that left the list
+/// in the last minutes.
+#[component]
+fn EndedRecently(
+    ended: RwSignal<Vec<(site_api::Task, f64)>>,
+    page: RwSignal<Page>,
+    focus: RwSignal<Option<site_api::TaskId>>,
+) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    if let Ok(ticker) = set_interval_with_handle(
+        move || tick.update(|n| *n += 1),
+        std::time::Duration::from_secs(15),
+    ) {
+        on_cleanup(move || ticker.clear());
+    }
+    let recent = move || {
+        tick.track();
+        let now = js_sys::Date::now();
+        ended.with(|list| {
+            list.iter()
+                .filter(|(_, at)| now - at < ENDED_RECENTLY_MS)
+                .map(|(task, _)| task.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    let open = move |_| {
+        let tasks = recent();
+        let Some(last) = tasks.last() else {
+            return;
+        };
+        page.set(match last.kind {
+            site_api::TaskKind::Scan => Page::ScanLog,
+            site_api::TaskKind::Audit => Page::AuditLog,
+        });
+        focus.set(Some(last.id));
+    };
+    view! {
+        <Show when=move || !recent().is_empty()>
+            <p class="ended-recently">
+                <button class="link-button" data-testid="ended-recently" on:click=open
+                    title="The log rows of the tasks that left the list in the last 10 minutes">
+                    {move || {
+                        let tasks = recent();
+                        let failed = tasks.iter().filter(|t| t.is_effectively_failed()).count();
+                        match failed {
+                            0 => format!("{} ended recently", tasks.len()),
+                            n => format!("{} ended recently ({n} failed)", tasks.len()),
+                        }
+                    }}
+                </button>
+            </p>
+        </Show>
     }
 }
 

@@ -14,7 +14,7 @@ use crate::format::{
     duration_text, initiator_text, progress_percent, start_date_text, start_date_title,
     status_class, status_label, target_type_name,
 };
-use crate::tasks::{page_rows_in_order, visible_rows, SortSpec};
+use crate::tasks::{page_rows_in_order, visible_rows, with_endings, SortSpec};
 use crate::views;
 
 /// The table, or what to show instead while there is nothing to list.
@@ -35,11 +35,17 @@ pub fn TasksTable(
     is_admin: Signal<bool>,
     /// Tasks a `task_running_long` signal names: highlighted.
     running_long: Signal<BTreeSet<TaskId>>,
+    /// Tasks that just ended: shown with their final status for a moment.
+    ending: RwSignal<Vec<Task>>,
 ) -> impl IntoView {
-    // A filtered page from the Site while filters are in force, else the live list.
+    // A filtered page from the Site while filters are in force, else the
+    // live list with the tasks that just ended in their places.
     let rows = Memo::new(move |_| match filtered.get() {
         Some(page) => page_rows_in_order(&page),
-        None => snapshot.with(|s| s.as_ref().map(visible_rows).unwrap_or_default()),
+        None => snapshot.with(|s| {
+            let live = s.as_ref().map(visible_rows).unwrap_or_default();
+            ending.with(|ending| with_endings(live, ending))
+        }),
     });
     let shown = Memo::new(move |_| columns.with(|c| views::visible_columns(c)));
     // The keyboard's row, and where a shift-click range starts.
@@ -356,6 +362,7 @@ fn TaskRow(
             data-testid="task-row"
             data-task-id=id.to_string()
             data-status=status.as_str()
+            data-ending=status.is_terminal().then_some("true")
             data-start-date=start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             class:selected=is_selected
             class:cursor=is_cursor

@@ -1551,3 +1551,71 @@ async fn the_console_pages_show_the_demo_site() {
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn screenshots_of_the_main_pages() {
+    // Kept as artefacts for a reviewer: target/tmp/screenshots/*.png.
+    let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&folder).unwrap();
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        let folder = folder.clone();
+        async move {
+            app.set_window_rect(0, 0, 1280, 800).await.ok();
+            wait_until("Demo Site rows", Duration::from_secs(60), || async {
+                rows(&app).await.ok().filter(|rows| rows.len() > 3)
+            })
+            .await;
+            let shoot = |name: &'static str| {
+                let app = app.clone();
+                let path = folder.join(format!("{name}.png"));
+                async move {
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                    app.screenshot(&path).await.unwrap();
+                    let size = std::fs::metadata(&path).unwrap().len();
+                    assert!(
+                        size > 10_000,
+                        "{} is a real picture ({size} bytes)",
+                        path.display()
+                    );
+                    eprintln!("e2e: screenshot {}", path.display());
+                }
+            };
+            shoot("active-tasks").await;
+            click(&app, "column-settings").await;
+            shoot("column-settings").await;
+            click(&app, "view-menu").await;
+            shoot("view-menu").await;
+            app.find(By::Css("[data-testid='open-task']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            wait_until("the detail drawer", Duration::from_secs(10), || async {
+                text_of(&app, "detail-timeline").await
+            })
+            .await;
+            shoot("task-detail").await;
+            click(&app, "detail-close").await;
+            for (nav, name) in [
+                ("nav-scan-log", "scan-log"),
+                ("nav-audit-services", "audit-services"),
+                ("nav-schedules", "schedules"),
+                ("nav-dashboard", "dashboard"),
+                ("nav-connections", "connections"),
+                ("nav-settings", "settings"),
+            ] {
+                click(&app, nav).await;
+                shoot(name).await;
+            }
+            click(&app, "setting-theme-dark").await;
+            click(&app, "nav-active-tasks").await;
+            shoot("active-tasks-dark").await;
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+}

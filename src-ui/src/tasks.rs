@@ -54,6 +54,26 @@ pub fn with_endings(live: Vec<Task>, ending: &[Task]) -> Vec<Task> {
     rows
 }
 
+/// The rows to render of `count` rows `row_height` px tall, seen through
+/// a viewport `viewport` px tall scrolled to `scroll_top`, with `overscan`
+/// rows more on each side: `start..end`.
+pub fn visible_window(
+    scroll_top: f64,
+    viewport: f64,
+    row_height: f64,
+    count: usize,
+    overscan: usize,
+) -> std::ops::Range<usize> {
+    if count == 0 || row_height <= 0.0 {
+        return 0..0;
+    }
+    let first = (scroll_top.max(0.0) / row_height).floor() as usize;
+    let seen = (viewport.max(0.0) / row_height).ceil() as usize + 1;
+    let start = first.saturating_sub(overscan).min(count);
+    let end = (first + seen + overscan).min(count);
+    start..end
+}
+
 /// A column the list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortColumn {
@@ -271,6 +291,16 @@ mod tests {
                 ("scan-1".to_owned(), TaskStatus::Running),
             ]
         );
+    }
+
+    #[test]
+    fn only_the_rows_in_view_are_rendered() {
+        assert_eq!(visible_window(0.0, 330.0, 33.0, 1000, 5), 0..16);
+        assert_eq!(visible_window(3300.0, 330.0, 33.0, 1000, 5), 95..116);
+        assert_eq!(visible_window(1e9, 330.0, 33.0, 1000, 5), 1000..1000);
+        assert_eq!(visible_window(32_900.0, 330.0, 33.0, 1000, 5), 991..1000);
+        assert_eq!(visible_window(0.0, 330.0, 33.0, 0, 5), 0..0);
+        assert_eq!(visible_window(-5.0, 66.0, 33.0, 3, 0), 0..3);
     }
 
     #[test]

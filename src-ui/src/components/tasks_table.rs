@@ -14,7 +14,15 @@ use crate::format::{
     duration_text, initiator_text, progress_percent, start_date_text, start_date_title,
     status_class, status_label, target_type_name,
 };
-use crate::tasks::{page_rows_in_order, visible_rows, with_endings, SortSpec};
+use crate::tasks::{page_rows_in_order, visible_rows, visible_window, with_endings, SortSpec};
+
+/// A row's height at each density, in CSS pixels (the stylesheet's).
+const COMFORTABLE_ROW: f64 = 33.0;
+const COMPACT_ROW: f64 = 25.0;
+/// The sticky header's height.
+const HEADER_HEIGHT: f64 = 34.0;
+/// Rows rendered beyond the viewport on each side.
+const OVERSCAN: usize = 20;
 use crate::views;
 
 /// The table, or what to show instead while there is nothing to list.
@@ -163,6 +171,62 @@ pub fn TasksTable(
         moved.remove();
         released.remove();
     });
+    // Only the rows in view are in the page (a Site may list 100,000).
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let scroll_top = RwSignal::new(0.0f64);
+    let viewport = RwSignal::new(800.0f64);
+    let row_height = move || match density.get() {
+        Density::Comfortable => COMFORTABLE_ROW,
+        Density::Compact => COMPACT_ROW,
+    };
+    let window = Memo::new(move |_| {
+        visible_window(
+            scroll_top.get(),
+            viewport.get(),
+            row_height(),
+            rows.with(Vec::len),
+            OVERSCAN,
+        )
+    });
+    let shown_rows = move || rows.with(|rows| rows[window.get()].to_vec());
+    // The viewport's height once the list is in the page, and on resizes.
+    let measure = move || {
+        if let Some(element) = scroller.get_untracked() {
+            viewport.set(element.client_height() as f64);
+        }
+    };
+    Effect::new(move |_| {
+        if scroller.get().is_some() {
+            measure();
+        }
+    });
+    let resized = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resized.remove());
+    let on_scroll = move |_| {
+        if let Some(element) = scroller.get_untracked() {
+            scroll_top.set(element.scroll_top() as f64);
+            viewport.set(element.client_height() as f64);
+        }
+    };
+    // The keyboard's row stays in view, rendered or not.
+    Effect::new(move |_| {
+        let Some(id) = cursor.get() else {
+            return;
+        };
+        let Some(index) = rows.with_untracked(|rows| rows.iter().position(|t| t.id == id)) else {
+            return;
+        };
+        if let Some(element) = scroller.get_untracked() {
+            let height = row_height();
+            let top = index as f64 * height;
+            let (now, seen) = (element.scroll_top() as f64, element.client_height() as f64);
+            if top < now {
+                element.set_scroll_top(top as i32);
+            } else if top + height > now + seen - HEADER_HEIGHT {
+                element.set_scroll_top((top + height + HEADER_HEIGHT - seen) as i32);
+            }
+        }
+    });
     let headers = move || {
         columns
             .get()
@@ -172,6 +236,7 @@ pub fn TasksTable(
             .collect_view()
     };
     view! {
+        <div class="table-scroll" node_ref=scroller on:scroll=on_scroll data-testid="tasks-scroll">
         <table
             class="tasks"
             class:density-compact=move || density.get() == Density::Compact
@@ -195,8 +260,9 @@ pub fn TasksTable(
                 </tr>
             </thead>
             <tbody>
+                <tr class="spacer" aria-hidden="true" style:height=move || format!("{}px", window.get().start as f64 * row_height())></tr>
                 <For
-                    each=move || rows.get()
+                    each=shown_rows
                     key=|task: &Task| (task.id, task.status, task.progress, task.errors)
                     children=move |task: Task| view! {
                         <TaskRow
@@ -212,8 +278,13 @@ pub fn TasksTable(
                         />
                     }
                 />
+                <tr class="spacer" aria-hidden="true" style:height=move || {
+                    let after = rows.with(Vec::len) - window.get().end;
+                    format!("{}px", after as f64 * row_height())
+                }></tr>
             </tbody>
         </table>
+        </div>
         <Show when=move || placeholder().is_some()>
             <p class="placeholder" data-testid="tasks-placeholder">{placeholder}</p>
         </Show>
@@ -397,7 +468,25 @@ fn cell(task: &Task, key: ColumnKey, now: RwSignal<i64>) -> AnyView {
         }
         .into_any(),
         ColumnKey::Task => {
-            view! { <td data-testid=testid class="mono">{task.label.clone()}</td> }.into_any()
+            let id = task.id;
+            let detail = use_context::<super::OpenDetail>();
+            view! {
+                <td data-testid=testid class="mono">
+                    <button
+                        class="link-button task-link"
+                        data-testid="open-task"
+                        title="Show the details"
+                        on:click=move |_| {
+                            if let Some(super::OpenDetail(detail)) = detail {
+                                detail.set(Some(id));
+                            }
+                        }
+                    >
+                        {task.label.clone()}
+                    </button>
+                </td>
+            }
+            .into_any()
         }
         ColumnKey::StartDate => {
             let today = chrono::DateTime::<Utc>::from_timestamp_millis(now.get_untracked())

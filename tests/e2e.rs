@@ -6,132 +6,14 @@
 //! gnome-keyring) and builds the app with Tauri's custom protocol.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use thirtyfour::prelude::*;
-use thirtyfour::Capabilities;
 
 mod support;
-
-/// tauri-driver and everything it started, killed as a process group on drop.
-struct TauriDriver {
-    child: Child,
-    port: u16,
-    /// The app's folders, removed with the driver (unless the caller keeps
-    /// them for a second launch).
-    _data: Option<tempfile::TempDir>,
-    /// One app at a time: the app is single-instance on the session bus.
-    _one_app: std::sync::MutexGuard<'static, ()>,
-}
-
-static ONE_APP: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-impl TauriDriver {
-    /// A driver whose apps get their own, empty data folders (a new user),
-    /// with `env` on top.
-    fn start(env: &[(&str, &str)]) -> TauriDriver {
-        TauriDriver::start_in(tempfile::tempdir().expect("a temporary folder"), env)
-    }
-
-    /// Like [`TauriDriver::start`], with the app's folders under `data`
-    /// (prepared by the caller).
-    fn start_in(data: tempfile::TempDir, env: &[(&str, &str)]) -> TauriDriver {
-        let mut driver = TauriDriver::start_at(data.path(), env);
-        driver._data = Some(data);
-        driver
-    }
-
-    /// Like [`TauriDriver::start`], with the app's folders under `data`,
-    /// which outlives the driver (a restart sees the same settings).
-    fn start_at(data: &std::path::Path, env: &[(&str, &str)]) -> TauriDriver {
-        use std::os::unix::process::CommandExt;
-        let one_app = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
-        let port = free_port();
-        let native_port = free_port();
-        let child = Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("XDG_DATA_HOME", data.join("data"))
-            .env("XDG_CONFIG_HOME", data.join("config"))
-            .env("XDG_CACHE_HOME", data.join("cache"))
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .process_group(0)
-            .spawn()
-            .expect("tauri-driver is installed (cargo xtask setup installs it)");
-        let driver = TauriDriver {
-            child,
-            port,
-            _data: None,
-            _one_app: one_app,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tauri-driver did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        driver
-    }
-}
-
-impl Drop for TauriDriver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free loopback port")
-}
-
-async fn launch_app(driver: &TauriDriver) -> WebDriver {
-    for variable in ["DISPLAY", "DBUS_SESSION_BUS_ADDRESS"] {
-        assert!(
-            std::env::var_os(variable).is_some(),
-            "{variable} is not set: run the end-to-end test through `cargo xtask test`"
-        );
-    }
-    let mut capabilities = Capabilities::new();
-    capabilities.set("browserName", "wry").unwrap();
-    capabilities
-        .set(
-            "tauri:options",
-            json!({ "application": env!("CARGO_BIN_EXE_taskdeck") }),
-        )
-        .unwrap();
-    // WebKitWebDriver now and then fails to bring a session up right after
-    // the previous app went away; a second try is a new launch.
-    let url = format!("http://127.0.0.1:{}", driver.port);
-    let mut attempt = 1;
-    loop {
-        match WebDriver::new(&url, capabilities.clone()).await {
-            Ok(app) => return app,
-            Err(error) if attempt < 3 => {
-                eprintln!("e2e: no session yet ({error}); launching again");
-                attempt += 1;
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Err(error) => panic!("a WebDriver session with the app: {error}"),
-        }
-    }
-}
+use support::driver::{close, free_port, launch_app, TauriDriver};
 
 /// Reads every row as (task id, status text), in one script so that the
 /// list cannot change halfway through. Rows of tasks that just ended (shown
@@ -201,28 +83,6 @@ async fn demo_site_rows_appear_and_change_status_live() {
     // teardown blocks the runtime, and the app would outlive the test.
     let outcome = tokio::spawn(rows_appear_and_change_live(app.clone())).await;
     close(app, driver, outcome).await;
-}
-
-/// Ends the session and the driver, then re-raises a failed scenario.
-async fn close(app: WebDriver, driver: TauriDriver, outcome: Result<(), tokio::task::JoinError>) {
-    eprintln!("e2e: closing the app");
-    let _ = tokio::time::timeout(Duration::from_secs(15), app.quit()).await;
-    drop(driver);
-    // With a tray the app outlives its window; the next test's app must not
-    // find it still holding the single-instance name.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Command::new("pgrep")
-        .args(["-f", env!("CARGO_BIN_EXE_taskdeck")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1366,6 +1226,13 @@ async fn a_hung_task_raises_a_banner_an_admin_investigates_and_cancels_it() {
                 .find_all(By::Css("[data-testid='select-row']"))
                 .await
                 .unwrap();
+            // The fourth row in view before the pointer goes there.
+            app.execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![boxes[3].to_json().unwrap()],
+            )
+            .await
+            .unwrap();
             app.action_chain()
                 .key_down(Key::Shift)
                 .click_element(&boxes[3])
@@ -1533,6 +1400,14 @@ async fn the_console_pages_show_the_demo_site() {
 
             // Settings: the dark theme, at once and kept.
             click(&app, "nav-settings").await;
+            // Once the page has read the settings and the Sites (no more
+            // layout shifts under the pointer).
+            wait_until("the settings read", Duration::from_secs(10), || async {
+                app.find(By::Css("[data-testid='setting-notify-site-demo']"))
+                    .await
+                    .ok()
+            })
+            .await;
             click(&app, "setting-theme-dark").await;
             let theme: String = app
                 .execute("return document.documentElement.dataset.theme;", Vec::new())

@@ -67,8 +67,12 @@ pub fn visible_window(
     if count == 0 || row_height <= 0.0 {
         return 0..0;
     }
+    // The window moves in steps of half the overscan, so that scrolling
+    // renders new rows every few rows rather than at every one.
+    let step = (overscan / 2).max(1);
     let first = (scroll_top.max(0.0) / row_height).floor() as usize;
-    let seen = (viewport.max(0.0) / row_height).ceil() as usize + 1;
+    let first = first / step * step;
+    let seen = (viewport.max(0.0) / row_height).ceil() as usize + step + 1;
     let start = first.saturating_sub(overscan).min(count);
     let end = (first + seen + overscan).min(count);
     start..end
@@ -295,8 +299,12 @@ mod tests {
 
     #[test]
     fn only_the_rows_in_view_are_rendered() {
-        assert_eq!(visible_window(0.0, 330.0, 33.0, 1000, 5), 0..16);
-        assert_eq!(visible_window(3300.0, 330.0, 33.0, 1000, 5), 95..116);
+        // 10 rows seen, 2 more for the step, 5 beyond on each side.
+        assert_eq!(visible_window(0.0, 330.0, 33.0, 1000, 5), 0..18);
+        assert_eq!(visible_window(3300.0, 330.0, 33.0, 1000, 5), 95..118);
+        // Within a step the window stays put: no new rows to render.
+        assert_eq!(visible_window(3333.0, 330.0, 33.0, 1000, 5), 95..118);
+        assert_eq!(visible_window(3366.0, 330.0, 33.0, 1000, 5), 97..120);
         assert_eq!(visible_window(1e9, 330.0, 33.0, 1000, 5), 1000..1000);
         assert_eq!(visible_window(32_900.0, 330.0, 33.0, 1000, 5), 991..1000);
         assert_eq!(visible_window(0.0, 330.0, 33.0, 0, 5), 0..0);

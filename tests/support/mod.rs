@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod driver;
+
 use std::path::Path;
 
 use site_api::{CreateTaskRequest, SimulateSpec, SimulatedOutcome, Target, TargetType, TaskKind};

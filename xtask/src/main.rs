@@ -6,6 +6,8 @@
 //! - `build`: the UI, then the desktop app and the Site server (debug, with
 //!   Tauri's custom protocol), leaving the app at `target/debug/taskdeck`.
 //! - `run`: set-up, build, then launches the app on the embedded Demo Site.
+//! - `bench-window`: the window benchmark (a Site of 100,000 active tasks in
+//!   the real app) inside the same session as the tests.
 //! - `test`: set-up, formatting, clippy, then every test (unit, server
 //!   integration over HTTP, end-to-end through tauri-driver) inside a D-Bus
 //!   session with Xvfb and an unlocked gnome-keyring.
@@ -26,10 +28,11 @@ fn main() -> ExitCode {
         "build" => build(),
         "run" => run_app(),
         "test" => test(extra_test_args(&args)),
+        "bench-window" => bench_window(),
         // Internal: the part of `test` that runs inside `dbus-run-session`.
         "test-session" => session::run_tests(extra_test_args(&args)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]>");
+            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bench-window>");
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; try cargo xtask help")),
@@ -143,6 +146,21 @@ fn extra_test_args(args: &[String]) -> Vec<String> {
         .skip(1)
         .cloned()
         .collect()
+}
+
+/// The window benchmark (a Site of 100,000 tasks in the real app), inside
+/// the same kind of session as the tests.
+fn bench_window() -> Result<(), String> {
+    setup::install(setup::Scope::Test)?;
+    ui::build(true)?;
+    let xtask = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
+    run(Command::new("dbus-run-session")
+        .arg("--")
+        .arg(xtask)
+        .arg("test-session")
+        .arg("--")
+        .arg("--bench-window")
+        .current_dir(root()))
 }
 
 fn test(extra: Vec<String>) -> Result<(), String> {

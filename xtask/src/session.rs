@@ -90,6 +90,24 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
         .map(Helper)
         .ok();
 
+    if extra.first().map(String::as_str) == Some("--bench-window") {
+        // The window benchmark, in the same session as the tests.
+        let mut bench = cargo();
+        bench
+            .args([
+                "bench",
+                "--package",
+                "taskdeck",
+                "--bench",
+                "window",
+                "--features",
+                "e2e",
+            ])
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("CARGO_HOME", cargo_home)
+            .env("RUSTUP_HOME", rustup_home);
+        return crate::run(&mut bench);
+    }
     let mut test = cargo();
     // Every test binary runs even when one fails, so the count is complete.
     test.args([

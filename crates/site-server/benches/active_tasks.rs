@@ -137,69 +137,37 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let seed_start = Instant::now();
-    {
+    taskdeck_site::seed::queued_tasks(&data, "hq", N_TASKS)
+        .await
+        .unwrap();
+    if wanted("logs") {
         let pool = taskdeck_site::db::open(&data).await.unwrap();
         let mut tx = pool.begin().await.unwrap();
-        sqlx::query("INSERT INTO sites (id) VALUES ('hq')")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
         let now = chrono::Utc::now().timestamp();
-        for i in 0..N_TASKS {
+        // 1,000,000 Scan-log and Audit-log rows behind the active ones.
+        for i in 0..N_LOG_ROWS {
             let kind = if i % 3 == 0 { "audit" } else { "scan" };
+            let failed = i % 17 == 0;
             sqlx::query(
-                "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator, status, start_date)
-                 VALUES ('hq', ?, ?, 'device', ?, ?, ?, 'queued', ?)",
+                "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator,
+                                    status, start_date, end_date, errors, error_messages)
+                 VALUES ('hq', ?, ?, 'device', ?, ?, 'Schedule', ?, ?, ?, ?, ?)",
             )
             .bind(kind)
-            .bind(i as i64 + 1)
+            .bind((N_TASKS + i) as i64 + 1)
             .bind(format!("WS-{:05}", i % 20_000))
             .bind(format!("Segment {}", i % 50))
-            .bind(if i % 4 == 0 { "Schedule".to_owned() } else { format!("user{}@example.com", i % 30) })
-            .bind(now - (N_TASKS - i) as i64)
+            .bind(if failed { "failed" } else { "finished" })
+            .bind(now - 2 * (N_LOG_ROWS - i) as i64)
+            .bind(now - 2 * (N_LOG_ROWS - i) as i64 + 1)
+            .bind(i64::from(failed))
+            .bind(if failed { r#"["connection refused"]"# } else { "[]" })
             .execute(&mut *tx)
             .await
             .unwrap();
         }
-        if wanted("logs") {
-            // 1,000,000 Scan-log and Audit-log rows behind the active ones.
-            for i in 0..N_LOG_ROWS {
-                let kind = if i % 3 == 0 { "audit" } else { "scan" };
-                let failed = i % 17 == 0;
-                sqlx::query(
-                    "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator,
-                                        status, start_date, end_date, errors, error_messages)
-                     VALUES ('hq', ?, ?, 'device', ?, ?, 'Schedule', ?, ?, ?, ?, ?)",
-                )
-                .bind(kind)
-                .bind((N_TASKS + i) as i64 + 1)
-                .bind(format!("WS-{:05}", i % 20_000))
-                .bind(format!("Segment {}", i % 50))
-                .bind(if failed { "failed" } else { "finished" })
-                .bind(now - 2 * (N_LOG_ROWS - i) as i64)
-                .bind(now - 2 * (N_LOG_ROWS - i) as i64 + 1)
-                .bind(i64::from(failed))
-                .bind(if failed { r#"["connection refused"]"# } else { "[]" })
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            }
-        }
-        let last_number = if wanted("logs") {
-            N_TASKS + N_LOG_ROWS
-        } else {
-            N_TASKS
-        };
-        sqlx::query("INSERT INTO task_numbers (site_id, kind, last) VALUES ('hq', 'scan', ?), ('hq', 'audit', ?)")
-            .bind(last_number as i64)
-            .bind(last_number as i64)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        // The per-Site counters that lifecycle keeps.
-        sqlx::query("UPDATE sites SET queued = ?, revision = ? WHERE id = 'hq'")
-            .bind(N_TASKS as i64)
-            .bind(N_TASKS as i64)
+        sqlx::query("UPDATE task_numbers SET last = ? WHERE site_id = 'hq'")
+            .bind((N_TASKS + N_LOG_ROWS) as i64)
             .execute(&mut *tx)
             .await
             .unwrap();

@@ -32,6 +32,7 @@ pub mod monitor;
 pub mod openapi;
 pub mod registration;
 pub mod schedules;
+pub mod seed;
 pub mod state;
 mod tasks;
 

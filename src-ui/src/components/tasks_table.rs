@@ -115,6 +115,23 @@ pub fn TasksTable(
     ) {
         on_cleanup(move || ticker.clear());
     }
+    // A User Timing mark when a Site's first rows are in the page, for the
+    // window benchmark (`taskdeck:first-rows:<site>`, ms since the page began).
+    let marked = StoredValue::new(BTreeSet::<String>::new());
+    Effect::new(move |_| {
+        let Some(site) = snapshot.with(|s| s.as_ref().map(|s| s.site_id.clone())) else {
+            return;
+        };
+        if rows.with(Vec::is_empty) || marked.with_value(|m| m.contains(&site)) {
+            return;
+        }
+        marked.update_value(|m| {
+            m.insert(site.clone());
+        });
+        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = performance.mark(&format!("taskdeck:first-rows:{site}"));
+        }
+    });
     // Tasks that left the list leave the selection too.
     Effect::new(move |_| {
         let shown: BTreeSet<TaskId> = rows.with(|rows| rows.iter().map(|t| t.id).collect());

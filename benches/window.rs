@@ -1,0 +1,263 @@
+//! The desktop window with a Site of 100,000 active tasks: time to first
+//! rows, filter change to updated rows, scroll frame times, and the UI's
+//! WebAssembly size. Prints numbers; asserts nothing about speed.
+//!
+//! Runs the real app through tauri-driver, so it needs the test session:
+//! `cargo xtask bench-window` (Xvfb, D-Bus, keyring, the release UI).
+//!
+//! Timings are taken inside the page (User Timing marks, `performance.now()`
+//! around a click until the rows are in the DOM, `requestAnimationFrame`
+//! deltas while scrolling), so the WebDriver round trips do not count.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::Duration;
+
+use support::driver::{close, launch_app, TauriDriver};
+use thirtyfour::prelude::*;
+
+/// Active tasks on the benchmarked Site.
+const TASKS: usize = 100_000;
+/// Filter changes measured.
+const FILTER_RUNS: usize = 6;
+
+/// Clicks `selector` and resolves with the milliseconds until the condition
+/// named `done` holds, checked on every DOM change and animation frame.
+/// (The window's CSP forbids evaluating strings, so the conditions are here.)
+const CLICK_UNTIL: &str = r#"
+const [selector, done, finish] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+const rows = () => [...document.querySelectorAll("[data-testid='task-row']:not([data-ending])")];
+const conditions = {
+  hq: () => document.querySelector("[data-testid='site-name']").textContent === 'Headquarters' && rows().length > 0,
+  running: () => rows().length > 0 && rows().every(x => x.dataset.status === 'running'),
+  queued: () => rows().some(x => x.dataset.status === 'queued'),
+};
+const holds = conditions[done];
+const t0 = performance.now();
+let over = false;
+const check = () => {
+  if (over) return;
+  if (holds()) { over = true; observer.disconnect(); finish(performance.now() - t0); return; }
+  if (performance.now() - t0 > 30000) { over = true; observer.disconnect(); finish(-1); return; }
+  requestAnimationFrame(check);
+};
+const observer = new MutationObserver(check);
+observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+document.querySelector(selector).click();
+check();
+"#;
+
+/// Scrolls the list 40 px per frame for `arguments[0]` frames and resolves
+/// with every frame's duration in ms.
+const SCROLL_FRAMES: &str = r#"
+const [frames, finish] = [arguments[0], arguments[arguments.length - 1]];
+const box = document.querySelector("[data-testid='tasks-scroll']");
+const deltas = [];
+let last = null;
+let n = 0;
+const step = (now) => {
+  if (last !== null) deltas.push(now - last);
+  last = now;
+  box.scrollTop += 40;
+  if (++n <= frames) requestAnimationFrame(step); else finish(deltas);
+};
+requestAnimationFrame(step);
+"#;
+
+/// `arguments[0]` animation frames with nothing changing: their durations.
+const IDLE_FRAMES: &str = r#"
+const [frames, finish] = [arguments[0], arguments[arguments.length - 1]];
+const deltas = [];
+let last = null;
+const step = (now) => {
+  if (last !== null) deltas.push(now - last);
+  last = now;
+  if (deltas.length < frames) requestAnimationFrame(step); else finish(deltas);
+};
+requestAnimationFrame(step);
+"#;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+async fn click_until(app: &WebDriver, selector: &str, done: &str) -> f64 {
+    let args = vec![serde_json::json!(selector), serde_json::json!(done)];
+    app.execute_async(CLICK_UNTIL, args)
+        .await
+        .expect("the timed click")
+        .convert()
+        .expect("milliseconds")
+}
+
+async fn wait_for(app: &WebDriver, what: &str, script: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let ok: bool = app
+            .execute(script, Vec::new())
+            .await
+            .ok()
+            .and_then(|r| r.convert().ok())
+            .unwrap_or(false);
+        if ok {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const HQ_ROWS: &str =
+    "return document.querySelector(\"[data-testid='site-name']\").textContent === 'Headquarters' \
+    && document.querySelectorAll(\"[data-testid='task-row']\").length > 0;";
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("site");
+    let seeding = std::time::Instant::now();
+    taskdeck_site::seed::queued_tasks(&data, "hq", TASKS)
+        .await
+        .expect("seeding the Site");
+    println!("seeded {TASKS} queued tasks in {:.1?}", seeding.elapsed());
+    let server = taskdeck_site::start(support::config(&data, "127.0.0.1:0", 2))
+        .await
+        .expect("the Site starts");
+    let url = server.url();
+
+    // First launch: connect to the Site (it is then shown, and reopened at
+    // the next start).
+    let home = tempfile::tempdir().unwrap();
+    let driver = TauriDriver::start_at(home.path(), &[]);
+    let app = launch_app(&driver).await;
+    wait_for(
+        &app,
+        "the Demo Site",
+        "return document.querySelectorAll(\"[data-testid='task-row']\").length > 0;",
+    )
+    .await;
+    for (testid, text) in [
+        ("connection-add", None),
+        ("connection-name", Some("Headquarters")),
+        ("connection-url", Some(url.as_str())),
+        ("connection-client-id", Some(support::ADMIN_ID)),
+        ("connection-client-secret", Some(support::ADMIN_SECRET)),
+    ] {
+        let element = app
+            .find(By::Css(format!("[data-testid='{testid}']")))
+            .await
+            .unwrap();
+        match text {
+            None => element.click().await.unwrap(),
+            Some(text) => element.send_keys(text).await.unwrap(),
+        }
+    }
+    let connect = click_until(&app, "[data-testid='connection-save']", "hq").await;
+    println!("connect (token, /me, first page of 1000, render) → first rows: {connect:.0} ms");
+    app.find(By::Css("[data-testid='connection-close']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    close(app, driver, Ok(())).await;
+
+    // Second launch: the Site opens at start.
+    let driver = TauriDriver::start_at(home.path(), &[]);
+    let app = launch_app(&driver).await;
+    wait_for(&app, "the Site's rows", HQ_ROWS).await;
+    let first: f64 = app
+        .execute(
+            "return performance.getEntriesByName('taskdeck:first-rows:hq')[0].startTime;",
+            Vec::new(),
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    let rendered: u64 = app
+        .execute(
+            "return document.querySelectorAll(\"[data-testid='task-row']\").length;",
+            Vec::new(),
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    println!(
+        "time to first rows (page start → rows of the {TASKS}-task Site in the DOM): {first:.0} ms (goal ≤ 500 ms); {rendered} rows rendered of the 1000 read"
+    );
+
+    // Filter changes: Running only (a handful of the 100,000), then back.
+    app.find(By::Css("[data-testid='filter-button']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut changes = Vec::new();
+    for _ in 0..FILTER_RUNS / 2 {
+        changes.push(click_until(&app, "[data-testid='filter-status-running']", "running").await);
+        changes.push(click_until(&app, "[data-testid='filter-status-running']", "queued").await);
+    }
+    changes.sort_by(f64::total_cmp);
+    println!(
+        "filter change → updated rows ({} changes over {TASKS} tasks): p50 {:.0} ms, max {:.0} ms (goal ≤ 200 ms)",
+        changes.len(),
+        percentile(&changes, 0.5),
+        changes.last().copied().unwrap_or(f64::NAN)
+    );
+
+    // Frames with nothing to do (what this display manages at all), then
+    // scrolling the list.
+    let idle: Vec<f64> = app
+        .execute_async(IDLE_FRAMES, vec![serde_json::json!(60)])
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    let mut idle_sorted = idle.clone();
+    idle_sorted.sort_by(f64::total_cmp);
+    println!(
+        "idle frames ({} frames, nothing changing): p50 {:.1} ms, max {:.1} ms",
+        idle.len(),
+        percentile(&idle_sorted, 0.5),
+        idle_sorted.last().copied().unwrap_or(f64::NAN)
+    );
+    let frames: Vec<f64> = app
+        .execute_async(SCROLL_FRAMES, vec![serde_json::json!(240)])
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    let mut sorted = frames.clone();
+    sorted.sort_by(f64::total_cmp);
+    let slow = frames.iter().filter(|ms| **ms > 16.7).count();
+    println!(
+        "scroll frames ({} frames, 40 px each): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {slow} over 16.7 ms (goal: none)",
+        frames.len(),
+        percentile(&sorted, 0.5),
+        percentile(&sorted, 0.99),
+        sorted.last().copied().unwrap_or(f64::NAN)
+    );
+    close(app, driver, Ok(())).await;
+    server.stop().await;
+
+    // The UI's WebAssembly, as the release build embeds it.
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src-ui/dist");
+    for (name, what) in [
+        (
+            "taskdeck_ui_bg.wasm",
+            "embedded (after wasm-opt when it ran)",
+        ),
+        ("taskdeck_ui_bg.pre-opt.wasm", "before wasm-opt"),
+    ] {
+        if let Ok(meta) = std::fs::metadata(dist.join(name)) {
+            println!("UI WebAssembly {what}: {} KB", meta.len() / 1024);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Bulk-loading a Site's database with queued tasks, for benchmarks of a
+//! large queue (the server's and the desktop window's). One transaction of
+//! plain inserts: 100,000 tasks take a few seconds, where creating them
+//! through the API would take minutes.
+
+use std::path::Path;
+
+/// Puts `count` queued tasks on Site `site_id` in the database under
+/// `data_dir` (created if needed), the newest starting now, and sets the
+/// Site's counters to match. Scans and audits alternate (one in three an
+/// audit); targets are devices `WS-00000`…; a quarter come from schedules.
+pub async fn queued_tasks(data_dir: &Path, site_id: &str, count: usize) -> Result<(), sqlx::Error> {
+    let pool = crate::db::open(data_dir)
+        .await
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT OR IGNORE INTO sites (id) VALUES (?)")
+        .bind(site_id)
+        .execute(&mut *tx)
+        .await?;
+    let now = chrono::Utc::now().timestamp();
+    for i in 0..count {
+        let kind = if i % 3 == 0 { "audit" } else { "scan" };
+        sqlx::query(
+            "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator, status, start_date)
+             VALUES (?, ?, ?, 'device', ?, ?, ?, 'queued', ?)",
+        )
+        .bind(site_id)
+        .bind(kind)
+        .bind(i as i64 + 1)
+        .bind(format!("WS-{:05}", i % 20_000))
+        .bind(format!("Segment {}", i % 50))
+        .bind(if i % 4 == 0 {
+            "Schedule".to_owned()
+        } else {
+            format!("user{}@example.com", i % 30)
+        })
+        .bind(now - (count - i) as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT OR REPLACE INTO task_numbers (site_id, kind, last) VALUES (?, 'scan', ?), (?, 'audit', ?)",
+    )
+    .bind(site_id)
+    .bind(count as i64)
+    .bind(site_id)
+    .bind(count as i64)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE sites SET queued = ?, revision = ? WHERE id = ?")
+        .bind(count as i64)
+        .bind(count as i64)
+        .bind(site_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    pool.close().await;
+    Ok(())
+}

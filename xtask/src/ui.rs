@@ -1,6 +1,9 @@
 //! Builds the WebAssembly UI into `src-ui/dist`: cargo for wasm32, then
 //! wasm-bindgen (the library, pinned to Cargo.lock's wasm-bindgen version, so
-//! no separate CLI has to match it), then the static files.
+//! no separate CLI has to match it), then — for the release build — wasm-opt
+//! `-Oz` (binaryen 132 from npm; Debian's 108 corrupts wasm-bindgen's output),
+//! then the static files. The sizes before and after wasm-opt go to
+//! `<target>/tmp/ui-wasm-sizes.txt` for the window benchmark.
 
 use std::path::Path;
 
@@ -17,11 +20,12 @@ pub fn build(release: bool) -> Result<(), String> {
         "--target",
         "wasm32-unknown-unknown",
     ]);
+    // `ui`: the release profile tuned for size (Cargo.toml).
     if release {
-        command.arg("--release");
+        command.args(["--profile", "ui"]);
     }
     run(&mut command)?;
-    let profile = if release { "release" } else { "debug" };
+    let profile = if release { "ui" } else { "debug" };
     let wasm = target_dir()
         .join("wasm32-unknown-unknown")
         .join(profile)
@@ -36,7 +40,63 @@ pub fn build(release: bool) -> Result<(), String> {
         .typescript(false)
         .generate(&dist)
         .map_err(|e| format!("wasm-bindgen on {}: {e}", wasm.display()))?;
+    if release {
+        optimise(&dist.join("taskdeck_ui_bg.wasm"))?;
+    }
     copy_static(&root().join("src-ui").join("static"), &dist)
+}
+
+/// The binaryen release whose wasm-opt is used.
+const BINARYEN: &str = "binaryen@132.0.0";
+
+/// Runs `wasm-opt -Oz` over `wasm` in place, if npm can provide it; records
+/// the sizes before and after.
+fn optimise(wasm: &Path) -> Result<(), String> {
+    let before = std::fs::metadata(wasm).map_err(|e| e.to_string())?.len();
+    let tools = target_dir().join("tools").join("binaryen-132");
+    let wasm_opt = tools.join("node_modules/binaryen/bin/wasm-opt");
+    if !wasm_opt.exists() {
+        let installed = std::process::Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&tools)
+            .arg(BINARYEN)
+            .status();
+        if !matches!(installed, Ok(status) if status.success()) {
+            eprintln!(
+                "xtask: no wasm-opt (npm could not install {BINARYEN}); the UI stays unoptimised"
+            );
+            return record_sizes(before, None);
+        }
+    }
+    let optimised = wasm.with_extension("opt.wasm");
+    let status = std::process::Command::new(&wasm_opt)
+        .arg("-Oz")
+        .arg(wasm)
+        .arg("-o")
+        .arg(&optimised)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", wasm_opt.display()))?;
+    if !status.success() {
+        return Err(format!("wasm-opt failed on {}", wasm.display()));
+    }
+    std::fs::rename(&optimised, wasm).map_err(|e| e.to_string())?;
+    let after = std::fs::metadata(wasm).map_err(|e| e.to_string())?.len();
+    eprintln!(
+        "xtask: UI WebAssembly {} KB → {} KB with wasm-opt -Oz",
+        before / 1024,
+        after / 1024
+    );
+    record_sizes(before, Some(after))
+}
+
+fn record_sizes(before: u64, after: Option<u64>) -> Result<(), String> {
+    let folder = target_dir().join("tmp");
+    std::fs::create_dir_all(&folder).map_err(|e| e.to_string())?;
+    let mut text = format!("before_wasm_opt {before}\n");
+    if let Some(after) = after {
+        text.push_str(&format!("after_wasm_opt {after}\n"));
+    }
+    std::fs::write(folder.join("ui-wasm-sizes.txt"), text).map_err(|e| e.to_string())
 }
 
 fn copy_static(from: &Path, to: &Path) -> Result<(), String> {

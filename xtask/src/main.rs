@@ -153,13 +153,19 @@ fn extra_test_args(args: &[String]) -> Vec<String> {
 fn bench_window() -> Result<(), String> {
     setup::install(setup::Scope::Test)?;
     ui::build(true)?;
+    in_session(vec!["--bench-window".to_owned()])
+}
+
+/// Runs `xtask test-session -- ARGS` in a private D-Bus session (which the
+/// session part fills with a display, a keyring and a notification server).
+fn in_session(args: Vec<String>) -> Result<(), String> {
     let xtask = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
     run(Command::new("dbus-run-session")
         .arg("--")
         .arg(xtask)
         .arg("test-session")
         .arg("--")
-        .arg("--bench-window")
+        .args(args)
         .current_dir(root()))
 }
 
@@ -178,13 +184,6 @@ fn test(extra: Vec<String>) -> Result<(), String> {
         "warnings",
     ]))?;
     // Everything else runs in a private D-Bus session with a display and a keyring.
-    let xtask = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
-    run(Command::new("dbus-run-session")
-        .arg("--")
-        .arg(xtask)
-        .arg("test-session")
-        .arg("--")
-        .args(extra)
-        .current_dir(root()))?;
+    in_session(extra)?;
     place_app_binary()
 }

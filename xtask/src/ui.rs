@@ -68,6 +68,16 @@ fn optimise(wasm: &Path) -> Result<(), String> {
             return record_sizes(before, None);
         }
     }
+    // wasm-opt takes a minute: the last output is reused for the same input.
+    let cache = target_dir().join("tmp");
+    let (cached_in, cached_out) = (cache.join("ui-pre-opt.wasm"), cache.join("ui-opt.wasm"));
+    let input = std::fs::read(wasm).map_err(|e| e.to_string())?;
+    if std::fs::read(&cached_in).ok().as_deref() == Some(input.as_slice()) {
+        if let Ok(output) = std::fs::read(&cached_out) {
+            std::fs::write(wasm, &output).map_err(|e| e.to_string())?;
+            return record_sizes(before, Some(output.len() as u64));
+        }
+    }
     let optimised = wasm.with_extension("opt.wasm");
     let status = std::process::Command::new(&wasm_opt)
         .arg("-Oz")
@@ -81,6 +91,9 @@ fn optimise(wasm: &Path) -> Result<(), String> {
     }
     std::fs::rename(&optimised, wasm).map_err(|e| e.to_string())?;
     let after = std::fs::metadata(wasm).map_err(|e| e.to_string())?.len();
+    std::fs::create_dir_all(&cache).map_err(|e| e.to_string())?;
+    std::fs::write(&cached_in, &input).map_err(|e| e.to_string())?;
+    std::fs::copy(wasm, &cached_out).map_err(|e| e.to_string())?;
     eprintln!(
         "xtask: UI WebAssembly {} KB → {} KB with wasm-opt -Oz",
         before / 1024,

@@ -21,26 +21,7 @@ pub fn ColumnSettings(
     let dragging = RwSignal::new(None::<ColumnKey>);
     let root = NodeRef::<html::Div>::new();
 
-    let outside = window_event_listener(leptos::ev::mousedown, move |event| {
-        let inside = root.get_untracked().is_some_and(|root| {
-            event
-                .target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok())
-                .is_some_and(|node| root.contains(Some(&node)))
-        });
-        if !inside {
-            open.set(false);
-        }
-    });
-    let escape = window_event_listener(leptos::ev::keydown, move |event| {
-        if event.key() == "Escape" {
-            open.set(false);
-        }
-    });
-    on_cleanup(move || {
-        outside.remove();
-        escape.remove();
-    });
+    super::close_on_outside(root, open);
 
     let row = move |column: ViewColumn| {
         let key = column.key;

@@ -232,26 +232,7 @@ pub fn ViewMenu(
     };
 
     // Clicks outside the menu and Escape close it.
-    let outside = window_event_listener(leptos::ev::mousedown, move |event| {
-        let inside = root.get_untracked().is_some_and(|root| {
-            event
-                .target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok())
-                .is_some_and(|node| root.contains(Some(&node)))
-        });
-        if !inside {
-            open.set(false);
-        }
-    });
-    let escape = window_event_listener(leptos::ev::keydown, move |event| {
-        if event.key() == "Escape" {
-            open.set(false);
-        }
-    });
-    on_cleanup(move || {
-        outside.remove();
-        escape.remove();
-    });
+    super::close_on_outside(root, open);
 
     let options = move || {
         let mut all = vec![(

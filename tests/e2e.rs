@@ -788,7 +788,8 @@ async fn a_corrupt_settings_file_is_set_aside_and_no_secret_reaches_the_disk() {
     let garbage = b"{\"version\": 1, \"notifications\": {\"enab";
     std::fs::write(config.join("settings.json"), garbage).unwrap();
     let root = home.path().to_owned();
-    let driver = TauriDriver::start_in(home, &[]);
+    let listen = format!("127.0.0.1:{}", free_port());
+    let driver = TauriDriver::start_in(home, &[("TASKDECK_DEMO_LISTEN", &listen)]);
     let app = launch_app(&driver).await;
     let scenario = {
         let app = app.clone();
@@ -814,6 +815,45 @@ async fn a_corrupt_settings_file_is_set_aside_and_no_secret_reaches_the_disk() {
                 rows(&app).await.ok().filter(|rows| !rows.is_empty())
             })
             .await;
+            // No access token of the app in its folders: every token-shaped
+            // string there (43 URL-safe characters, as the Site makes them)
+            // is refused by the Site. The check itself is checked: the
+            // Site's answer to a token it issued is 200.
+            let http = reqwest::Client::new();
+            let base = format!("http://{listen}");
+            let me = |token: String| {
+                let http = http.clone();
+                let url = format!("{base}/api/v1/me");
+                async move {
+                    http.get(url)
+                        .bearer_auth(token)
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16())
+                        .unwrap_or(0)
+                }
+            };
+            let (_, _, live) = demo_token(&http, &base).await;
+            assert_eq!(me(live).await, 200, "a live token is recognised");
+            let mut candidates = std::collections::BTreeSet::new();
+            for file in files_under(&root) {
+                let bytes = std::fs::read(&file).unwrap_or_default();
+                let token_char = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_';
+                for run in bytes.split(|b| !token_char(b)) {
+                    if run.len() == 43 {
+                        candidates.insert(String::from_utf8_lossy(run).into_owned());
+                    }
+                }
+            }
+            eprintln!("e2e: {} token-shaped strings on disk", candidates.len());
+            for candidate in candidates {
+                assert_ne!(
+                    me(candidate.clone()).await,
+                    200,
+                    "a live access token is on disk: {candidate}"
+                );
+            }
+
             // The secret is in the keyring, and nowhere in the app's folders.
             for (_, secret) in demo_credentials_in_keyring() {
                 assert!(secret.len() >= 16, "a real secret");

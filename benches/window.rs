@@ -52,7 +52,7 @@ check();
 /// with every frame's duration in ms.
 const SCROLL_FRAMES: &str = r#"
 const [frames, finish] = [arguments[0], arguments[arguments.length - 1]];
-const box = document.querySelector("[data-testid='tasks-scroll']");
+const box = document.querySelector("main.content");
 const deltas = [];
 let last = null;
 let n = 0;
@@ -255,10 +255,7 @@ async fn main() {
         .unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let still: Vec<f64> = app
-        .execute_async(
-            &SCROLL_FRAMES.replace("[data-testid='tasks-scroll']", "main.content"),
-            vec![serde_json::json!(60)],
-        )
+        .execute_async(SCROLL_FRAMES, vec![serde_json::json!(60)])
         .await
         .unwrap()
         .convert()

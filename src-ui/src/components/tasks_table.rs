@@ -188,8 +188,10 @@ pub fn TasksTable(
         moved.remove();
         released.remove();
     });
-    // Only the rows in view are in the page (a Site may list 100,000).
-    let scroller = NodeRef::<leptos::html::Div>::new();
+    // Only the rows in view are in the page (a Site may list 100,000). The
+    // page's own scroller (`main.content`) scrolls the list: WebKitGTK
+    // repaints a scrolled inner box in full at every frame.
+    let table = NodeRef::<leptos::html::Table>::new();
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(800.0f64);
     let row_height = move || match density.get() {
@@ -206,25 +208,52 @@ pub fn TasksTable(
         )
     });
     let shown_rows = move || rows.with(|rows| rows[window.get()].to_vec());
-    // The viewport's height once the list is in the page, and on resizes.
+    // How far the rows' top has scrolled past the scroller's top, and the
+    // scroller's height; only changes reach the signals.
     let measure = move || {
-        if let Some(element) = scroller.get_untracked() {
-            viewport.set(element.client_height() as f64);
+        let (Some(table), Some(scroller)) = (table.get_untracked(), page_scroller()) else {
+            return;
+        };
+        let past = (scroller.get_bounding_client_rect().top()
+            - table.get_bounding_client_rect().top()
+            - HEADER_HEIGHT)
+            .max(0.0);
+        if scroll_top.get_untracked() != past {
+            scroll_top.set(past);
+        }
+        let seen = scroller.client_height() as f64;
+        if viewport.get_untracked() != seen {
+            viewport.set(seen);
         }
     };
     Effect::new(move |_| {
-        if scroller.get().is_some() {
+        if table.get().is_some() {
             measure();
         }
     });
     let resized = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || resized.remove());
-    let on_scroll = move |_| {
-        if let Some(element) = scroller.get_untracked() {
-            scroll_top.set(element.scroll_top() as f64);
-            viewport.set(element.client_height() as f64);
+    // Scroll events do not bubble: listen while capturing, at the window.
+    let scrolled = wasm_bindgen::closure::Closure::<dyn Fn()>::new(measure);
+    if let Some(window) = web_sys::window() {
+        let _ = window.add_event_listener_with_callback_and_bool(
+            "scroll",
+            wasm_bindgen::JsCast::unchecked_ref(scrolled.as_ref()),
+            true,
+        );
+    }
+    let scrolled = StoredValue::new_local(scrolled);
+    on_cleanup(move || {
+        resized.remove();
+        if let Some(window) = web_sys::window() {
+            scrolled.with_value(|scrolled| {
+                let _ = window.remove_event_listener_with_callback_and_bool(
+                    "scroll",
+                    wasm_bindgen::JsCast::unchecked_ref(scrolled.as_ref()),
+                    true,
+                );
+            });
         }
-    };
+    });
     // The keyboard's row stays in view, rendered or not.
     Effect::new(move |_| {
         let Some(id) = cursor.get() else {
@@ -233,15 +262,20 @@ pub fn TasksTable(
         let Some(index) = rows.with_untracked(|rows| rows.iter().position(|t| t.id == id)) else {
             return;
         };
-        if let Some(element) = scroller.get_untracked() {
-            let height = row_height();
-            let top = index as f64 * height;
-            let (now, seen) = (element.scroll_top() as f64, element.client_height() as f64);
-            if top < now {
-                element.set_scroll_top(top as i32);
-            } else if top + height > now + seen - HEADER_HEIGHT {
-                element.set_scroll_top((top + height + HEADER_HEIGHT - seen) as i32);
-            }
+        let (Some(table), Some(scroller)) = (table.get_untracked(), page_scroller()) else {
+            return;
+        };
+        let height = row_height();
+        // The row's top and bottom relative to the scroller's visible top.
+        let offset =
+            table.get_bounding_client_rect().top() - scroller.get_bounding_client_rect().top();
+        let top = offset + HEADER_HEIGHT + index as f64 * height;
+        let seen = scroller.client_height() as f64;
+        let now = scroller.scroll_top() as f64;
+        if top < HEADER_HEIGHT {
+            scroller.set_scroll_top((now + top - HEADER_HEIGHT) as i32);
+        } else if top + height > seen {
+            scroller.set_scroll_top((now + top + height - seen) as i32);
         }
     });
     let headers = move || {
@@ -253,8 +287,8 @@ pub fn TasksTable(
             .collect_view()
     };
     view! {
-        <div class="table-scroll" node_ref=scroller on:scroll=on_scroll data-testid="tasks-scroll">
         <table
+            node_ref=table
             class="tasks"
             class:density-compact=move || density.get() == Density::Compact
             data-testid="tasks-table"
@@ -301,7 +335,6 @@ pub fn TasksTable(
                 }></tr>
             </tbody>
         </table>
-        </div>
         <Show when=move || placeholder().is_some()>
             <p class="placeholder" data-testid="tasks-placeholder">{placeholder}</p>
         </Show>
@@ -571,6 +604,15 @@ fn cell(task: &Task, key: ColumnKey, now: RwSignal<i64>) -> AnyView {
         },
         ColumnKey::Unknown => view! { <td></td> }.into_any(),
     }
+}
+
+/// The element that scrolls the page's content.
+fn page_scroller() -> Option<web_sys::Element> {
+    web_sys::window()?
+        .document()?
+        .query_selector("main.content")
+        .ok()
+        .flatten()
 }
 
 /// A small icon for a device, a Segment or a cloud resource.

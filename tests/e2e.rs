@@ -439,6 +439,45 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     )
     .await;
 
+    // Their log rows say who cancelled them: the administrator shown (a
+    // task may have ended on its own just before the click).
+    click(&app, "cancel-close").await;
+    let who = text_of(&app, "identity").await.unwrap();
+    let admin = who.split(" · ").next().unwrap().to_owned();
+    let mut cancelled_rows = 0;
+    for (id, _) in &listed[..2.min(listed.len())] {
+        let log = if id.starts_with("scan-") {
+            "nav-scan-log"
+        } else {
+            "nav-audit-log"
+        };
+        click(&app, log).await;
+        let (status, by) = wait_until("the log row", Duration::from_secs(30), || async {
+            let row = app
+                .find(By::Css(format!(
+                    "[data-testid='log-row'][data-task-id='{id}']"
+                )))
+                .await
+                .ok()?;
+            let status = row.attr("data-status").await.ok()??;
+            let by = row
+                .find(By::Css("[data-testid='cell-cancelled-by']"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            Some((status, by))
+        })
+        .await;
+        if status == "Cancelled" {
+            assert_eq!(by, admin, "{id} cancelled by");
+            cancelled_rows += 1;
+        }
+    }
+    assert!(cancelled_rows >= 1, "at least one of the two was cancelled");
+    click(&app, "nav-active-tasks").await;
+
     // A second launch brings this window forward and exits; this one stays.
     eprintln!("e2e: launching a second instance");
     let mut second = Command::new(env!("CARGO_BIN_EXE_taskdeck"))

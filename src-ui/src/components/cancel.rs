@@ -192,7 +192,7 @@ pub fn CancelAction(
                             Err(message) => view! { <p class="notice notice-error">{message}</p> }.into_any(),
                         }}
                         <div class="dialog-buttons">
-                            <button class="button" on:click=move |_| stage.set(Stage::Closed)>"Close"</button>
+                            <button class="button" data-testid="cancel-close" on:click=move |_| stage.set(Stage::Closed)>"Close"</button>
                         </div>
                     </div>
                 </div>

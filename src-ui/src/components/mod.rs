@@ -313,7 +313,13 @@ pub fn App() -> impl IntoView {
         <div class="app">
             <header::Header status=status />
             <notices::Notices status=status bridge_error=bridge_error />
-            <signals::Signals signals=signals is_admin=is_admin ask=ask detail=detail />
+            <signals::Signals
+                signals=signals
+                is_admin=is_admin
+                ask=ask
+                detail=detail
+                open_audit_services=Callback::new(move |_| page.set(Page::AuditServices))
+            />
             <main class="content">
                 <nav class="tabs" aria-label="Pages">
                     {[(Page::ActiveTasks, "Active tasks", "nav-active-tasks"),

@@ -13,6 +13,8 @@ pub fn Signals(
     is_admin: Signal<bool>,
     ask: RwSignal<Option<Vec<TaskId>>>,
     detail: RwSignal<Option<TaskId>>,
+    /// Opens the Audit Services page (from a long queue's banner).
+    open_audit_services: Callback<()>,
 ) -> impl IntoView {
     let list = move || signals.with(|s| s.as_ref().map(|s| s.signals.clone()).unwrap_or_default());
     view! {
@@ -25,6 +27,10 @@ pub fn Signals(
                         SiteSignal::TaskRunningLong { task, .. } => Some(*task),
                         _ => None,
                     };
+                    let services = matches!(
+                        signal,
+                        SiteSignal::QueueLong { .. } | SiteSignal::AuditServiceOffline { .. }
+                    );
                     view! {
                         <div
                             class=format!("notice notice-warning signal signal-{}", signal.kind())
@@ -33,6 +39,13 @@ pub fn Signals(
                             data-kind=signal.kind()
                         >
                             {signal.message().to_owned()}
+                            {services.then(|| view! {
+                                <span class="signal-actions">
+                                    <button class="button" data-testid="signal-audit-services" on:click=move |_| open_audit_services.run(())>
+                                        "Audit Services"
+                                    </button>
+                                </span>
+                            })}
                             {task.map(|task| view! {
                                 <span class="signal-actions">
                                     <button class="button" data-testid="signal-investigate" on:click=move |_| detail.set(Some(task))>

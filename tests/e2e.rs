@@ -1413,6 +1413,9 @@ async fn the_console_pages_show_the_demo_site() {
             })
             .await;
             assert!(slots.contains("/ 6"), "{slots}");
+            // The status bar says the same of the slots.
+            let bar = text_of(&app, "slots-busy").await.unwrap();
+            assert!(bar.ends_with("/ 6 busy"), "{bar}");
             app.find(By::Css("[data-testid='dash-queue-chart'] polyline"))
                 .await
                 .unwrap();

@@ -10,13 +10,18 @@ use taskdeck_ipc::{commands, events, SiteObject};
 use crate::bridge;
 use crate::format::age_text;
 
-/// The page.
-#[component]
-pub fn AuditServicesPage(site_id: Signal<Option<String>>) -> impl IntoView {
+/// The shown Site's Audit Services, read when the Site is shown and then
+/// kept by the backend's `site-object` events (no polling), with the last
+/// error if they could not be read.
+pub fn keep_audit_services(
+    site_id: Signal<Option<String>>,
+) -> (RwSignal<Vec<AuditService>>, RwSignal<Option<String>>) {
     let services = RwSignal::new(Vec::<AuditService>::new());
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        site_id.track();
+        if site_id.get().is_none() {
+            return;
+        }
         spawn_local(async move {
             match bridge::invoke::<AuditServicesResponse>(commands::AUDIT_SERVICES).await {
                 Ok(read) => {
@@ -46,6 +51,15 @@ pub fn AuditServicesPage(site_id: Signal<Option<String>>) -> impl IntoView {
         })
         .await;
     });
+    (services, error)
+}
+
+/// The page.
+#[component]
+pub fn AuditServicesPage(
+    services: RwSignal<Vec<AuditService>>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
     let now =
         move || chrono::DateTime::<chrono::Utc>::from_timestamp_millis(js_sys::Date::now() as i64);
     view! {

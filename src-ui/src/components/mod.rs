@@ -145,6 +145,16 @@ pub fn App() -> impl IntoView {
                 .and_then(|s| s.site.as_ref().map(|site| site.id.clone()))
         })
     });
+    let (audit_services, audit_services_error) = audit_services::keep_audit_services(site_id);
+    let slots = Signal::derive(move || {
+        audit_services.with(|services| {
+            (!services.is_empty()).then(|| {
+                services
+                    .iter()
+                    .fold((0, 0), |(busy, total), s| (busy + s.busy, total + s.slots))
+            })
+        })
+    });
     spawn_local(async move {
         if let Ok(theme) = bridge::invoke::<taskdeck_ipc::Theme>(commands::THEME).await {
             settings_page::apply_theme(theme);
@@ -350,7 +360,7 @@ pub fn App() -> impl IntoView {
                     <log_table::LogTable kind=site_api::TaskKind::Audit changes=changes focus=focus />
                 </Show>
                 <Show when=move || page.get() == Page::AuditServices>
-                    <audit_services::AuditServicesPage site_id=site_id />
+                    <audit_services::AuditServicesPage services=audit_services error=audit_services_error />
                 </Show>
                 <Show when=move || page.get() == Page::Schedules>
                     <schedules::SchedulesPage site_id=site_id is_admin=is_admin />
@@ -399,7 +409,7 @@ pub fn App() -> impl IntoView {
                 />
                 </div>
             </main>
-            <status_bar::StatusBar status=status snapshot=snapshot link=link />
+            <status_bar::StatusBar status=status snapshot=snapshot link=link slots=slots />
             <task_detail::TaskDetail open=detail changes=changes />
         </div>
     }

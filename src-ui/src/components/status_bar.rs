@@ -1,4 +1,4 @@
-//! The status bar: queue counts and the state of the live link.
+//! The status bar: queue counts, slots busy, and the state of the live link.
 
 use leptos::prelude::*;
 use taskdeck_ipc::{ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus, LinkStatus};
@@ -11,7 +11,14 @@ pub fn StatusBar(
     status: RwSignal<Option<ConnectionStatus>>,
     snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
     link: RwSignal<Option<LinkStatus>>,
+    /// Busy and total slots of the Site's Audit Services.
+    slots: Signal<Option<(u32, u32)>>,
 ) -> impl IntoView {
+    let slots_text = move || {
+        slots
+            .get()
+            .map(|(busy, total)| format!("slots {busy} / {total} busy"))
+    };
     let counts = move || {
         snapshot.with(|s| {
             s.as_ref().map(|s| {
@@ -41,6 +48,7 @@ pub fn StatusBar(
     view! {
         <footer class="statusbar">
             <span data-testid="queue-counts">{counts}</span>
+            <span class="slots" data-testid="slots-busy">{slots_text}</span>
             <span class="spacer"></span>
             <span class=move || format!("link link-{}", link().0) data-testid="link-state">
                 <span class="dot"></span>

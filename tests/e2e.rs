@@ -600,10 +600,7 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
         let app = app.clone();
         let seen = seen.clone();
         async move {
-            wait_until("Demo Site rows", Duration::from_secs(60), || async {
-                rows(&app).await.ok().filter(|rows| !rows.is_empty())
-            })
-            .await;
+            wait_for_demo_rows(&app).await;
             let http = reqwest::Client::new();
             let base = format!("http://{listen}");
             let (client_id, secret, token) = demo_token(&http, &base).await;
@@ -850,10 +847,7 @@ async fn a_corrupt_settings_file_is_set_aside_and_no_secret_reaches_the_disk() {
                 .collect();
             assert_eq!(kept.len(), 1, "the bad file is kept aside");
             assert_eq!(std::fs::read(kept[0].path()).unwrap(), garbage);
-            wait_until("Demo Site rows", Duration::from_secs(60), || async {
-                rows(&app).await.ok().filter(|rows| !rows.is_empty())
-            })
-            .await;
+            wait_for_demo_rows(&app).await;
             // No access token of the app in its folders: every token-shaped
             // string there (43 URL-safe characters, as the Site makes them)
             // is refused by the Site. The check itself is checked: the
@@ -956,10 +950,7 @@ async fn a_view_saved_as_default_comes_back_with_its_columns_after_a_restart() {
     let scenario = {
         let app = app.clone();
         async move {
-            wait_until("Demo Site rows", Duration::from_secs(60), || async {
-                rows(&app).await.ok().filter(|rows| !rows.is_empty())
-            })
-            .await;
+            wait_for_demo_rows(&app).await;
             assert_eq!(header_ids(&app).await.unwrap(), seed);
             assert_eq!(text_of(&app, "view-name").await.unwrap(), "Default View");
             assert!(
@@ -1102,10 +1093,7 @@ async fn a_site_user_connection_sees_cancel_disabled_and_the_site_refuses_anyway
         let url = url.clone();
         let ids = ids.clone();
         async move {
-            wait_until("Demo Site rows", Duration::from_secs(60), || async {
-                rows(&app).await.ok().filter(|rows| !rows.is_empty())
-            })
-            .await;
+            wait_for_demo_rows(&app).await;
             add_connection(
                 &app,
                 "Headquarters (Bob)",
@@ -1191,6 +1179,14 @@ async fn a_site_user_connection_sees_cancel_disabled_and_the_site_refuses_anyway
     server.stop().await;
 }
 
+/// Waits (up to a minute) until the Demo Site's first rows are shown.
+async fn wait_for_demo_rows(app: &WebDriver) {
+    wait_until("Demo Site rows", Duration::from_secs(60), || async {
+        rows(app).await.ok().filter(|rows| !rows.is_empty())
+    })
+    .await;
+}
+
 /// Adds a connection through the dialog, as a user would, and closes it
 /// once the app says it is saved (failing on a refusal).
 async fn add_connection(app: &WebDriver, name: &str, url: &str, client_id: &str, secret: &str) {
@@ -1251,10 +1247,7 @@ async fn a_hung_task_raises_a_banner_an_admin_investigates_and_cancels_it() {
         let url = url.clone();
         let ids = ids.clone();
         async move {
-            wait_until("Demo Site rows", Duration::from_secs(60), || async {
-                rows(&app).await.ok().filter(|rows| !rows.is_empty())
-            })
-            .await;
+            wait_for_demo_rows(&app).await;
             add_connection(
                 &app,
                 "Headquarters",
@@ -1376,10 +1369,7 @@ async fn the_console_pages_show_the_demo_site() {
     let scenario = {
         let app = app.clone();
         async move {
-            wait_until("Demo Site rows", Duration::from_secs(60), || async {
-                rows(&app).await.ok().filter(|rows| !rows.is_empty())
-            })
-            .await;
+            wait_for_demo_rows(&app).await;
             // `/` focuses the search box.
             type_into(&app, "tasks-table", "/").await;
             let focused: String = app

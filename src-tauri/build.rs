@@ -37,6 +37,7 @@ fn main() {
             "theme",
             "set_theme",
             "export_log",
+            "save_view_file",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

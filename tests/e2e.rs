@@ -1008,6 +1008,29 @@ async fn a_view_saved_as_default_comes_back_with_its_columns_after_a_restart() {
                 option.text().await.ok().filter(|text| text.contains('★'))
             })
             .await;
+
+            // Exported as a JSON file, then imported back from that file.
+            click(&app, "view-export").await;
+            click(&app, "view-export-file").await;
+            let saved = wait_until("the view file", Duration::from_secs(10), || async {
+                text_of(&app, "view-message")
+                    .await
+                    .filter(|m| m.starts_with("Saved to "))
+            })
+            .await;
+            let path = saved.trim_start_matches("Saved to ").to_owned();
+            let file: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            assert_eq!(file["name"], "Running now");
+            assert_eq!(file["schema"], 1);
+            click(&app, "view-import").await;
+            type_into(&app, "view-import-file", path.as_str()).await;
+            wait_until("the imported view", Duration::from_secs(10), || async {
+                text_of(&app, "view-name")
+                    .await
+                    .filter(|name| name == "Running now (2)")
+            })
+            .await;
         }
     };
     let outcome = tokio::spawn(scenario).await;

@@ -532,3 +532,26 @@ pub(crate) async fn export_log(
         .map_err(|e| Error::InvalidInput(format!("Cannot write {}: {e}.", path.display())))?;
     Ok(path.display().to_string())
 }
+
+/// Saves a view as a JSON file in the Downloads folder (to keep or share);
+/// returns the file's path.
+#[tauri::command]
+pub(crate) async fn save_view_file(
+    app: AppHandle,
+    view: taskdeck_ipc::SavedView,
+) -> Result<String, Error> {
+    let json = serde_json::to_vec_pretty(&view)
+        .map_err(|e| Error::InvalidInput(format!("Cannot write the view: {e}.")))?;
+    let folder = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| Error::InvalidInput(format!("There is no Downloads folder: {e}.")))?;
+    let path = crate::export::view_file_for(&folder, &view.name);
+    let written = path.clone();
+    tokio::task::spawn_blocking(move || crate::settings::durable_write(&written, &json))
+        .await
+        .map_err(|e| Error::InvalidInput(e.to_string()))?
+        .map_err(|e| Error::InvalidInput(format!("Cannot write {}: {e}.", path.display())))?;
+    Ok(path.display().to_string())
+}

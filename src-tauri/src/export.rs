@@ -101,21 +101,48 @@ pub async fn read_all(
     Ok(entries)
 }
 
-/// A file name in `folder` that does not exist yet:
-/// `scan-log-<site>-<time>.csv`, with a number if needed.
-pub fn file_for(folder: &Path, kind: TaskKind, site_id: &str) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-    let base = format!("{}-log-{site_id}-{stamp}", kind.as_str());
+/// `folder/base.extension`, or `base-2.extension`, … : a path that does not
+/// exist yet.
+pub fn unique_path(folder: &Path, base: &str, extension: &str) -> PathBuf {
     (1..)
         .map(|n| {
             if n == 1 {
-                folder.join(format!("{base}.csv"))
+                folder.join(format!("{base}.{extension}"))
             } else {
-                folder.join(format!("{base}-{n}.csv"))
+                folder.join(format!("{base}-{n}.{extension}"))
             }
         })
         .find(|path| !path.exists())
-        .unwrap_or_else(|| folder.join(format!("{base}.csv")))
+        .unwrap_or_else(|| folder.join(format!("{base}.{extension}")))
+}
+
+/// A new file for a log's CSV: `scan-log-<site>-<time>.csv`.
+pub fn file_for(folder: &Path, kind: TaskKind, site_id: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    unique_path(
+        folder,
+        &format!("{}-log-{site_id}-{stamp}", kind.as_str()),
+        "csv",
+    )
+}
+
+/// A new file for an exported view, named after it:
+/// `<name>.taskdeck-view.json` (letters, digits and `-` only).
+pub fn view_file_for(folder: &Path, name: &str) -> PathBuf {
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug = if slug.is_empty() {
+        "view".to_owned()
+    } else {
+        slug
+    };
+    unique_path(folder, &format!("{slug}.taskdeck-view"), "json")
 }
 
 #[cfg(test)]
@@ -167,5 +194,14 @@ mod tests {
         std::fs::write(&first, b"x").unwrap();
         let second = file_for(dir.path(), TaskKind::Audit, "hq");
         assert_ne!(first, second);
+        let view = view_file_for(dir.path(), "Running / now!");
+        assert_eq!(
+            view.file_name().unwrap().to_string_lossy(),
+            "Running-now.taskdeck-view.json"
+        );
+        std::fs::write(&view, b"{}").unwrap();
+        assert!(view_file_for(dir.path(), "Running now")
+            .to_string_lossy()
+            .ends_with("Running-now.taskdeck-view-2.json"));
     }
 }

@@ -75,7 +75,8 @@ pub fn run() {
             commands::delete_schedule,
             commands::theme,
             commands::set_theme,
-            commands::export_log
+            commands::export_log,
+            commands::save_view_file
         ])
         .setup(|app| {
             let handle = app.handle().clone();

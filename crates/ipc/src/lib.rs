@@ -99,6 +99,9 @@ pub mod commands {
     /// `(kind, query) -> String`: every matching row of a log as CSV in
     /// the Downloads folder; the file's path.
     pub const EXPORT_LOG: &str = "export_log";
+    /// `(view: SavedView) -> String`: the view as a JSON file in the
+    /// Downloads folder; the file's path.
+    pub const SAVE_VIEW_FILE: &str = "save_view_file";
     /// `() -> Theme`: the window's colours.
     pub const THEME: &str = "theme";
     /// `(theme: Theme)`: saved durably before the answer.

@@ -37,6 +37,11 @@ struct ConnectionArgs {
 }
 
 #[derive(Serialize)]
+struct ViewFileArgs {
+    view: taskdeck_ipc::SavedView,
+}
+
+#[derive(Serialize)]
 struct SetViewsArgs {
     connection: String,
     views: SiteViews,
@@ -212,7 +217,7 @@ pub fn ViewMenu(
         });
         sheet.set(Sheet::Export(text));
     };
-    let import = move |_| {
+    let import_now = move || {
         let text = import_text.get_untracked();
         match saved.with_untracked(|s| views::import_json(s, &text)) {
             Ok((next, id)) => {
@@ -230,7 +235,44 @@ pub fn ViewMenu(
             Err(error) => message.set(Some(error)),
         }
     };
+    let import = move |_| import_now();
 
+    let save_file = move |_| {
+        let view = saved.with_untracked(|s| {
+            let id = current_id.get_untracked();
+            current
+                .get_untracked()
+                .to_saved(&id, &views::view_name(s, &id))
+        });
+        spawn_local(async move {
+            let result =
+                bridge::invoke_with::<_, String>(commands::SAVE_VIEW_FILE, &ViewFileArgs { view })
+                    .await;
+            message.set(Some(match result {
+                Ok(path) => format!("Saved to {path}"),
+                Err(e) => e.to_string(),
+            }));
+        });
+    };
+    let import_file = move |event: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&event);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|text| text.as_string());
+            match text {
+                Some(text) => {
+                    import_text.set(text);
+                    import_now();
+                }
+                None => message.set(Some("The file could not be read.".to_owned())),
+            }
+        });
+    };
     // Clicks outside the menu and Escape close it.
     super::close_on_outside(root, open);
 
@@ -341,6 +383,7 @@ pub fn ViewMenu(
                                     "This view as JSON: copy it to keep or share it."
                                     <textarea readonly data-testid="view-export-text" rows="8">{text}</textarea>
                                 </label>
+                                <button class="button button-primary" data-testid="view-export-file" on:click=save_file>"Save as a file"</button>
                                 <button class="button" on:click=move |_| sheet.set(Sheet::None)>"Close"</button>
                             </div>
                         }.into_any()),
@@ -354,6 +397,10 @@ pub fn ViewMenu(
                                     ></textarea>
                                 </label>
                                 <button class="button button-primary" data-testid="view-import-confirm" on:click=import>"Import"</button>
+                                <label class="file-pick">
+                                    "…or choose a file: "
+                                    <input type="file" accept=".json,application/json" data-testid="view-import-file" on:change=import_file />
+                                </label>
                                 <button class="button" on:click=move |_| sheet.set(Sheet::None)>"Close"</button>
                             </div>
                         }.into_any()),

@@ -1601,3 +1601,72 @@ async fn screenshots_of_the_main_pages() {
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_administrator_loses_cancel_at_the_first_refusal() {
+    let site_dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let config = support::config(site_dir.path(), &listen, 1);
+    let server = taskdeck_site::start(config.clone()).await.unwrap();
+    let url = server.url();
+    let admin = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
+    for name in ["long-01", "long-02"] {
+        let request = support::scan(name, site_api::SimulatedOutcome::Finished, 3_600_000, 0);
+        admin.create_task("hq", &request).await.unwrap();
+    }
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        let url = url.clone();
+        async move {
+            wait_for_demo_rows(&app).await;
+            add_connection(
+                &app,
+                "Headquarters",
+                &url,
+                support::ADMIN_ID,
+                support::ADMIN_SECRET,
+            )
+            .await;
+            wait_until("the Site's tasks", Duration::from_secs(30), || async {
+                rows(&app).await.ok().filter(|rows| rows.len() == 2)
+            })
+            .await;
+            let who = text_of(&app, "identity").await.unwrap();
+            assert!(who.contains("Site Administrator"), "{who}");
+            // The Site's operator makes Alice a Site User (a restart with
+            // the new roles); the window still thinks she is an admin.
+            server.stop().await;
+            let mut demoted = config.clone();
+            demoted.users[0]
+                .roles
+                .insert("hq".to_owned(), site_api::SiteRole::SiteUser);
+            let _server = taskdeck_site::start(demoted).await.unwrap();
+            click(&app, "select-row").await;
+            click(&app, "cancel-button").await;
+            click(&app, "cancel-confirm").await;
+            // The Site refuses; the app reads the role again at once.
+            wait_until("the demoted role", Duration::from_secs(30), || async {
+                text_of(&app, "identity")
+                    .await
+                    .filter(|who| who.contains("Site User"))
+            })
+            .await;
+            let outcome = text_of(&app, "cancel-result").await.unwrap();
+            assert!(outcome.contains("does not allow"), "{outcome}");
+            click(&app, "cancel-close").await;
+            let cancel = app
+                .find(By::Css("[data-testid='cancel-button']"))
+                .await
+                .unwrap();
+            assert!(
+                !cancel.is_enabled().await.unwrap(),
+                "Cancel is disabled now"
+            );
+            _server.stop().await;
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+}

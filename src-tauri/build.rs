@@ -38,6 +38,7 @@ fn main() {
             "set_theme",
             "export_log",
             "save_view_file",
+            "about",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

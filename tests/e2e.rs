@@ -1393,6 +1393,14 @@ async fn the_console_pages_show_the_demo_site() {
         let app = app.clone();
         async move {
             wait_for_demo_rows(&app).await;
+            // About: the versions.
+            click(&app, "about-button").await;
+            let version = wait_until("the About dialog", Duration::from_secs(10), || async {
+                text_of(&app, "about-version").await
+            })
+            .await;
+            assert_eq!(version, env!("CARGO_PKG_VERSION"));
+            click(&app, "about-close").await;
             // `/` focuses the search box.
             type_into(&app, "tasks-table", "/").await;
             let focused: String = app

@@ -555,3 +555,14 @@ pub(crate) async fn save_view_file(
         .map_err(|e| Error::InvalidInput(format!("Cannot write {}: {e}.", path.display())))?;
     Ok(path.display().to_string())
 }
+
+/// Versions, for the About dialog.
+#[tauri::command]
+pub(crate) fn about() -> taskdeck_ipc::About {
+    taskdeck_ipc::About {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        tauri: tauri::VERSION.to_owned(),
+        site_server: taskdeck_site::VERSION.to_owned(),
+        api: "v1".to_owned(),
+    }
+}

@@ -76,7 +76,8 @@ pub fn run() {
             commands::theme,
             commands::set_theme,
             commands::export_log,
-            commands::save_view_file
+            commands::save_view_file,
+            commands::about
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -102,6 +102,8 @@ pub mod commands {
     /// `(view: SavedView) -> String`: the view as a JSON file in the
     /// Downloads folder; the file's path.
     pub const SAVE_VIEW_FILE: &str = "save_view_file";
+    /// `() -> About`: versions, for the About dialog.
+    pub const ABOUT: &str = "about";
     /// `() -> Theme`: the window's colours.
     pub const THEME: &str = "theme";
     /// `(theme: Theme)`: saved durably before the answer.
@@ -168,6 +170,19 @@ impl NotifySettings {
     pub fn announces(&self, site_id: &str) -> bool {
         self.enabled && !self.muted_sites.iter().any(|muted| muted == site_id)
     }
+}
+
+/// What the About dialog shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct About {
+    /// Taskdeck's version.
+    pub version: String,
+    /// The Tauri runtime's version.
+    pub tauri: String,
+    /// The embedded Demo Site's (taskdeck-site) version.
+    pub site_server: String,
+    /// The Site task API version spoken.
+    pub api: String,
 }
 
 /// The window's colours.

@@ -14,6 +14,9 @@
 
 #![deny(missing_docs)]
 
+/// This server's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub mod audit_service;
 mod audit_services;
 mod auth;

@@ -40,6 +40,57 @@ pub fn Header(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
             </div>
             <div class="who" data-testid="identity">{who}</div>
             <super::connections::AddConnection />
+            <AboutButton status=status />
         </header>
+    }
+}
+
+/// "About": the app's name, versions and the shown Site's API document.
+#[component]
+fn AboutButton(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let about = RwSignal::new(None::<taskdeck_ipc::About>);
+    let show = move |_| {
+        open.set(true);
+        leptos::task::spawn_local(async move {
+            if let Ok(read) =
+                crate::bridge::invoke::<taskdeck_ipc::About>(taskdeck_ipc::commands::ABOUT).await
+            {
+                about.set(Some(read));
+            }
+        });
+    };
+    let api_document = move || {
+        status.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.server_url.clone())
+                .map(|url| format!("{}/api/v1/openapi.json", url.trim_end_matches('/')))
+        })
+    };
+    view! {
+        <button class="button" data-testid="about-button" on:click=show>"About"</button>
+        <Show when=move || open.get()>
+            <div class="dialog-backdrop">
+                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="about-title" data-testid="about-dialog">
+                    <h2 id="about-title">"Taskdeck"</h2>
+                    <p>"The Active tasks console for Scan and Audit Sites."</p>
+                    {move || about.get().map(|a| view! {
+                        <dl class="detail-fields">
+                            <dt>"Version"</dt><dd data-testid="about-version">{a.version}</dd>
+                            <dt>"Tauri"</dt><dd>{a.tauri}</dd>
+                            <dt>"Demo Site server"</dt><dd>{format!("taskdeck-site {}", a.site_server)}</dd>
+                            <dt>"Site task API"</dt><dd>{a.api}</dd>
+                        </dl>
+                    })}
+                    {move || api_document().map(|url| view! {
+                        <p class="hint">"The shown Site's API, described: " <code>{url}</code></p>
+                    })}
+                    <p class="hint">"Licence: see the README and Cargo.toml of the project."</p>
+                    <div class="dialog-buttons">
+                        <button class="button" data-testid="about-close" on:click=move |_| open.set(false)>"Close"</button>
+                    </div>
+                </div>
+            </div>
+        </Show>
     }
 }

@@ -1095,19 +1095,7 @@ async fn a_site_user_connection_sees_cancel_disabled_and_the_site_refuses_anyway
         .unwrap();
     let url = server.url();
     // Work on the Site: one task running for minutes, two queued behind it.
-    let admin = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
-    let mut ids = Vec::new();
-    for name in ["ws-user-1", "ws-user-2", "ws-user-3"] {
-        let request = support::scan(name, site_api::SimulatedOutcome::Finished, 600_000, 0);
-        ids.push(
-            admin
-                .create_task("hq", &request)
-                .await
-                .unwrap()
-                .id
-                .to_string(),
-        );
-    }
+    let ids = long_scans(&url, &["ws-user-1", "ws-user-2", "ws-user-3"], 600_000).await;
 
     let driver = TauriDriver::start(&[]);
     let app = launch_app(&driver).await;
@@ -1202,6 +1190,26 @@ async fn a_site_user_connection_sees_cancel_disabled_and_the_site_refuses_anyway
     server.stop().await;
 }
 
+/// Scans of `names` on the Site at `url` (Site `hq`), each simulated to
+/// run `duration_ms` and finish, started by its administrator, in order;
+/// their task ids.
+async fn long_scans(url: &str, names: &[&str], duration_ms: u64) -> Vec<String> {
+    let admin = support::client(url, support::ADMIN_ID, support::ADMIN_SECRET);
+    let mut ids = Vec::new();
+    for name in names {
+        let request = support::scan(name, site_api::SimulatedOutcome::Finished, duration_ms, 0);
+        ids.push(
+            admin
+                .create_task("hq", &request)
+                .await
+                .unwrap()
+                .id
+                .to_string(),
+        );
+    }
+    ids
+}
+
 /// Waits (up to a minute) until the Demo Site's first rows are shown.
 async fn wait_for_demo_rows(app: &WebDriver) {
     wait_until("Demo Site rows", Duration::from_secs(60), || async {
@@ -1248,19 +1256,8 @@ async fn a_hung_task_raises_a_banner_an_admin_investigates_and_cancels_it() {
     config.sites[0].running_long_after = Duration::from_secs(2);
     let server = taskdeck_site::start(config).await.unwrap();
     let url = server.url();
-    let admin = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
-    let mut ids = Vec::new();
-    for name in ["hung-01", "queued-02", "queued-03", "queued-04"] {
-        let request = support::scan(name, site_api::SimulatedOutcome::Finished, 3_600_000, 0);
-        ids.push(
-            admin
-                .create_task("hq", &request)
-                .await
-                .unwrap()
-                .id
-                .to_string(),
-        );
-    }
+    let names = ["hung-01", "queued-02", "queued-03", "queued-04"];
+    let ids = long_scans(&url, &names, 3_600_000).await;
     let hung = ids[0].clone();
 
     let driver = TauriDriver::start(&[]);
@@ -1617,11 +1614,7 @@ async fn a_revoked_administrator_loses_cancel_at_the_first_refusal() {
     let config = support::config(site_dir.path(), &listen, 1);
     let server = taskdeck_site::start(config.clone()).await.unwrap();
     let url = server.url();
-    let admin = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
-    for name in ["long-01", "long-02"] {
-        let request = support::scan(name, site_api::SimulatedOutcome::Finished, 3_600_000, 0);
-        admin.create_task("hq", &request).await.unwrap();
-    }
+    long_scans(&url, &["long-01", "long-02"], 3_600_000).await;
     let driver = TauriDriver::start(&[]);
     let app = launch_app(&driver).await;
     let scenario = {

@@ -262,12 +262,23 @@ pub(crate) async fn cancel_tasks(
         return Err(Error::InvalidInput("Select at least one task.".to_owned()));
     }
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    cancel_in_batches(&app, &client, &site_id, &ids).await
+}
+
+/// Cancels `ids` on `site_id` in batches the contract allows; a refusal
+/// re-reads the user's role.
+async fn cancel_in_batches(
+    app: &AppHandle,
+    client: &SiteClient,
+    site_id: &str,
+    ids: &[TaskId],
+) -> Result<CancelResponse, Error> {
     let mut results = Vec::with_capacity(ids.len());
     for batch in ids.chunks(site_api::MAX_CANCEL_BATCH) {
-        match client.cancel_tasks(&site_id, batch.to_vec()).await {
+        match client.cancel_tasks(site_id, batch.to_vec()).await {
             Ok(response) => results.extend(response.results),
             Err(error @ Error::Forbidden(_)) => {
-                refresh_role(&app, &client, &site_id).await;
+                refresh_role(app, client, site_id).await;
                 return Err(error);
             }
             Err(error) => return Err(error),
@@ -399,30 +410,24 @@ pub(crate) async fn cancel_matching(
     app: AppHandle,
     query: ActiveTasksQuery,
 ) -> Result<CancelResponse, Error> {
-    let (client, _) = app.state::<DesktopState>().shown_site()?;
-    let ids = matching_ids(&app, &client, query).await?;
-    if ids.is_empty() {
-        return Ok(CancelResponse {
-            results: Vec::new(),
-        });
-    }
-    cancel_tasks(app, ids.iter().map(ToString::to_string).collect()).await
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    let ids = matching_ids(&client, &site_id, query).await?;
+    cancel_in_batches(&app, &client, &site_id, &ids).await
 }
 
 /// The most tasks one "all matching" cancel reaches.
 pub(crate) const MAX_MATCHING: usize = 100_000;
 
 async fn matching_ids(
-    app: &AppHandle,
     client: &SiteClient,
+    site_id: &str,
     mut query: ActiveTasksQuery,
 ) -> Result<Vec<TaskId>, Error> {
-    let (_, site_id) = app.state::<DesktopState>().shown_site()?;
     query.limit = Some(1000);
     query.cursor = None;
     let mut ids = Vec::new();
     loop {
-        let page = client.page(&site_id, &query).await?;
+        let page = client.page(site_id, &query).await?;
         ids.extend(
             page.tasks
                 .iter()

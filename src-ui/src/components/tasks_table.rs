@@ -430,16 +430,6 @@ fn TaskRow(
     let id = task.id;
     let is_selected = move || selected.with(|set| set.contains(&id));
     let is_cursor = move || cursor.get() == Some(id);
-    let row = NodeRef::<leptos::html::Tr>::new();
-    Effect::new(move |_| {
-        if is_cursor() {
-            if let Some(row) = row.get() {
-                let options = web_sys::ScrollIntoViewOptions::new();
-                options.set_block(web_sys::ScrollLogicalPosition::Nearest);
-                row.scroll_into_view_with_scroll_into_view_options(&options);
-            }
-        }
-    });
     // A click toggles; a shift-click selects the range from the last one.
     let on_check = move |event: leptos::ev::MouseEvent| {
         let from = anchor.get_untracked();
@@ -479,7 +469,6 @@ fn TaskRow(
     };
     view! {
         <tr
-            node_ref=row
             data-testid="task-row"
             data-task-id=id.to_string()
             data-status=status.as_str()

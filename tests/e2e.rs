@@ -240,7 +240,7 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     // The demo's admin secret went to the OS keyring, like any credential.
     eprintln!("e2e: looking for the credential in the keyring");
     let stored = Command::new("secret-tool")
-        .args(["search", "--all", "service", "dev.taskdeck.app"])
+        .args(["search", "--all", "service", "dev.taskdeck.console"])
         .output()
         .expect("secret-tool (libsecret-tools) is installed");
     let listing = format!(
@@ -507,7 +507,13 @@ async fn rows_appear_and_change_live(app: WebDriver) {
 /// test's app files its own demo's; they accumulate in the session keyring.
 fn demo_credentials_in_keyring() -> Vec<(String, String)> {
     let output = Command::new("secret-tool")
-        .args(["search", "--all", "--unlock", "service", "dev.taskdeck.app"])
+        .args([
+            "search",
+            "--all",
+            "--unlock",
+            "service",
+            "dev.taskdeck.console",
+        ])
         .output()
         .expect("secret-tool (libsecret-tools) is installed");
     let text = format!(
@@ -527,7 +533,13 @@ fn demo_credentials_in_keyring() -> Vec<(String, String)> {
             continue;
         };
         let secret = Command::new("secret-tool")
-            .args(["lookup", "service", "dev.taskdeck.app", "username", account])
+            .args([
+                "lookup",
+                "service",
+                "dev.taskdeck.console",
+                "username",
+                account,
+            ])
             .output()
             .expect("secret-tool (libsecret-tools) is installed");
         let secret = String::from_utf8_lossy(&secret.stdout).trim().to_owned();
@@ -819,7 +831,7 @@ fn files_under(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_corrupt_settings_file_is_set_aside_and_no_secret_reaches_the_disk() {
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config").join("dev.taskdeck.app");
+    let config = home.path().join("config").join("dev.taskdeck.console");
     std::fs::create_dir_all(&config).unwrap();
     let garbage = b"{\"version\": 1, \"notifications\": {\"enab";
     std::fs::write(config.join("settings.json"), garbage).unwrap();
@@ -1040,7 +1052,7 @@ async fn a_view_saved_as_default_comes_back_with_its_columns_after_a_restart() {
     let settings = home
         .path()
         .join("config")
-        .join("dev.taskdeck.app")
+        .join("dev.taskdeck.console")
         .join("settings.json");
     let text = std::fs::read_to_string(&settings).unwrap();
     let saved: serde_json::Value = serde_json::from_str(&text).unwrap();

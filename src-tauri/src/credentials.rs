@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 
 /// The keyring service name our entries are filed under.
-pub const KEYRING_SERVICE: &str = "dev.taskdeck.app";
+pub const KEYRING_SERVICE: &str = "dev.taskdeck.console";
 
 /// One connection's client secret in the OS keyring.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,6 +15,9 @@ use thirtyfour::Capabilities;
 pub struct TauriDriver {
     child: Child,
     port: u16,
+    /// The app binary sessions launch: the one Cargo built, or an
+    /// installed one ([`TauriDriver::with_application`]).
+    application: std::path::PathBuf,
     /// The app's folders, removed with the driver (unless the caller keeps
     /// them for a second launch).
     _data: Option<tempfile::TempDir>,
@@ -65,6 +68,7 @@ impl TauriDriver {
         let driver = TauriDriver {
             child,
             port,
+            application: env!("CARGO_BIN_EXE_taskdeck").into(),
             _data: None,
             _one_app: one_app,
         };
@@ -77,6 +81,18 @@ impl TauriDriver {
             std::thread::sleep(Duration::from_millis(100));
         }
         driver
+    }
+
+    /// Launches `application` instead of the binary Cargo built (the
+    /// installed package's, say).
+    pub fn with_application(mut self, application: impl Into<std::path::PathBuf>) -> TauriDriver {
+        self.application = application.into();
+        self
+    }
+
+    /// The app binary sessions launch.
+    pub fn application(&self) -> &std::path::Path {
+        &self.application
     }
 }
 
@@ -108,7 +124,7 @@ pub async fn launch_app(driver: &TauriDriver) -> WebDriver {
     capabilities
         .set(
             "tauri:options",
-            json!({ "application": env!("CARGO_BIN_EXE_taskdeck") }),
+            json!({ "application": driver.application }),
         )
         .unwrap();
     // WebKitWebDriver now and then fails to bring a session up right after
@@ -136,12 +152,14 @@ pub async fn close(
 ) {
     eprintln!("e2e: closing the app");
     let _ = tokio::time::timeout(Duration::from_secs(15), app.quit()).await;
+    let application = driver.application.clone();
     drop(driver);
     // With a tray the app outlives its window; the next test's app must not
     // find it still holding the single-instance name.
     let deadline = Instant::now() + Duration::from_secs(10);
     while Command::new("pgrep")
-        .args(["-f", env!("CARGO_BIN_EXE_taskdeck")])
+        .arg("-f")
+        .arg(&application)
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|status| status.success())

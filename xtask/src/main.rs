@@ -6,14 +6,20 @@
 //! - `build`: the UI, then the desktop app and the Site server (debug, with
 //!   Tauri's custom protocol), leaving the app at `target/debug/taskdeck`.
 //! - `run`: set-up, build, then launches the app on the embedded Demo Site.
+//! - `bundle`: the release `.deb`, `.rpm` and `.AppImage` (Tauri CLI from npm).
+//! - `test-bundle`: builds the bundles, installs the `.deb`, drives the
+//!   installed app and the AppImage, removes the package (part of `test`).
 //! - `bench-window`: the window benchmark (a Site of 100,000 active tasks in
 //!   the real app) inside the same session as the tests.
 //! - `test`: set-up, formatting, clippy, then every test (unit, server
 //!   integration over HTTP, end-to-end through tauri-driver) inside a D-Bus
 //!   session with Xvfb and an unlocked gnome-keyring.
 
+mod appimage;
+mod bundle;
 mod session;
 mod setup;
+mod tools;
 mod ui;
 
 use std::path::{Path, PathBuf};
@@ -28,11 +34,13 @@ fn main() -> ExitCode {
         "build" => build(),
         "run" => run_app(),
         "test" => test(extra_test_args(&args)),
+        "bundle" => bundle::bundle(),
+        "test-bundle" => bundle::test_bundle(),
         "bench-window" => bench_window(),
         // Internal: the part of `test` that runs inside `dbus-run-session`.
         "test-session" => session::run_tests(extra_test_args(&args)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bench-window>");
+            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|bench-window>");
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; try cargo xtask help")),
@@ -158,7 +166,7 @@ fn bench_window() -> Result<(), String> {
 
 /// Runs `xtask test-session -- ARGS` in a private D-Bus session (which the
 /// session part fills with a display, a keyring and a notification server).
-fn in_session(args: Vec<String>) -> Result<(), String> {
+pub fn in_session(args: Vec<String>) -> Result<(), String> {
     let xtask = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
     run(Command::new("dbus-run-session")
         .arg("--")
@@ -184,6 +192,12 @@ fn test(extra: Vec<String>) -> Result<(), String> {
         "warnings",
     ]))?;
     // Everything else runs in a private D-Bus session with a display and a keyring.
+    let filtered = !extra.is_empty();
     in_session(extra)?;
-    place_app_binary()
+    place_app_binary()?;
+    // The shipped bundles, installed and run (skipped for a filtered run).
+    if !filtered {
+        bundle::test_bundle()?;
+    }
+    Ok(())
 }

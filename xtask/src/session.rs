@@ -108,6 +108,28 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
             .env("RUSTUP_HOME", rustup_home);
         return crate::run(&mut bench);
     }
+    if extra.first().map(String::as_str) == Some("--installed") {
+        // The installed package and the AppImage (`cargo xtask test-bundle`).
+        let appimage = crate::bundle::newest("appimage", ".AppImage")?;
+        let mut test = cargo();
+        test.args([
+            "test",
+            "--package",
+            "taskdeck",
+            "--features",
+            "e2e",
+            "--test",
+            "installed",
+            "--",
+            "--ignored",
+        ])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("TASKDECK_INSTALLED_APP", crate::bundle::INSTALLED_APP)
+        .env("TASKDECK_APPIMAGE", appimage)
+        .env("CARGO_HOME", cargo_home)
+        .env("RUSTUP_HOME", rustup_home);
+        return run_counting(&mut test);
+    }
     let mut test = cargo();
     // Every test binary runs even when one fails, so the count is complete.
     test.args([

@@ -70,7 +70,16 @@ fn is_installed(package: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let missing: Vec<&str> = packages
         .iter()
         .copied()
@@ -86,12 +95,7 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
         ));
     }
     let as_root = |args: &[&str]| {
-        let is_root = Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-            .unwrap_or(false);
-        let mut command = if is_root {
+        let mut command = if is_root() {
             Command::new(args[0])
         } else {
             let mut sudo = Command::new("sudo");

@@ -32,42 +32,39 @@ pub fn build(release: bool) -> Result<(), String> {
         .join("taskdeck_ui.wasm");
     let dist = root().join("src-ui").join("dist");
     std::fs::create_dir_all(&dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
+    // Generated beside, then copied over only where it changed: an unchanged
+    // UI leaves `dist` untouched and the app (which embeds it) is not rebuilt.
+    let staging = target_dir().join("tmp").join(format!("ui-dist-{profile}"));
+    std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
     bindgen
         .input_path(&wasm)
         .web(true)
         .map_err(|e| format!("wasm-bindgen: {e}"))?
         .typescript(false)
-        .generate(&dist)
+        .generate(&staging)
         .map_err(|e| format!("wasm-bindgen on {}: {e}", wasm.display()))?;
     if release {
-        optimise(&dist.join("taskdeck_ui_bg.wasm"))?;
+        optimise(&staging.join("taskdeck_ui_bg.wasm"))?;
     }
-    copy_static(&root().join("src-ui").join("static"), &dist)
+    copy_changed(&staging, &dist)?;
+    copy_changed(&root().join("src-ui").join("static"), &dist)
 }
 
 /// The binaryen release whose wasm-opt is used.
-const BINARYEN: &str = "binaryen@132.0.0";
+const BINARYEN: &str = "132.0.0";
 
 /// Runs `wasm-opt -Oz` over `wasm` in place, if npm can provide it; records
 /// the sizes before and after.
 fn optimise(wasm: &Path) -> Result<(), String> {
     let before = std::fs::metadata(wasm).map_err(|e| e.to_string())?.len();
-    let tools = target_dir().join("tools").join("binaryen-132");
-    let wasm_opt = tools.join("node_modules/binaryen/bin/wasm-opt");
-    if !wasm_opt.exists() {
-        let installed = std::process::Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&tools)
-            .arg(BINARYEN)
-            .status();
-        if !matches!(installed, Ok(status) if status.success()) {
-            eprintln!(
-                "xtask: no wasm-opt (npm could not install {BINARYEN}); the UI stays unoptimised"
-            );
+    let wasm_opt = match crate::tools::npm_package("binaryen-132", "binaryen", BINARYEN) {
+        Ok(modules) => modules.join("binaryen/bin/wasm-opt"),
+        Err(error) => {
+            eprintln!("xtask: no wasm-opt ({error}); the UI stays unoptimised");
             return record_sizes(before, None);
         }
-    }
+    };
     // wasm-opt takes a minute: the last output is reused for the same input.
     let cache = target_dir().join("tmp");
     let (cached_in, cached_out) = (cache.join("ui-pre-opt.wasm"), cache.join("ui-opt.wasm"));
@@ -112,11 +109,15 @@ fn record_sizes(before: u64, after: Option<u64>) -> Result<(), String> {
     std::fs::write(folder.join("ui-wasm-sizes.txt"), text).map_err(|e| e.to_string())
 }
 
-fn copy_static(from: &Path, to: &Path) -> Result<(), String> {
+/// Copies the files of `from` into `to`, writing only those that differ.
+fn copy_changed(from: &Path, to: &Path) -> Result<(), String> {
     let entries =
         std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
     for entry in entries {
         let entry = entry.map_err(|e| e.to_string())?;
+        if !entry.file_type().map_err(|e| e.to_string())?.is_file() {
+            continue;
+        }
         let target = to.join(entry.file_name());
         // Copy only when changed, so the app is not rebuilt for nothing.
         let new = std::fs::read(entry.path()).map_err(|e| e.to_string())?;

@@ -1,0 +1,134 @@
+//! Desktop bundles: `cargo xtask bundle` runs `tauri build` (the Tauri CLI
+//! from npm, pinned) for the Linux `.deb` and `.rpm`, then lays out the
+//! AppImage; `cargo xtask test-bundle` installs the `.deb` on this machine,
+//! drives the installed app through the end-to-end harness and removes the
+//! package again.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{root, run, target_dir};
+
+/// The Tauri CLI release used for bundling (it matches Cargo.lock's tauri 2.12).
+const TAURI_CLI: &str = "2.12.5";
+
+/// Where the installed package puts the app.
+pub const INSTALLED_APP: &str = "/usr/bin/taskdeck";
+
+/// The Debian package's name (the app's `mainBinaryName`).
+const PACKAGE: &str = "taskdeck";
+
+/// Builds the release UI and the `.deb`, `.rpm` and `.AppImage` bundles,
+/// and prints their sizes.
+pub fn bundle() -> Result<(), String> {
+    crate::setup::install(crate::setup::Scope::Run)?;
+    if cfg!(target_os = "linux") {
+        // mksquashfs packs the AppImage.
+        crate::setup::apt_install(&["squashfs-tools"])?;
+    }
+    crate::ui::build(true)?;
+    let cli = crate::tools::npm_package("tauri-cli-2", "@tauri-apps/cli", TAURI_CLI)?
+        .join(".bin")
+        .join("tauri");
+    run(Command::new(&cli)
+        .args(["build", "--ci", "--bundles", "deb,rpm"])
+        .current_dir(root()))?;
+    crate::appimage::build(&bundle_dir())?;
+    report_sizes()
+}
+
+/// `<target>/release/bundle`, where `tauri build` leaves the bundles.
+pub fn bundle_dir() -> PathBuf {
+    target_dir().join("release").join("bundle")
+}
+
+/// The newest file ending in `extension` in the bundle folder `kind`.
+pub fn newest(kind: &str, extension: &str) -> Result<PathBuf, String> {
+    let folder = bundle_dir().join(kind);
+    std::fs::read_dir(&folder)
+        .map_err(|e| format!("no {kind} bundle in {}: {e}", folder.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.to_string_lossy().ends_with(extension))
+        .max_by_key(|path| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH)
+        })
+        .ok_or_else(|| format!("no *{extension} in {}", folder.display()))
+}
+
+/// Prints each bundle's size and records them in
+/// `<target>/tmp/bundle-sizes.txt` for the budget benchmark.
+fn report_sizes() -> Result<(), String> {
+    let mut record = String::new();
+    for (kind, extension) in [("deb", ".deb"), ("rpm", ".rpm"), ("appimage", ".AppImage")] {
+        let path = newest(kind, extension)?;
+        let bytes = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        eprintln!(
+            "xtask: {} {:.2} MB ({bytes} bytes)",
+            path.display(),
+            bytes as f64 / 1e6
+        );
+        record.push_str(&format!("{kind} {bytes} {}\n", path.display()));
+    }
+    let folder = target_dir().join("tmp");
+    std::fs::create_dir_all(&folder).map_err(|e| e.to_string())?;
+    std::fs::write(folder.join("bundle-sizes.txt"), record).map_err(|e| e.to_string())
+}
+
+/// Builds the bundles, installs the `.deb`, runs the installed-app tests in
+/// a test session, and removes the package — also when a test fails.
+pub fn test_bundle() -> Result<(), String> {
+    if !crate::setup::is_root() {
+        eprintln!("xtask: test-bundle installs a package and needs root; skipped");
+        return Ok(());
+    }
+    bundle()?;
+    let deb = newest("deb", ".deb")?;
+    remove_package()?;
+    install_package(&deb)?;
+    let tested = crate::in_session(vec!["--installed".to_owned()]);
+    let removed = remove_package();
+    tested?;
+    removed?;
+    for leftover in [
+        INSTALLED_APP,
+        "/usr/share/applications/Taskdeck.desktop",
+        "/usr/share/icons/hicolor/128x128/apps/taskdeck.png",
+    ] {
+        if Path::new(leftover).exists() {
+            return Err(format!(
+                "{leftover} is still there after removing the package"
+            ));
+        }
+    }
+    eprintln!("xtask: the .deb installed, ran and was removed cleanly");
+    Ok(())
+}
+
+fn install_package(deb: &Path) -> Result<(), String> {
+    // apt-get wants a path, not a bare name, to install a local file.
+    let deb = deb
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", deb.display()))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends"])
+        .arg(&deb)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// Removes the package if it is installed.
+fn remove_package() -> Result<(), String> {
+    let installed = Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", PACKAGE])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+        .unwrap_or(false);
+    if !installed {
+        return Ok(());
+    }
+    run(Command::new("apt-get")
+        .args(["remove", "--purge", "-y", PACKAGE])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}

@@ -1683,3 +1683,79 @@ async fn a_revoked_administrator_loses_cancel_at_the_first_refusal() {
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn show_more_lists_the_tasks_beyond_the_first_thousand() {
+    let site_dir = tempfile::tempdir().unwrap();
+    taskdeck_site::seed::queued_tasks(site_dir.path(), "hq", 1_500)
+        .await
+        .unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let server = taskdeck_site::start(support::config(site_dir.path(), &listen, 1))
+        .await
+        .unwrap();
+    let url = server.url();
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        async move {
+            wait_for_demo_rows(&app).await;
+            add_connection(
+                &app,
+                "Headquarters",
+                &url,
+                support::ADMIN_ID,
+                support::ADMIN_SECRET,
+            )
+            .await;
+            let shown = wait_until("the first thousand", Duration::from_secs(30), || async {
+                text_of(&app, "rows-shown")
+                    .await
+                    .filter(|text| text.starts_with("Showing 1,000 of 1,"))
+            })
+            .await;
+            eprintln!("e2e: {shown}");
+            click(&app, "load-more").await;
+            // Every active task is listed: the bar goes away.
+            wait_until("every task listed", Duration::from_secs(30), || async {
+                (text_of(&app, "show-more-bar").await.is_none()).then_some(())
+            })
+            .await;
+            // The bottom of the list is the Site's oldest active task (read
+            // again each time: with one slot busy, the oldest ones finish).
+            let site = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
+            let oldest_first = taskdeck_app::site_client::ActiveTasksQuery {
+                sort: Some("start_date".to_owned()),
+                order: Some("asc".to_owned()),
+                limit: Some(3),
+                ..Default::default()
+            };
+            app.execute(
+                "const box = document.querySelector('main.content'); box.scrollTop = box.scrollHeight;",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+            wait_until(
+                "the oldest tasks at the bottom",
+                Duration::from_secs(15),
+                || async {
+                    let oldest: Vec<String> = site
+                        .page("hq", &oldest_first)
+                        .await
+                        .ok()?
+                        .tasks
+                        .iter()
+                        .map(|task| task.id.to_string())
+                        .collect();
+                    let (last, _) = rows(&app).await.ok()?.last().cloned()?;
+                    oldest.contains(&last).then_some(())
+                },
+            )
+            .await;
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+}

@@ -320,15 +320,64 @@ pub(crate) fn link_status(state: State<'_, DesktopState>) -> Option<LinkStatus> 
     state.link.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// A filtered, sorted page of the shown Site's Active tasks, read from the
-/// Site (server-side filtering and paging: right at any queue size).
+/// The shown Site's Active tasks that match `query`, filtered and sorted
+/// by the Site (right at any queue size). `limit` is how many rows the list
+/// wants (at most [`MAX_LISTED`]): beyond the Site's page of 1,000 they are
+/// read page after page, following its cursors; the answer is one page
+/// holding them all.
 #[tauri::command]
 pub(crate) async fn list_tasks(
     app: AppHandle,
     query: ActiveTasksQuery,
 ) -> Result<site_api::ActiveTasksPage, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
-    client.page(&site_id, &query).await
+    let rows = query
+        .limit
+        .map_or(SITE_PAGE as usize, |limit| limit as usize);
+    let mut tasks = Vec::new();
+    let mut last = read_pages(
+        &client,
+        &site_id,
+        query,
+        rows.clamp(1, MAX_LISTED),
+        |page| tasks.append(page),
+    )
+    .await?;
+    last.tasks = tasks;
+    Ok(last)
+}
+
+/// The most rows `list_tasks` reads for the window.
+pub(crate) const MAX_LISTED: usize = 20_000;
+
+/// The Site's largest page (the contract's `limit` bound).
+const SITE_PAGE: u32 = 1000;
+
+/// Reads up to `rows` tasks matching `query`, page after page, handing each
+/// page's tasks to `keep`; returns the last page (its cursor, total, counts
+/// and revision; its tasks already given to `keep`).
+async fn read_pages(
+    client: &SiteClient,
+    site_id: &str,
+    mut query: ActiveTasksQuery,
+    rows: usize,
+    mut keep: impl FnMut(&mut Vec<site_api::Task>),
+) -> Result<site_api::ActiveTasksPage, Error> {
+    query.cursor = None;
+    let mut read = 0;
+    loop {
+        query.limit = Some((rows - read).min(SITE_PAGE as usize) as u32);
+        let mut page = client.page(site_id, &query).await?;
+        read += page.tasks.len();
+        keep(&mut page.tasks);
+        match page.next_cursor.take() {
+            Some(cursor) if read < rows => query.cursor = Some(cursor),
+            next => {
+                page.next_cursor = next;
+                return Ok(page);
+            }
+        }
+    }
 }
 
 /// A page of the shown Site's Scan log or Audit log, newest end first.
@@ -411,37 +460,20 @@ pub(crate) async fn cancel_matching(
     query: ActiveTasksQuery,
 ) -> Result<CancelResponse, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
-    let ids = matching_ids(&client, &site_id, query).await?;
+    let mut ids: Vec<TaskId> = Vec::new();
+    read_pages(&client, &site_id, query, MAX_MATCHING, |page| {
+        ids.extend(
+            page.iter()
+                .filter(|task| !task.status.is_terminal())
+                .map(|task| task.id),
+        )
+    })
+    .await?;
     cancel_in_batches(&app, &client, &site_id, &ids).await
 }
 
 /// The most tasks one "all matching" cancel reaches.
 pub(crate) const MAX_MATCHING: usize = 100_000;
-
-async fn matching_ids(
-    client: &SiteClient,
-    site_id: &str,
-    mut query: ActiveTasksQuery,
-) -> Result<Vec<TaskId>, Error> {
-    query.limit = Some(1000);
-    query.cursor = None;
-    let mut ids = Vec::new();
-    loop {
-        let page = client.page(site_id, &query).await?;
-        ids.extend(
-            page.tasks
-                .iter()
-                .filter(|task| !task.status.is_terminal())
-                .map(|task| task.id),
-        );
-        match page.next_cursor {
-            Some(cursor) if ids.len() < MAX_MATCHING => query.cursor = Some(cursor),
-            _ => break,
-        }
-    }
-    ids.truncate(MAX_MATCHING);
-    Ok(ids)
-}
 
 /// The shown Site's Audit Services.
 #[tauri::command]

@@ -13,8 +13,12 @@ use taskdeck_ipc::{
 
 use crate::tasks::{SortColumn, SortSpec};
 
-/// Rows read from the Site for a filtered list.
+/// Rows read from the Site for a filtered list, and the live list's length;
+/// "Show more" reads this many more.
 pub const FILTERED_PAGE: u32 = 1000;
+
+/// The most rows the list reads from a Site (the rest: narrow with a filter).
+pub const MAX_LISTED: u32 = 20_000;
 
 /// The narrowest a dragged column gets, in CSS pixels.
 pub const MIN_COLUMN_WIDTH: u16 = 48;
@@ -217,6 +221,41 @@ impl ViewState {
             ..self.clone()
         }
     }
+}
+
+/// The Site query that reads `rows` rows of the list `query` asks for:
+/// `None` (the live list) only while the seed's default list is wanted
+/// within its first page; beyond it, the default list is read like a
+/// filtered one (the desktop backend follows the Site's cursors).
+pub fn reading(
+    query: Option<taskdeck_ipc::ListQuery>,
+    rows: u32,
+) -> Option<taskdeck_ipc::ListQuery> {
+    let rows = rows.clamp(FILTERED_PAGE, MAX_LISTED);
+    match query {
+        Some(query) => Some(taskdeck_ipc::ListQuery {
+            limit: Some(rows),
+            ..query
+        }),
+        None if rows > FILTERED_PAGE => Some(taskdeck_ipc::ListQuery {
+            limit: Some(rows),
+            ..Default::default()
+        }),
+        None => None,
+    }
+}
+
+/// `n` with thousands separated by commas: 100000 → "100,000".
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// The shown columns of `columns`, in order.
@@ -439,6 +478,32 @@ mod tests {
         assert_eq!(state.columns.len(), ColumnKey::ALL.len());
         assert_eq!(state.sort, SortSpec::default());
         assert_eq!(state.query(None), None, "the live list, no Site query");
+    }
+
+    #[test]
+    fn more_rows_read_the_default_list_from_the_site_and_stay_capped() {
+        assert_eq!(reading(None, FILTERED_PAGE), None, "the live list");
+        let beyond = reading(None, 3 * FILTERED_PAGE).unwrap();
+        assert_eq!(beyond.limit, Some(3000));
+        assert_eq!(beyond.status, None, "still the unfiltered list");
+        let mut state = ViewState::default();
+        state.statuses.insert(TaskStatus::Queued);
+        let filtered = reading(state.query(None), 5 * MAX_LISTED).unwrap();
+        assert_eq!(filtered.status.as_deref(), Some("queued"));
+        assert_eq!(filtered.limit, Some(MAX_LISTED));
+        assert_eq!(
+            reading(state.query(None), 0).unwrap().limit,
+            Some(FILTERED_PAGE)
+        );
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(100_000), "100,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 
     #[test]

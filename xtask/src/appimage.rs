@@ -179,7 +179,11 @@ pub fn build(bundle: &Path) -> Result<(), String> {
     let out = out_dir.join(format!("Taskdeck_{version}_amd64.AppImage"));
     eprintln!("xtask: packing {}", out.display());
     let runtime = runtime(&work)?;
-    pack(image.appdir(), &runtime, &out)
+    let appdir = image.appdir().to_owned();
+    pack(&appdir, &runtime, &out)?;
+    // The unpacked tree is a quarter of a gigabyte.
+    let _ = std::fs::remove_dir_all(&appdir);
+    Ok(())
 }
 
 /// The AppImage runtime the `appimage` crate carries: it writes it in front
@@ -194,6 +198,9 @@ fn runtime(work: &Path) -> Result<Vec<u8>, String> {
         .build(&image, None)
         .map_err(|e| format!("{e} (is squashfs-tools installed?)"))?;
     let bytes = std::fs::read(&image).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(work.join("runtime-probe.AppDir"));
+    let _ = std::fs::remove_file(&image);
+    let _ = std::fs::remove_file(work.join("runtime-probe.squashfs"));
     let length = elf_length(&bytes).ok_or("the AppImage runtime is not an ELF64 file")?;
     Ok(bytes[..length].to_vec())
 }

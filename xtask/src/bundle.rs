@@ -33,8 +33,30 @@ pub fn bundle() -> Result<(), String> {
     run(Command::new(&cli)
         .args(["build", "--ci", "--bundles", "deb,rpm"])
         .current_dir(root()))?;
+    if cfg!(target_os = "linux") {
+        recompress_deb(&newest("deb", ".deb")?)?;
+    }
     crate::appimage::build(&bundle_dir())?;
     report_sizes()
+}
+
+/// Repacks the `.deb` with xz, as Debian's own packages are: `tauri build`
+/// writes gzip, a third larger for our binary. The contents, control file
+/// and checksums stay as they are.
+fn recompress_deb(deb: &Path) -> Result<(), String> {
+    let unpacked = target_dir().join("tmp").join("deb-repack");
+    let _ = std::fs::remove_dir_all(&unpacked);
+    run(Command::new("dpkg-deb")
+        .arg("--raw-extract")
+        .arg(deb)
+        .arg(&unpacked))?;
+    run(Command::new("dpkg-deb")
+        .args(["--root-owner-group", "-Zxz", "-z9", "--build"])
+        .arg(&unpacked)
+        .arg(deb)
+        .stdout(std::process::Stdio::null()))?;
+    let _ = std::fs::remove_dir_all(&unpacked);
+    Ok(())
 }
 
 /// `<target>/release/bundle`, where `tauri build` leaves the bundles.

@@ -11,6 +11,10 @@
 //!   installed app and the AppImage, removes the package (part of `test`).
 //! - `bench-window`: the window benchmark (a Site of 100,000 active tasks in
 //!   the real app) inside the same session as the tests.
+//! - `bench-budgets`: the shipped app's budgets (cold start, idle memory
+//!   after 10 minutes, bundle sizes), on the release build.
+//! - `screenshots`: the README's pictures, taken by the end-to-end suite in
+//!   the real window and reduced into `docs/screenshots/`.
 //! - `test`: set-up, formatting, clippy, then every test (unit, server
 //!   integration over HTTP, end-to-end through tauri-driver) inside a D-Bus
 //!   session with Xvfb and an unlocked gnome-keyring.
@@ -37,10 +41,12 @@ fn main() -> ExitCode {
         "bundle" => bundle::bundle(),
         "test-bundle" => bundle::test_bundle(),
         "bench-window" => bench_window(),
+        "bench-budgets" => bench_budgets(),
+        "screenshots" => screenshots(),
         // Internal: the part of `test` that runs inside `dbus-run-session`.
         "test-session" => session::run_tests(extra_test_args(&args)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|bench-window>");
+            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|bench-window|bench-budgets|screenshots>");
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; try cargo xtask help")),
@@ -162,6 +168,53 @@ fn bench_window() -> Result<(), String> {
     setup::install(setup::Scope::Test)?;
     ui::build(true)?;
     in_session(vec!["--bench-window".to_owned()])
+}
+
+/// The release app's budgets: builds the bundles, then measures the app in
+/// the test session.
+fn bench_budgets() -> Result<(), String> {
+    setup::install(setup::Scope::Test)?;
+    bundle::bundle()?;
+    in_session(vec!["--bench-budgets".to_owned()])
+}
+
+/// The pictures the README shows, as `docs/screenshots/<name>.png`.
+const README_SCREENSHOTS: &[&str] = &[
+    "active-tasks",
+    "active-tasks-dark",
+    "view-menu",
+    "task-detail",
+    "dashboard",
+];
+
+/// Regenerates the README's pictures: the end-to-end screenshot scenario
+/// (the real app under Xvfb), then each picture reduced to 960 px wide.
+fn screenshots() -> Result<(), String> {
+    setup::install(setup::Scope::Test)?;
+    ui::build(true)?;
+    in_session(vec!["screenshots_of_the_main_pages".to_owned()])?;
+    let taken = target_dir().join("tmp").join("screenshots");
+    let docs = root().join("docs").join("screenshots");
+    std::fs::create_dir_all(&docs).map_err(|e| e.to_string())?;
+    for name in README_SCREENSHOTS {
+        let file = format!("{name}.png");
+        run(Command::new("convert")
+            .arg(taken.join(&file))
+            .args([
+                "-resize",
+                "960x",
+                "-strip",
+                "-define",
+                "png:compression-level=9",
+            ])
+            .arg(docs.join(&file)))?;
+    }
+    eprintln!(
+        "xtask: {} pictures written to {}",
+        README_SCREENSHOTS.len(),
+        docs.display()
+    );
+    Ok(())
 }
 
 /// Runs `xtask test-session -- ARGS` in a private D-Bus session (which the

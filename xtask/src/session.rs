@@ -90,8 +90,7 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
         .map(Helper)
         .ok();
 
-    if extra.first().map(String::as_str) == Some("--bench-window") {
-        // The window benchmark, in the same session as the tests.
+    let bench = |name: &str, env_extra: &[(&str, std::path::PathBuf)]| {
         let mut bench = cargo();
         bench
             .args([
@@ -99,14 +98,37 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
                 "--package",
                 "taskdeck",
                 "--bench",
-                "window",
+                name,
                 "--features",
                 "e2e",
             ])
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("CARGO_HOME", cargo_home)
-            .env("RUSTUP_HOME", rustup_home);
-        return crate::run(&mut bench);
+            .envs(env_extra.iter().map(|(k, v)| (*k, v.as_os_str())))
+            .env("CARGO_HOME", &cargo_home)
+            .env("RUSTUP_HOME", &rustup_home);
+        crate::run(&mut bench)
+    };
+    match extra.first().map(String::as_str) {
+        // The window benchmark, in the same session as the tests.
+        Some("--bench-window") => return bench("window", &[]),
+        // The release app's budgets (`cargo xtask bench-budgets`).
+        Some("--bench-budgets") => {
+            let target = crate::target_dir();
+            return bench(
+                "budgets",
+                &[
+                    (
+                        "TASKDECK_RELEASE_APP",
+                        target.join("release").join("taskdeck"),
+                    ),
+                    (
+                        "TASKDECK_BUNDLE_SIZES",
+                        target.join("tmp").join("bundle-sizes.txt"),
+                    ),
+                ],
+            );
+        }
+        _ => {}
     }
     if extra.first().map(String::as_str) == Some("--installed") {
         // The installed package and the AppImage (`cargo xtask test-bundle`).

@@ -100,7 +100,22 @@ pub fn App() -> impl IntoView {
                 .and_then(|s| s.identity.as_ref().map(|i| i.email.clone()))
         })
     });
-    let query = Memo::new(move |_| me.with(|me| current.with(|view| view.query(me.as_deref()))));
+    let view_query =
+        Memo::new(move |_| me.with(|me| current.with(|view| view.query(me.as_deref()))));
+    // "Show more": the rows wanted, for the query they were asked for (a new
+    // filter starts again at one page).
+    let more = RwSignal::new((None::<taskdeck_ipc::ListQuery>, views::FILTERED_PAGE));
+    let wanted = Memo::new(move |_| {
+        let current = view_query.get();
+        more.with(|(of, rows)| {
+            if *of == current {
+                *rows
+            } else {
+                views::FILTERED_PAGE
+            }
+        })
+    });
+    let query = Memo::new(move |_| views::reading(view_query.get(), wanted.get()));
     Effect::new(move |_| {
         changes.track();
         let Some(wanted) = query.get() else {
@@ -205,6 +220,15 @@ pub fn App() -> impl IntoView {
         }
     });
     on_cleanup(move || slash.remove());
+    // The tasks the list holds (the live snapshot, or what the Site answered).
+    let listed = Memo::new(move |_| match filtered.get() {
+        Some(page) => crate::tasks::page_rows_in_order(&page),
+        None => snapshot.with(|s| {
+            s.as_ref()
+                .map(crate::tasks::visible_rows)
+                .unwrap_or_default()
+        }),
+    });
     // "Select all N matching": every task the filter matches, beyond those shown.
     let select_matching = RwSignal::new(false);
     let matching_total = Memo::new(move |_| match filtered.get() {
@@ -392,7 +416,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || filter_error.with(Option::is_some)>
                     <div class="notice notice-error" role="alert">{move || filter_error.get()}</div>
                 </Show>
-                <SelectAllMatching selected=selected snapshot=snapshot filtered=filtered total=matching_total select_matching=select_matching />
+                <SelectAllMatching selected=selected shown=listed total=matching_total select_matching=select_matching />
                 <tasks_table::TasksTable
                     status=status
                     snapshot=snapshot
@@ -407,6 +431,7 @@ pub fn App() -> impl IntoView {
                     running_long=running_long
                     ending=ending
                 />
+                <ShowMore listed=listed total=matching_total wanted=wanted more=more view_query=view_query />
                 </div>
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot link=link slots=slots />
@@ -513,19 +538,10 @@ fn EndedRecently(
 #[component]
 fn SelectAllMatching(
     selected: RwSignal<std::collections::BTreeSet<site_api::TaskId>>,
-    snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
-    filtered: RwSignal<Option<site_api::ActiveTasksPage>>,
+    shown: Memo<Vec<site_api::Task>>,
     total: Memo<u64>,
     select_matching: RwSignal<bool>,
 ) -> impl IntoView {
-    let shown = Memo::new(move |_| match filtered.get() {
-        Some(page) => crate::tasks::page_rows_in_order(&page),
-        None => snapshot.with(|s| {
-            s.as_ref()
-                .map(crate::tasks::visible_rows)
-                .unwrap_or_default()
-        }),
-    });
     let all_shown = move || {
         shown.with(|rows| {
             !rows.is_empty() && selected.with(|set| rows.iter().all(|t| set.contains(&t.id)))
@@ -554,6 +570,55 @@ fn SelectAllMatching(
                         <span>{move || format!("All {} tasks shown are selected.", shown.with(Vec::len))}</span>
                         <button class="link-button" data-testid="select-all-matching" on:click=move |_| select_matching.set(true)>
                             {move || format!("Select all {} matching this filter", total.get())}
+                        </button>
+                    }.into_any()
+                }}
+            </div>
+        </Show>
+    }
+}
+
+/// Below the list, while the Site has more matching tasks than it holds:
+/// how many are shown, and "Show 1,000 more" (up to [`views::MAX_LISTED`];
+/// past that, a filter or the search narrows the list).
+#[component]
+fn ShowMore(
+    listed: Memo<Vec<site_api::Task>>,
+    total: Memo<u64>,
+    wanted: Memo<u32>,
+    more: RwSignal<(Option<taskdeck_ipc::ListQuery>, u32)>,
+    view_query: Memo<Option<taskdeck_ipc::ListQuery>>,
+) -> impl IntoView {
+    let count = move || listed.with(|rows| rows.len() as u64);
+    let loading = move || u64::from(wanted.get()) > count() && total.get() > count();
+    let at_most = move || wanted.get() >= views::MAX_LISTED;
+    let beyond = move || total.get() > count();
+    let show_more = move |_| {
+        more.set((
+            view_query.get_untracked(),
+            wanted.get_untracked() + views::FILTERED_PAGE,
+        ))
+    };
+    view! {
+        <Show when=beyond>
+            <div class="show-more" data-testid="show-more-bar" role="status">
+                <span data-testid="rows-shown">
+                    {move || format!("Showing {} of {} tasks", views::grouped(count()), views::grouped(total.get()))}
+                </span>
+                {move || if at_most() {
+                    view! { <span class="muted">"Filter or search to reach the others."</span> }.into_any()
+                } else {
+                    view! {
+                        <button
+                            data-testid="load-more"
+                            disabled=loading
+                            on:click=show_more
+                        >
+                            {move || if loading() {
+                                "Loading…".to_owned()
+                            } else {
+                                format!("Show {} more", views::grouped(u64::from(views::FILTERED_PAGE)))
+                            }}
                         </button>
                     }.into_any()
                 }}

@@ -1759,3 +1759,97 @@ async fn show_more_lists_the_tasks_beyond_the_first_thousand() {
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
 }
+
+/// The visible controls a screen reader could not name: no `aria-label`,
+/// `aria-labelledby`, `<label>`, `title` or placeholder, and no words of
+/// their own (an icon alone does not count). As `tag[testid].class`.
+const UNNAMED_CONTROLS: &str = r#"
+const words = text => /[\p{L}\p{N}]/u.test(text || '');
+const named = el => {
+  if (words(el.getAttribute('aria-label'))) return true;
+  const by = el.getAttribute('aria-labelledby');
+  if (by && by.split(/\s+/).some(id => words(document.getElementById(id)?.textContent))) return true;
+  if (el.labels && [...el.labels].some(label => words(label.textContent))) return true;
+  if (words(el.title) || words(el.placeholder)) return true;
+  const own = el.tagName === 'BUTTON' || el.tagName === 'A' || el.tagName === 'SUMMARY'
+    || ['button', 'tab', 'menuitem', 'option'].includes(el.getAttribute('role'));
+  if (own && words(el.textContent)) return true;
+  if (el.tagName === 'SELECT' && words(el.selectedOptions[0]?.textContent) && el.labels?.length) return true;
+  return false;
+};
+return [...document.querySelectorAll('button, input:not([type=hidden]), select, textarea, a[href], summary, [role=button], [role=checkbox], [role=menuitem], [role=tab], [role=option]')]
+  .filter(el => el.getClientRects().length > 0)
+  .filter(el => !named(el))
+  .map(el => `${el.tagName.toLowerCase()}[${el.dataset.testid || ''}].${el.className}`);
+"#;
+
+async fn unnamed_controls(app: &WebDriver, place: &str) -> Vec<String> {
+    let found: Vec<String> = app
+        .execute(UNNAMED_CONTROLS, Vec::new())
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    found
+        .into_iter()
+        .map(|control| format!("{place}: {control}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_control_has_a_name_a_screen_reader_can_read() {
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        async move {
+            wait_for_demo_rows(&app).await;
+            let mut unnamed = unnamed_controls(&app, "Active tasks").await;
+            for (opener, place) in [
+                ("filter-button", "the filter panel"),
+                ("column-settings", "column settings"),
+                ("view-menu", "the view menu"),
+            ] {
+                click(&app, opener).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                unnamed.extend(unnamed_controls(&app, place).await);
+                click(&app, opener).await;
+            }
+            app.find(By::Css("[data-testid='open-task']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            wait_until("the detail drawer", Duration::from_secs(10), || async {
+                text_of(&app, "detail-timeline").await
+            })
+            .await;
+            unnamed.extend(unnamed_controls(&app, "the task drawer").await);
+            click(&app, "detail-close").await;
+            for (nav, place) in [
+                ("nav-scan-log", "Scan log"),
+                ("nav-audit-log", "Audit log"),
+                ("nav-audit-services", "Audit Services"),
+                ("nav-schedules", "Schedules"),
+                ("nav-dashboard", "Dashboard"),
+                ("nav-connections", "Connections"),
+                ("nav-settings", "Settings"),
+            ] {
+                click(&app, nav).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                unnamed.extend(unnamed_controls(&app, place).await);
+            }
+            click(&app, "connection-add").await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            unnamed.extend(unnamed_controls(&app, "the connection dialog").await);
+            assert!(
+                unnamed.is_empty(),
+                "controls without a name for screen readers:\n{}",
+                unnamed.join("\n")
+            );
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+}

@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod live;
 mod notify;
+pub mod rendering;
 pub mod settings;
 pub mod site_client;
 pub mod sites;

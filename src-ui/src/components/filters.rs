@@ -223,6 +223,7 @@ pub fn FilterMenu(
                                 type="radio"
                                 name="initiator"
                                 data-testid="filter-initiator-email"
+                                aria-label="Started by this email"
                                 prop:checked=move || initiator_choice("email")
                                 on:change=move |_| set_initiator("email")
                             />

@@ -39,6 +39,7 @@ fn main() {
             "export_log",
             "save_view_file",
             "about",
+            "open_link",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

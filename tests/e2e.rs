@@ -1409,6 +1409,14 @@ async fn the_console_pages_show_the_demo_site() {
             })
             .await;
             assert_eq!(version, env!("CARGO_PKG_VERSION"));
+            assert_eq!(
+                text_of(&app, "about-licence").await.as_deref(),
+                Some(env!("CARGO_PKG_LICENSE"))
+            );
+            assert_eq!(
+                text_of(&app, "about-homepage").await.as_deref(),
+                Some(env!("CARGO_PKG_REPOSITORY"))
+            );
             click(&app, "about-close").await;
             // `/` focuses the search box.
             type_into(&app, "tasks-table", "/").await;
@@ -1716,10 +1724,52 @@ async fn show_more_lists_the_tasks_beyond_the_first_thousand() {
             })
             .await;
             eprintln!("e2e: {shown}");
+            // The bar sits under 1,000 rows: bring it to the middle of the
+            // window, clear of the status bar, before clicking.
+            app.execute(
+                "document.querySelector(\"[data-testid='load-more']\").scrollIntoView({block: 'center'});",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
             click(&app, "load-more").await;
+            // WebKitWebDriver now and then loses a click on a page this long
+            // (see the hung-task test): if the button neither starts loading
+            // nor goes away, it is clicked from inside the page.
+            let reached = tokio::time::timeout(Duration::from_secs(5), async {
+                loop {
+                    let loading = text_of(&app, "load-more")
+                        .await
+                        .is_none_or(|text| text.starts_with("Loading"));
+                    if loading || text_of(&app, "show-more-bar").await.is_none() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+            .await
+            .is_ok();
+            if !reached {
+                eprintln!("e2e: the click did not reach Show more; clicking in the page");
+                app.execute(
+                    "document.querySelector(\"[data-testid='load-more']\").click();",
+                    Vec::new(),
+                )
+                .await
+                .unwrap();
+            }
             // Every active task is listed: the bar goes away.
             wait_until("every task listed", Duration::from_secs(30), || async {
-                (text_of(&app, "show-more-bar").await.is_none()).then_some(())
+                if let Some(error) = text_of(&app, "list-error").await {
+                    panic!("the list could not be read: {error}");
+                }
+                match text_of(&app, "show-more-bar").await {
+                    None => Some(()),
+                    Some(bar) => {
+                        eprintln!("e2e: still {bar:?}");
+                        None
+                    }
+                }
             })
             .await;
             // The bottom of the list is the Site's oldest active task (read

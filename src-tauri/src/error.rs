@@ -61,6 +61,9 @@ pub enum Error {
     /// The embedded Demo Site could not start.
     #[error("The Demo Site could not start: {0}")]
     Demo(String),
+    /// The desktop could not open a link.
+    #[error("The link could not be opened: {0}")]
+    Desktop(String),
 }
 
 impl Error {
@@ -80,6 +83,7 @@ impl Error {
             Error::Demo(_) => ErrorKind::Demo,
             Error::Settings(_) => ErrorKind::Settings,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::Desktop(_) => ErrorKind::Desktop,
         }
     }
 

@@ -46,6 +46,7 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(tauri_plugin_opener::init())
         .manage(DesktopState::default())
         .invoke_handler(tauri::generate_handler![
             commands::connection_status,
@@ -78,7 +79,8 @@ pub fn run() {
             commands::set_theme,
             commands::export_log,
             commands::save_view_file,
-            commands::about
+            commands::about,
+            commands::open_link
         ])
         .setup(|app| {
             let handle = app.handle().clone();

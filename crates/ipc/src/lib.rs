@@ -104,6 +104,8 @@ pub mod commands {
     pub const SAVE_VIEW_FILE: &str = "save_view_file";
     /// `() -> About`: versions, for the About dialog.
     pub const ABOUT: &str = "about";
+    /// `open_link(url)`: opens an http(s) link in the user's browser.
+    pub const OPEN_LINK: &str = "open_link";
     /// `() -> Theme`: the window's colours.
     pub const THEME: &str = "theme";
     /// `(theme: Theme)`: saved durably before the answer.
@@ -183,6 +185,10 @@ pub struct About {
     pub site_server: String,
     /// The Site task API version spoken.
     pub api: String,
+    /// The project's page.
+    pub homepage: String,
+    /// The licence (an SPDX expression).
+    pub licence: String,
 }
 
 /// The window's colours.
@@ -353,6 +359,8 @@ pub enum ErrorKind {
     Settings,
     /// What the user typed cannot be used.
     InvalidInput,
+    /// The desktop could not open a link.
+    Desktop,
 }
 
 /// Task changes of one Site, as its event stream delivered them.

@@ -50,6 +50,18 @@ pub fn Header(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
 fn AboutButton(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
     let open = RwSignal::new(false);
     let about = RwSignal::new(None::<taskdeck_ipc::About>);
+    let link_error = RwSignal::new(None::<String>);
+    let open_link = move |url: String| {
+        leptos::task::spawn_local(async move {
+            #[derive(serde::Serialize)]
+            struct Args {
+                url: String,
+            }
+            let opened: Result<(), _> =
+                crate::bridge::invoke_with(taskdeck_ipc::commands::OPEN_LINK, &Args { url }).await;
+            link_error.set(opened.err().map(|e| e.to_string()));
+        });
+    };
     let show = move |_| {
         open.set(true);
         leptos::task::spawn_local(async move {
@@ -80,12 +92,28 @@ fn AboutButton(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
                             <dt>"Tauri"</dt><dd>{a.tauri}</dd>
                             <dt>"Demo Site server"</dt><dd>{format!("taskdeck-site {}", a.site_server)}</dd>
                             <dt>"Site task API"</dt><dd>{a.api}</dd>
+                            <dt>"Licence"</dt><dd data-testid="about-licence">{a.licence}</dd>
+                            <dt>"Project"</dt>
+                            <dd>
+                                <button class="link-button" data-testid="about-homepage" on:click={
+                                    let homepage = a.homepage.clone();
+                                    move |_| open_link(homepage.clone())
+                                }>{a.homepage.clone()}</button>
+                            </dd>
                         </dl>
                     })}
                     {move || api_document().map(|url| view! {
-                        <p class="hint">"The shown Site's API, described: " <code>{url}</code></p>
+                        <p class="hint">
+                            "The shown Site's API, described: "
+                            <button class="link-button" data-testid="about-api-document" on:click={
+                                let url = url.clone();
+                                move |_| open_link(url.clone())
+                            }>{url.clone()}</button>
+                        </p>
                     })}
-                    <p class="hint">"Licence: see the README and Cargo.toml of the project."</p>
+                    <Show when=move || link_error.with(Option::is_some)>
+                        <p class="notice notice-error" role="alert">{move || link_error.get()}</p>
+                    </Show>
                     <div class="dialog-buttons">
                         <button class="button" data-testid="about-close" on:click=move |_| open.set(false)>"Close"</button>
                     </div>

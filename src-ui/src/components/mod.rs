@@ -414,7 +414,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <EndedRecently ended=ended_recently page=page focus=focus />
                 <Show when=move || filter_error.with(Option::is_some)>
-                    <div class="notice notice-error" role="alert">{move || filter_error.get()}</div>
+                    <div class="notice notice-error" role="alert" data-testid="list-error">{move || filter_error.get()}</div>
                 </Show>
                 <SelectAllMatching selected=selected shown=listed total=matching_total select_matching=select_matching />
                 <tasks_table::TasksTable

@@ -1230,6 +1230,20 @@ async fn wait_for_demo_rows(app: &WebDriver) {
     .await;
 }
 
+/// Waits for the Demo Site's rows (the app is up), then connects to the test
+/// Site at `url` as its administrator.
+async fn connect_admin(app: &WebDriver, url: &str) {
+    wait_for_demo_rows(app).await;
+    add_connection(
+        app,
+        "Headquarters",
+        url,
+        support::ADMIN_ID,
+        support::ADMIN_SECRET,
+    )
+    .await;
+}
+
 /// Adds a connection through the dialog, as a user would, and closes it
 /// once the app says it is saved (failing on a refusal).
 async fn add_connection(app: &WebDriver, name: &str, url: &str, client_id: &str, secret: &str) {
@@ -1279,15 +1293,7 @@ async fn a_hung_task_raises_a_banner_an_admin_investigates_and_cancels_it() {
         let url = url.clone();
         let ids = ids.clone();
         async move {
-            wait_for_demo_rows(&app).await;
-            add_connection(
-                &app,
-                "Headquarters",
-                &url,
-                support::ADMIN_ID,
-                support::ADMIN_SECRET,
-            )
-            .await;
+            connect_admin(&app, &url).await;
             wait_until("the Site's four tasks", Duration::from_secs(30), || async {
                 rows(&app).await.ok().filter(|rows| rows.len() == ids.len())
             })
@@ -1641,15 +1647,7 @@ async fn a_revoked_administrator_loses_cancel_at_the_first_refusal() {
         let app = app.clone();
         let url = url.clone();
         async move {
-            wait_for_demo_rows(&app).await;
-            add_connection(
-                &app,
-                "Headquarters",
-                &url,
-                support::ADMIN_ID,
-                support::ADMIN_SECRET,
-            )
-            .await;
+            connect_admin(&app, &url).await;
             wait_until("the Site's tasks", Duration::from_secs(30), || async {
                 rows(&app).await.ok().filter(|rows| rows.len() == 2)
             })
@@ -1708,15 +1706,7 @@ async fn show_more_lists_the_tasks_beyond_the_first_thousand() {
     let scenario = {
         let app = app.clone();
         async move {
-            wait_for_demo_rows(&app).await;
-            add_connection(
-                &app,
-                "Headquarters",
-                &url,
-                support::ADMIN_ID,
-                support::ADMIN_SECRET,
-            )
-            .await;
+            connect_admin(&app, &url).await;
             let shown = wait_until("the first thousand", Duration::from_secs(30), || async {
                 text_of(&app, "rows-shown")
                     .await

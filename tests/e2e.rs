@@ -1844,6 +1844,40 @@ async fn every_control_has_a_name_a_screen_reader_can_read() {
         let app = app.clone();
         async move {
             wait_for_demo_rows(&app).await;
+            // Tab through the page: every control the keyboard reaches
+            // shows that it has the focus (an outline or a ring).
+            let mut unmarked = Vec::new();
+            let mut reached = std::collections::BTreeSet::new();
+            for _ in 0..40 {
+                app.active_element()
+                    .await
+                    .unwrap()
+                    .send_keys(thirtyfour::Key::Tab)
+                    .await
+                    .unwrap();
+                let (control, marked): (String, bool) = app
+                    .execute(
+                        "const el = document.activeElement; const style = getComputedStyle(el);\
+                         const marked = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)\
+                           || style.boxShadow !== 'none';\
+                         return [`${el.tagName.toLowerCase()}[${el.dataset.testid || ''}]`, marked];",
+                        Vec::new(),
+                    )
+                    .await
+                    .unwrap()
+                    .convert()
+                    .unwrap();
+                // Past the last control the focus leaves the page (body).
+                if !marked && control != "body[]" {
+                    unmarked.push(control.clone());
+                }
+                reached.insert(control);
+            }
+            assert!(reached.len() > 10, "Tab reached only {reached:?}");
+            assert!(
+                unmarked.is_empty(),
+                "focused without a visible mark: {unmarked:?}"
+            );
             let mut unnamed = unnamed_controls(&app, "Active tasks").await;
             for (opener, place) in [
                 ("filter-button", "the filter panel"),

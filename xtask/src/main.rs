@@ -204,6 +204,8 @@ fn screenshots() -> Result<(), String> {
                 "-resize",
                 "960x",
                 "-strip",
+                "-colors",
+                "256",
                 "-define",
                 "png:compression-level=9",
             ])

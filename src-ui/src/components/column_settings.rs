@@ -93,7 +93,18 @@ pub fn ColumnSettings(
                 aria-label="Column settings"
                 on:click=move |_| open.set(true)
             >
-                "⚙️"
+                // A drawn gear: the ⚙️ emoji needs a colour-emoji font, which
+                // many Linux desktops lack (it shows as an empty box).
+                <svg class="gear-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+                    <circle cx="8" cy="8" r="2.2" fill="none" stroke="currentColor" stroke-width="1.4" />
+                    <circle cx="8" cy="8" r="4.6" fill="none" stroke="currentColor" stroke-width="1.4" />
+                    <path
+                        d="M8 1.2v2.2 M8 12.6v2.2 M1.2 8h2.2 M12.6 8h2.2 M3.2 3.2l1.6 1.6 M11.2 11.2l1.6 1.6 M3.2 12.8l1.6-1.6 M11.2 4.8l1.6-1.6"
+                        stroke="currentColor"
+                        stroke-width="1.8"
+                        stroke-linecap="round"
+                    />
+                </svg>
             </button>
             <Show when=move || open.get()>
                 <div class="column-panel" role="dialog" aria-label="Column settings" data-testid="column-panel">

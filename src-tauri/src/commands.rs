@@ -556,18 +556,10 @@ pub(crate) async fn export_log(
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let entries = crate::export::read_all(&client, &site_id, kind, query).await?;
     let csv = crate::export::to_csv(&entries)?;
-    let folder = app
-        .path()
-        .download_dir()
-        .or_else(|_| app.path().home_dir())
-        .map_err(|e| Error::InvalidInput(format!("There is no Downloads folder: {e}.")))?;
-    let path = crate::export::file_for(&folder, kind, &site_id);
-    let written = path.clone();
-    tokio::task::spawn_blocking(move || crate::settings::durable_write(&written, &csv))
-        .await
-        .map_err(|e| Error::InvalidInput(e.to_string()))?
-        .map_err(|e| Error::InvalidInput(format!("Cannot write {}: {e}.", path.display())))?;
-    Ok(path.display().to_string())
+    save_to_downloads(&app, csv, |folder| {
+        crate::export::file_for(folder, kind, &site_id)
+    })
+    .await
 }
 
 /// Saves a view as a JSON file in the Downloads folder (to keep or share);
@@ -579,14 +571,27 @@ pub(crate) async fn save_view_file(
 ) -> Result<String, Error> {
     let json = serde_json::to_vec_pretty(&view)
         .map_err(|e| Error::InvalidInput(format!("Cannot write the view: {e}.")))?;
+    save_to_downloads(&app, json, |folder| {
+        crate::export::view_file_for(folder, &view.name)
+    })
+    .await
+}
+
+/// Writes `bytes` durably into the Downloads folder (the home folder where
+/// there is none), as the file `name_in` picks there; returns its path.
+async fn save_to_downloads(
+    app: &AppHandle,
+    bytes: Vec<u8>,
+    name_in: impl FnOnce(&std::path::Path) -> std::path::PathBuf,
+) -> Result<String, Error> {
     let folder = app
         .path()
         .download_dir()
         .or_else(|_| app.path().home_dir())
         .map_err(|e| Error::InvalidInput(format!("There is no Downloads folder: {e}.")))?;
-    let path = crate::export::view_file_for(&folder, &view.name);
+    let path = name_in(&folder);
     let written = path.clone();
-    tokio::task::spawn_blocking(move || crate::settings::durable_write(&written, &json))
+    tokio::task::spawn_blocking(move || crate::settings::durable_write(&written, &bytes))
         .await
         .map_err(|e| Error::InvalidInput(e.to_string()))?
         .map_err(|e| Error::InvalidInput(format!("Cannot write {}: {e}.", path.display())))?;

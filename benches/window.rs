@@ -14,7 +14,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::driver::{close, launch_app, TauriDriver};
+use support::driver::{close, launch_app, percentile, wait_for_script, TauriDriver};
 use thirtyfour::prelude::*;
 
 /// Active tasks on the benchmarked Site.
@@ -78,11 +78,17 @@ const step = (now) => {
 requestAnimationFrame(step);
 "#;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+/// Runs a frame-timing `script` over `frames` frames: each frame's
+/// duration in ms, sorted.
+async fn frame_times(app: &WebDriver, script: &str, frames: u32) -> Vec<f64> {
+    let mut times: Vec<f64> = app
+        .execute_async(script, vec![serde_json::json!(frames)])
+        .await
+        .expect("the frame timing")
+        .convert()
+        .expect("milliseconds");
+    times.sort_by(f64::total_cmp);
+    times
 }
 
 async fn click_until(app: &WebDriver, selector: &str, done: &str) -> f64 {
@@ -94,22 +100,9 @@ async fn click_until(app: &WebDriver, selector: &str, done: &str) -> f64 {
         .expect("milliseconds")
 }
 
-async fn wait_for(app: &WebDriver, what: &str, script: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let ok: bool = app
-            .execute(script, Vec::new())
-            .await
-            .ok()
-            .and_then(|r| r.convert().ok())
-            .unwrap_or(false);
-        if ok {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+/// How often, and how long, the window is polled for a condition.
+const POLL: Duration = Duration::from_millis(100);
+const WAIT: Duration = Duration::from_secs(120);
 
 const HQ_ROWS: &str =
     "return document.querySelector(\"[data-testid='site-name']\").textContent === 'Headquarters' \
@@ -134,10 +127,12 @@ async fn main() {
     let home = tempfile::tempdir().unwrap();
     let driver = TauriDriver::start_at(home.path(), &[]);
     let app = launch_app(&driver).await;
-    wait_for(
+    wait_for_script(
         &app,
         "the Demo Site",
         "return document.querySelectorAll(\"[data-testid='task-row']\").length > 0;",
+        POLL,
+        WAIT,
     )
     .await;
     for (testid, text) in [
@@ -169,7 +164,7 @@ async fn main() {
     // Second launch: the Site opens at start.
     let driver = TauriDriver::start_at(home.path(), &[]);
     let app = launch_app(&driver).await;
-    wait_for(&app, "the Site's rows", HQ_ROWS).await;
+    wait_for_script(&app, "the Site's rows", HQ_ROWS, POLL, WAIT).await;
     let first: f64 = app
         .execute(
             "return performance.getEntriesByName('taskdeck:first-rows:hq')[0].startTime;",
@@ -209,40 +204,26 @@ async fn main() {
         "filter change → updated rows ({} changes over {TASKS} tasks): p50 {:.0} ms, max {:.0} ms (goal ≤ 200 ms)",
         changes.len(),
         percentile(&changes, 0.5),
-        changes.last().copied().unwrap_or(f64::NAN)
+        percentile(&changes, 1.0)
     );
 
     // Frames with nothing to do (what this display manages at all), then
     // scrolling the list.
-    let idle: Vec<f64> = app
-        .execute_async(IDLE_FRAMES, vec![serde_json::json!(60)])
-        .await
-        .unwrap()
-        .convert()
-        .unwrap();
-    let mut idle_sorted = idle.clone();
-    idle_sorted.sort_by(f64::total_cmp);
+    let idle = frame_times(&app, IDLE_FRAMES, 60).await;
     println!(
         "idle frames ({} frames, nothing changing): p50 {:.1} ms, max {:.1} ms",
         idle.len(),
-        percentile(&idle_sorted, 0.5),
-        idle_sorted.last().copied().unwrap_or(f64::NAN)
+        percentile(&idle, 0.5),
+        percentile(&idle, 1.0)
     );
-    let frames: Vec<f64> = app
-        .execute_async(SCROLL_FRAMES, vec![serde_json::json!(240)])
-        .await
-        .unwrap()
-        .convert()
-        .unwrap();
-    let mut sorted = frames.clone();
-    sorted.sort_by(f64::total_cmp);
+    let frames = frame_times(&app, SCROLL_FRAMES, 240).await;
     let slow = frames.iter().filter(|ms| **ms > 16.7).count();
     println!(
         "scroll frames ({} frames, 40 px each): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {slow} over 16.7 ms (goal: none)",
         frames.len(),
-        percentile(&sorted, 0.5),
-        percentile(&sorted, 0.99),
-        sorted.last().copied().unwrap_or(f64::NAN)
+        percentile(&frames, 0.5),
+        percentile(&frames, 0.99),
+        percentile(&frames, 1.0)
     );
     // For comparison: the same scrolling over a page that renders nothing
     // new (the Scan log's rows are all in the page), to tell this display's
@@ -254,19 +235,12 @@ async fn main() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let still: Vec<f64> = app
-        .execute_async(SCROLL_FRAMES, vec![serde_json::json!(60)])
-        .await
-        .unwrap()
-        .convert()
-        .unwrap();
-    let mut still_sorted = still.clone();
-    still_sorted.sort_by(f64::total_cmp);
+    let still = frame_times(&app, SCROLL_FRAMES, 60).await;
     println!(
         "scroll frames over a static page (Scan log, {} frames): p50 {:.1} ms, max {:.1} ms",
         still.len(),
-        percentile(&still_sorted, 0.5),
-        still_sorted.last().copied().unwrap_or(f64::NAN)
+        percentile(&still, 0.5),
+        percentile(&still, 1.0)
     );
     close(app, driver, Ok(())).await;
     server.stop().await;

@@ -171,3 +171,41 @@ pub async fn close(
         std::panic::resume_unwind(error.into_panic());
     }
 }
+
+/// Polls `script` (which returns a boolean) in the window every `every`
+/// until it returns true; fails after `timeout`, naming `what`. A script
+/// that errors (the page still loading) counts as false.
+pub async fn wait_for_script(
+    app: &WebDriver,
+    what: &str,
+    script: &str,
+    every: Duration,
+    timeout: Duration,
+) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let holds: bool = app
+            .execute(script, Vec::new())
+            .await
+            .ok()
+            .and_then(|answer| answer.convert().ok())
+            .unwrap_or(false);
+        if holds {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never within {timeout:?}: {what}"
+        );
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// The `p` quantile (0 to 1) of `sorted` (ascending), the nearest rank;
+/// NaN when empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}

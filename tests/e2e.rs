@@ -47,6 +47,25 @@ async fn text_of(app: &WebDriver, testid: &str) -> Option<String> {
     element.text().await.ok()
 }
 
+/// The Scan-log or Audit-log row of task `id`, once it is shown.
+async fn log_row(app: &WebDriver, id: &str) -> Option<WebElement> {
+    app.find(By::Css(format!(
+        "[data-testid='log-row'][data-task-id='{id}']"
+    )))
+    .await
+    .ok()
+}
+
+/// The text of `row`'s cell with `data-testid` `testid`.
+async fn cell_text(row: &WebElement, testid: &str) -> Option<String> {
+    row.find(By::Css(format!("[data-testid='{testid}']")))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()
+}
+
 /// Clicks the element with `data-testid` `testid`.
 async fn click(app: &WebDriver, testid: &str) {
     app.find(By::Css(format!("[data-testid='{testid}']")))
@@ -157,13 +176,7 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     let id = row.attr("data-task-id").await.unwrap().unwrap();
     let (kind, number) = id.split_once('-').expect("id is <kind>-<number>");
     assert!(matches!(kind, "scan" | "audit"), "{id}");
-    let label = row
-        .find(By::Css("[data-testid='cell-task']"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let label = cell_text(&row, "cell-task").await.unwrap();
     let title = if kind == "scan" { "Scan" } else { "Audit" };
     assert_eq!(label, format!("{title} #{number}"));
     for cell in [
@@ -453,21 +466,9 @@ async fn rows_appear_and_change_live(app: WebDriver) {
         };
         click(&app, log).await;
         let (status, by) = wait_until("the log row", Duration::from_secs(30), || async {
-            let row = app
-                .find(By::Css(format!(
-                    "[data-testid='log-row'][data-task-id='{id}']"
-                )))
-                .await
-                .ok()?;
+            let row = log_row(&app, id).await?;
             let status = row.attr("data-status").await.ok()??;
-            let by = row
-                .find(By::Css("[data-testid='cell-cancelled-by']"))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
-            Some((status, by))
+            Some((status, cell_text(&row, "cell-cancelled-by").await?))
         })
         .await;
         if status == "Cancelled" {
@@ -699,27 +700,9 @@ async fn a_failed_task_raises_exactly_one_native_notification() {
             // Its Audit-log row: failed, with its error count.
             click(&app, "nav-audit-log").await;
             let (status, errors) = wait_until("the log row", Duration::from_secs(30), || async {
-                let row = app
-                    .find(By::Css(format!(
-                        "[data-testid='log-row'][data-task-id='{id}']"
-                    )))
-                    .await
-                    .ok()?;
-                let status = row
-                    .find(By::Css("[data-testid='cell-status']"))
-                    .await
-                    .ok()?
-                    .text()
-                    .await
-                    .ok()?;
-                let errors = row
-                    .find(By::Css("[data-testid='cell-errors']"))
-                    .await
-                    .ok()?
-                    .text()
-                    .await
-                    .ok()?;
-                Some((status, errors))
+                let row = log_row(&app, &id).await?;
+                let status = cell_text(&row, "cell-status").await?;
+                Some((status, cell_text(&row, "cell-errors").await?))
             })
             .await;
             assert_eq!((status.trim(), errors.trim()), ("Failed", "1"));

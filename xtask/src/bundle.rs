@@ -142,12 +142,7 @@ fn install_package(deb: &Path) -> Result<(), String> {
 
 /// Removes the package if it is installed.
 fn remove_package() -> Result<(), String> {
-    let installed = Command::new("dpkg-query")
-        .args(["-W", "-f=${Status}", PACKAGE])
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
-        .unwrap_or(false);
-    if !installed {
+    if !crate::setup::is_installed(PACKAGE) {
         return Ok(());
     }
     run(Command::new("apt-get")

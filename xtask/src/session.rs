@@ -90,31 +90,31 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
         .map(Helper)
         .ok();
 
-    let bench = |name: &str, env_extra: &[(&str, std::path::PathBuf)]| {
-        let mut bench = cargo();
-        bench
-            .args([
-                "bench",
-                "--package",
-                "taskdeck",
-                "--bench",
-                name,
-                "--features",
-                "e2e",
-            ])
+    // Cargo, with the session's display, keyring and HOME (Cargo and rustup
+    // themselves still live in the real HOME).
+    let session_cargo = || {
+        let mut command = cargo();
+        command
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .envs(env_extra.iter().map(|(k, v)| (*k, v.as_os_str())))
             .env("CARGO_HOME", &cargo_home)
             .env("RUSTUP_HOME", &rustup_home);
+        command
+    };
+    let bench = |name: &str, env_extra: &[(&str, std::path::PathBuf)]| {
+        let mut bench = session_cargo();
+        bench
+            .args(["bench", "--package", "taskdeck", "--bench", name])
+            .args(["--features", "e2e"])
+            .envs(env_extra.iter().map(|(k, v)| (*k, v.as_os_str())));
         crate::run(&mut bench)
     };
     match extra.first().map(String::as_str) {
         // The window benchmark, in the same session as the tests.
-        Some("--bench-window") => return bench("window", &[]),
+        Some("--bench-window") => bench("window", &[]),
         // The release app's budgets (`cargo xtask bench-budgets`).
         Some("--bench-budgets") => {
             let target = crate::target_dir();
-            return bench(
+            bench(
                 "budgets",
                 &[
                     (
@@ -126,48 +126,29 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
                         target.join("tmp").join("bundle-sizes.txt"),
                     ),
                 ],
-            );
+            )
         }
-        _ => {}
-    }
-    if extra.first().map(String::as_str) == Some("--installed") {
         // The installed package and the AppImage (`cargo xtask test-bundle`).
-        let appimage = crate::bundle::newest("appimage", ".AppImage")?;
-        let mut test = cargo();
-        test.args([
-            "test",
-            "--package",
-            "taskdeck",
-            "--features",
-            "e2e",
-            "--test",
-            "installed",
-            "--",
-            "--ignored",
-        ])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("TASKDECK_INSTALLED_APP", crate::bundle::INSTALLED_APP)
-        .env("TASKDECK_APPIMAGE", appimage)
-        .env("CARGO_HOME", cargo_home)
-        .env("RUSTUP_HOME", rustup_home);
-        return run_counting(&mut test);
+        Some("--installed") => {
+            let appimage = crate::bundle::newest("appimage", ".AppImage")?;
+            let mut test = session_cargo();
+            test.args(["test", "--package", "taskdeck", "--features", "e2e"])
+                .args(["--test", "installed", "--", "--ignored"])
+                .env("TASKDECK_INSTALLED_APP", crate::bundle::INSTALLED_APP)
+                .env("TASKDECK_APPIMAGE", appimage);
+            run_counting(&mut test)
+        }
+        _ => {
+            let mut test = session_cargo();
+            // Every test binary runs even when one fails, so the count is complete.
+            test.args(["test", "--workspace", "--no-fail-fast"])
+                .args(["--features", "taskdeck/e2e"]);
+            if !extra.is_empty() {
+                test.arg("--").args(extra);
+            }
+            run_counting(&mut test)
+        }
     }
-    let mut test = cargo();
-    // Every test binary runs even when one fails, so the count is complete.
-    test.args([
-        "test",
-        "--workspace",
-        "--no-fail-fast",
-        "--features",
-        "taskdeck/e2e",
-    ])
-    .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-    .env("CARGO_HOME", cargo_home)
-    .env("RUSTUP_HOME", rustup_home);
-    if !extra.is_empty() {
-        test.arg("--").args(extra);
-    }
-    run_counting(&mut test)
 }
 
 /// Runs a `cargo test`, passing its output through, and closes with one

@@ -62,7 +62,8 @@ pub fn install(scope: Scope) -> Result<(), String> {
     Ok(())
 }
 
-fn is_installed(package: &str) -> bool {
+/// Whether dpkg has `package` installed.
+pub fn is_installed(package: &str) -> bool {
     Command::new("dpkg-query")
         .args(["-W", "-f=${Status}", package])
         .output()

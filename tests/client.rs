@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use serde_json::json;
+use site_api::ActiveTasksQuery;
 use site_api::{
     CancelOutcome, ScheduleCreate, ScheduleUpdate, SimulatedOutcome, Target, TargetType, TaskKind,
     TaskStatus,
@@ -15,7 +16,7 @@ use site_api::{
 use taskdeck_app::live::failures::{FailureNotice, NotifySettings};
 use taskdeck_app::live::follow::{Follower, LiveSink};
 use taskdeck_app::live::list::LiveList;
-use taskdeck_app::site_client::{ActiveTasksQuery, LogQuery, PageRead, SecretSource, SiteClient};
+use taskdeck_app::site_client::{LogQuery, PageRead, SecretSource, SiteClient};
 use taskdeck_app::Error;
 use taskdeck_ipc::LinkState;
 use tokio::sync::mpsc;
@@ -599,4 +600,122 @@ async fn https_sites_are_verified_against_the_os_store_and_the_connections_own_c
     );
     assert!(matches!(bad_pem, Err(Error::Tls(_))));
     server.stop().await;
+}
+
+/// Creates a scan on `hq` for each (target, scope), 50 at a time.
+async fn create_scans(client: &SiteClient, names: Vec<(String, &'static str)>) {
+    for chunk in names.chunks(50) {
+        let requests: Vec<_> = chunk
+            .iter()
+            .map(|(name, scope)| {
+                let mut request = scan(name, SimulatedOutcome::Hang, 60_000, 0);
+                request.scope = (*scope).to_owned();
+                request
+            })
+            .collect();
+        let creating = requests
+            .iter()
+            .map(|request| client.create_task("hq", request));
+        for created in futures_util::future::join_all(creating).await {
+            created.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
+    use taskdeck_app::listing::read_matching;
+    use taskdeck_ipc::{ListQuery, Narrowing, StartedFilter};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = taskdeck_site::start(config(dir.path(), "127.0.0.1:0", 1))
+        .await
+        .unwrap();
+    let admin = client(&server.url(), ADMIN_ID, ADMIN_SECRET);
+    // More than a Site page of HQ-LAN tasks, a few elsewhere, and three
+    // whose target (not scope) says HQ-LAN: the Site's `q` finds those too.
+    let mut older: Vec<(String, &str)> = (0..1100)
+        .map(|i| (format!("WS-A{i:04}"), "Segment HQ-LAN"))
+        .collect();
+    older.extend((0..5).map(|i| (format!("WS-B{i}"), "Segment Branch")));
+    older.extend((0..3).map(|i| (format!("HQ-LAN-printer-{i}"), "Segment Branch")));
+    create_scans(&admin, older).await;
+    // The Site keeps whole seconds: the newer tasks start in a later one.
+    let boundary = {
+        let now = chrono::Utc::now();
+        chrono::DateTime::from_timestamp(now.timestamp() + 1, 0).unwrap()
+    };
+    tokio::time::sleep((boundary - chrono::Utc::now()).to_std().unwrap_or_default()).await;
+    let newer: Vec<(String, &str)> = (0..7)
+        .map(|i| (format!("WS-N{i}"), "Segment HQ-LAN"))
+        .collect();
+    create_scans(&admin, newer).await;
+
+    let read = |query: ListQuery, rows: usize| {
+        let admin = &admin;
+        async move {
+            let mut tasks = Vec::new();
+            let last = read_matching(admin, "hq", &query, rows, |page| tasks.append(page))
+                .await
+                .unwrap();
+            (tasks, last)
+        }
+    };
+    let scoped = |started: Option<StartedFilter>| ListQuery {
+        narrow: Narrowing {
+            scope: Some("hq-lan".to_owned()),
+            started,
+        },
+        ..ListQuery::default()
+    };
+
+    // The scope alone: the first rows, and the exact count over every page.
+    let (tasks, last) = read(scoped(None), 50).await;
+    assert_eq!(tasks.len(), 50);
+    assert_eq!(last.total, 1107, "1,100 older and 7 newer HQ-LAN tasks");
+    assert!(tasks.iter().all(|t| t.scope == "Segment HQ-LAN"));
+    assert_eq!(tasks[0].target.name, "WS-N6", "newest first");
+    assert_eq!(
+        last.counts.queued + last.counts.running,
+        1115,
+        "counts are the whole Site's"
+    );
+
+    // From the boundary on: the newer tasks only.
+    let since = StartedFilter::Between {
+        from: Some(boundary),
+        to: None,
+    };
+    let (tasks, last) = read(scoped(Some(since)), 1000).await;
+    let names: Vec<&str> = tasks.iter().map(|t| t.target.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["WS-N6", "WS-N5", "WS-N4", "WS-N3", "WS-N2", "WS-N1", "WS-N0"]
+    );
+    assert_eq!(last.total, 7);
+
+    // Before the boundary: the older ones, across pages, all kept.
+    let before = StartedFilter::Between {
+        from: None,
+        to: Some(boundary),
+    };
+    let (tasks, last) = read(scoped(Some(before)), 5000).await;
+    assert_eq!((tasks.len(), last.total), (1100, 1100));
+    assert!(tasks.iter().all(|t| t.start_date < boundary));
+
+    // Another order reads every page; the search stays the Site's and the
+    // scope is matched here.
+    let mut by_target = scoped(Some(StartedFilter::Within { hours: 1 }));
+    by_target.site.sort = Some("target".to_owned());
+    by_target.site.order = Some("asc".to_owned());
+    by_target.site.q = Some("ws-".to_owned());
+    let (tasks, last) = read(by_target, 3).await;
+    assert_eq!(last.total, 1107);
+    let names: Vec<&str> = tasks.iter().map(|t| t.target.name.as_str()).collect();
+    assert_eq!(names, ["WS-A0000", "WS-A0001", "WS-A0002"]);
+
+    // Nothing older than an hour.
+    let old = scoped(Some(StartedFilter::OlderThan { hours: 1 }));
+    let (tasks, last) = read(old, 1000).await;
+    assert_eq!((tasks.len(), last.total), (0, 0));
 }

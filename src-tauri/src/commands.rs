@@ -1,19 +1,17 @@
 //! The commands the UI invokes: thin, typed, and never carrying a secret.
 
+use site_api::{CancelResponse, TaskId};
 use taskdeck_ipc::{
     ActiveTasksSnapshot, ConnectionCheck, ConnectionStatus, ConnectionView, Identity, LinkStatus,
-    SignalsNow, SiteSummary,
+    ListQuery, SignalsNow, SiteSummary,
 };
 use tauri::{AppHandle, Manager, State};
 
-use site_api::{CancelResponse, TaskId};
-
 use crate::connections::{self, ConnectionDraft};
-use crate::settings::ConnectionSettings;
-use crate::site_client::{ActiveTasksQuery, LogQuery, SiteClient};
-
 use crate::error::Error;
 use crate::live::failures::NotifySettings;
+use crate::settings::ConnectionSettings;
+use crate::site_client::{LogQuery, SiteClient};
 use crate::state::DesktopState;
 
 /// Where the app stands with its Site.
@@ -321,63 +319,32 @@ pub(crate) fn link_status(state: State<'_, DesktopState>) -> Option<LinkStatus> 
 }
 
 /// The shown Site's Active tasks that match `query`, filtered and sorted
-/// by the Site (right at any queue size). `limit` is how many rows the list
-/// wants (at most [`MAX_LISTED`]): beyond the Site's page of 1,000 they are
-/// read page after page, following its cursors; the answer is one page
-/// holding them all.
+/// by the Site (right at any queue size), then narrowed by what the
+/// contract cannot filter (scope, start dates). `limit` is how many rows
+/// the list wants (at most [`MAX_LISTED`](crate::listing::MAX_LISTED)): beyond the Site's page of 1,000
+/// they are read page after page, following its cursors; the answer is one
+/// page holding them all, its `total` what matches.
 #[tauri::command]
 pub(crate) async fn list_tasks(
     app: AppHandle,
-    query: ActiveTasksQuery,
+    query: ListQuery,
 ) -> Result<site_api::ActiveTasksPage, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let rows = query
+        .site
         .limit
-        .map_or(SITE_PAGE as usize, |limit| limit as usize);
+        .map_or(crate::listing::SITE_PAGE as usize, |limit| limit as usize);
     let mut tasks = Vec::new();
-    let mut last = read_pages(
+    let mut last = crate::listing::read_matching(
         &client,
         &site_id,
-        query,
-        rows.clamp(1, MAX_LISTED),
+        &query,
+        rows.clamp(1, crate::listing::MAX_LISTED),
         |page| tasks.append(page),
     )
     .await?;
     last.tasks = tasks;
     Ok(last)
-}
-
-/// The most rows `list_tasks` reads for the window.
-pub(crate) const MAX_LISTED: usize = 20_000;
-
-/// The Site's largest page (the contract's `limit` bound).
-const SITE_PAGE: u32 = 1000;
-
-/// Reads up to `rows` tasks matching `query`, page after page, handing each
-/// page's tasks to `keep`; returns the last page (its cursor, total, counts
-/// and revision; its tasks already given to `keep`).
-async fn read_pages(
-    client: &SiteClient,
-    site_id: &str,
-    mut query: ActiveTasksQuery,
-    rows: usize,
-    mut keep: impl FnMut(&mut Vec<site_api::Task>),
-) -> Result<site_api::ActiveTasksPage, Error> {
-    query.cursor = None;
-    let mut read = 0;
-    loop {
-        query.limit = Some((rows - read).min(SITE_PAGE as usize) as u32);
-        let mut page = client.page(site_id, &query).await?;
-        read += page.tasks.len();
-        keep(&mut page.tasks);
-        match page.next_cursor.take() {
-            Some(cursor) if read < rows => query.cursor = Some(cursor),
-            next => {
-                page.next_cursor = next;
-                return Ok(page);
-            }
-        }
-    }
 }
 
 /// A page of the shown Site's Scan log or Audit log, newest end first.
@@ -457,11 +424,11 @@ pub(crate) async fn task_detail(app: AppHandle, task: String) -> Result<site_api
 #[tauri::command]
 pub(crate) async fn cancel_matching(
     app: AppHandle,
-    query: ActiveTasksQuery,
+    query: ListQuery,
 ) -> Result<CancelResponse, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let mut ids: Vec<TaskId> = Vec::new();
-    read_pages(&client, &site_id, query, MAX_MATCHING, |page| {
+    crate::listing::read_matching(&client, &site_id, &query, MAX_MATCHING, |page| {
         ids.extend(
             page.iter()
                 .filter(|task| !task.status.is_terminal())

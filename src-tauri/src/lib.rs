@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod demo_site;
 pub mod error;
 pub mod export;
+pub mod listing;
 pub mod live;
 mod notify;
 pub mod rendering;

@@ -17,9 +17,10 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use site_api::{
-    ActiveTasksPage, AuditServicesResponse, CancelRequest, CancelResponse, CreateTaskRequest,
-    ErrorBody, LiveEvent, LogPage, Me, OAuthError, Schedule, ScheduleCreate, ScheduleUpdate,
-    SchedulesResponse, SignalsResponse, Stats, Task, TaskId, TaskKind, TokenRequest, TokenResponse,
+    ActiveTasksPage, ActiveTasksQuery, AuditServicesResponse, CancelRequest, CancelResponse,
+    CreateTaskRequest, ErrorBody, LiveEvent, LogPage, Me, OAuthError, Schedule, ScheduleCreate,
+    ScheduleUpdate, SchedulesResponse, SignalsResponse, Stats, Task, TaskId, TaskKind,
+    TokenRequest, TokenResponse,
 };
 use tokio::sync::Mutex;
 use url::Url;
@@ -59,39 +60,6 @@ impl std::fmt::Debug for SecretSource {
 struct CachedToken {
     token: String,
     renew_at: Instant,
-}
-
-/// The filters, sort and page of an Active tasks request, as the contract
-/// names its query parameters. Empty fields are not sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct ActiveTasksQuery {
-    /// `queued`, `running`, or both (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// `scan`, `audit` (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// An email, or `Schedule`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initiator: Option<String>,
-    /// `device`, `segment`, `cloud_resource` (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_type: Option<String>,
-    /// The search text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub q: Option<String>,
-    /// The sort key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sort: Option<String>,
-    /// `asc` or `desc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order: Option<String>,
-    /// Page size, 1..1000.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    /// The previous page's `next_cursor`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }
 
 /// The filters and page of a Scan-log or Audit-log request.

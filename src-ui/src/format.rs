@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use site_api::{Initiator, TargetType, Task, TaskStatus};
+use taskdeck_ipc::StartedFilter;
 
 /// The CSS class of a status chip.
 pub fn status_class(status: TaskStatus) -> &'static str {
@@ -128,6 +129,77 @@ pub fn target_type_name(target_type: TargetType) -> &'static str {
     target_type.title()
 }
 
+/// The start-date ranges the Filter panel offers, as (choice, filter).
+pub const STARTED_PRESETS: [(&str, StartedFilter); 5] = [
+    ("within-1", StartedFilter::Within { hours: 1 }),
+    ("within-24", StartedFilter::Within { hours: 24 }),
+    ("within-168", StartedFilter::Within { hours: 168 }),
+    ("older-1", StartedFilter::OlderThan { hours: 1 }),
+    ("older-24", StartedFilter::OlderThan { hours: 24 }),
+];
+
+/// A number of hours as people say it: `hour`, `24 hours`, `7 days`.
+fn hours_text(hours: u32) -> String {
+    match hours {
+        1 => "hour".to_owned(),
+        h if h >= 48 && h % 24 == 0 => format!("{} days", h / 24),
+        h => format!("{h} hours"),
+    }
+}
+
+/// A start-date range for its chip and menu: `in the last 24 hours`,
+/// `more than 1 hour ago`, `from 2026-11-28 09:00`, `09:00 to 10:00`…
+/// (ends shown in the viewer's time zone).
+pub fn started_text(filter: StartedFilter, offset: FixedOffset) -> String {
+    let at = |t: DateTime<Utc>| {
+        t.with_timezone(&offset)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    match filter {
+        StartedFilter::Within { hours } => format!("in the last {}", hours_text(hours)),
+        StartedFilter::OlderThan { hours: 1 } => "more than an hour ago".to_owned(),
+        StartedFilter::OlderThan { hours } => format!("more than {} ago", hours_text(hours)),
+        StartedFilter::Between {
+            from: Some(from),
+            to: Some(to),
+        } => format!("{} to {}", at(from), at(to)),
+        StartedFilter::Between {
+            from: Some(from),
+            to: None,
+        } => format!("from {}", at(from)),
+        StartedFilter::Between {
+            from: None,
+            to: Some(to),
+        } => format!("before {}", at(to)),
+        StartedFilter::Between {
+            from: None,
+            to: None,
+        } => "at any time".to_owned(),
+    }
+}
+
+/// The value of a `datetime-local` field showing `at` in the viewer's time
+/// zone (`2026-11-28T10:14`).
+pub fn datetime_local_value(at: DateTime<Utc>, offset: FixedOffset) -> String {
+    at.with_timezone(&offset)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// The time a `datetime-local` field holds (in the viewer's time zone);
+/// `None` when it is empty or not a time.
+pub fn parse_datetime_local(value: &str, offset: FixedOffset) -> Option<DateTime<Utc>> {
+    let value = value.trim();
+    let naive = chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    naive
+        .and_local_timezone(offset)
+        .single()
+        .map(|local| local.with_timezone(&Utc))
+}
+
 /// A task's states so far, oldest first: queued, running (and where), and
 /// how it ended.
 pub fn timeline(task: &Task) -> Vec<(String, DateTime<Utc>)> {
@@ -154,6 +226,53 @@ pub fn timeline(task: &Task) -> Vec<(String, DateTime<Utc>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_date_ranges_read_as_sentences_in_local_time() {
+        let paris = FixedOffset::east_opt(3600).unwrap();
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        let texts: Vec<String> = STARTED_PRESETS
+            .iter()
+            .map(|(_, filter)| started_text(*filter, paris))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "in the last hour",
+                "in the last 24 hours",
+                "in the last 7 days",
+                "more than an hour ago",
+                "more than 24 hours ago"
+            ]
+        );
+        let between = StartedFilter::Between {
+            from: Some(at("2026-11-28T08:00:00Z")),
+            to: Some(at("2026-11-28T09:30:00Z")),
+        };
+        assert_eq!(
+            started_text(between, paris),
+            "2026-11-28 09:00 to 2026-11-28 10:30"
+        );
+        let open = StartedFilter::Between {
+            from: None,
+            to: Some(at("2026-11-28T09:30:00Z")),
+        };
+        assert_eq!(started_text(open, paris), "before 2026-11-28 10:30");
+    }
+
+    #[test]
+    fn datetime_local_fields_read_and_write_the_viewers_time() {
+        let paris = FixedOffset::east_opt(3600).unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-28T08:14:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let value = datetime_local_value(at, paris);
+        assert_eq!(value, "2026-11-28T09:14");
+        assert_eq!(parse_datetime_local(&value, paris), Some(at));
+        assert_eq!(parse_datetime_local("2026-11-28T09:14:00", paris), Some(at));
+        assert_eq!(parse_datetime_local("", paris), None);
+        assert_eq!(parse_datetime_local("yesterday", paris), None);
+    }
 
     #[test]
     fn the_link_reads_live_polling_or_offline_since() {

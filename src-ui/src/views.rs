@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use site_api::{TargetType, TaskKind, TaskStatus};
 use taskdeck_ipc::{
-    ColumnKey, Density, InitiatorFilter, SavedView, SiteViews, ViewColumn, ViewFilters, ViewSort,
-    DEFAULT_VIEW_ID, MAX_VIEW_NAME, VIEW_SCHEMA,
+    ColumnKey, Density, InitiatorFilter, ListQuery, Narrowing, SavedView, SiteViews, StartedFilter,
+    ViewColumn, ViewFilters, ViewSort, DEFAULT_VIEW_ID, MAX_VIEW_NAME, VIEW_SCHEMA,
 };
 
 use crate::tasks::{SortColumn, SortSpec};
@@ -44,6 +44,10 @@ pub struct ViewState {
     pub target_types: BTreeSet<TargetType>,
     /// Only this initiator's tasks.
     pub initiator: Option<InitiatorFilter>,
+    /// Only tasks whose scope contains this text (blank: any scope).
+    pub scope: String,
+    /// Only tasks that entered the queue in this range.
+    pub started: Option<StartedFilter>,
     /// The search text.
     pub search: String,
     /// Row density.
@@ -68,6 +72,8 @@ impl Default for ViewState {
             kinds: BTreeSet::new(),
             target_types: BTreeSet::new(),
             initiator: None,
+            scope: String::new(),
+            started: None,
             search: String::new(),
             density: Density::Comfortable,
         }
@@ -140,6 +146,8 @@ impl ViewState {
             kinds: view.filters.kinds.clone(),
             target_types: view.filters.target_types.clone(),
             initiator: view.filters.initiator.clone(),
+            scope: view.filters.scope.clone().unwrap_or_default(),
+            started: view.filters.started,
             search: view.search.clone(),
             density: view.density,
         };
@@ -166,6 +174,8 @@ impl ViewState {
                 kinds: self.kinds.clone(),
                 target_types: self.target_types.clone(),
                 initiator: self.initiator.clone(),
+                scope: Some(self.scope.trim().to_owned()).filter(|s| !s.is_empty()),
+                started: self.started,
             },
             search: self.search.clone(),
             density: self.density,
@@ -180,7 +190,7 @@ impl ViewState {
     /// The Site query for this state, `None` for the seed's default list
     /// (then the live snapshot is shown). `me` is the shown connection's
     /// user, for the "my tasks" filter.
-    pub fn query(&self, me: Option<&str>) -> Option<taskdeck_ipc::ListQuery> {
+    pub fn query(&self, me: Option<&str>) -> Option<ListQuery> {
         let q = self.search.trim();
         let default_sort = self.sort == SortSpec::default();
         let initiator = match &self.initiator {
@@ -190,25 +200,34 @@ impl ViewState {
             Some(InitiatorFilter::Email(email)) => Some(email.trim().to_owned()),
         }
         .filter(|initiator| !initiator.is_empty());
+        let narrow = Narrowing {
+            scope: Some(self.scope.trim().to_owned()).filter(|s| !s.is_empty()),
+            started: self.started,
+        };
         let unfiltered = q.is_empty()
             && self.statuses.is_empty()
             && self.kinds.is_empty()
             && self.target_types.is_empty()
-            && initiator.is_none();
+            && initiator.is_none()
+            && narrow.is_empty();
         if unfiltered && default_sort {
             return None;
         }
         let join = |values: Vec<&str>| (!values.is_empty()).then(|| values.join(","));
-        Some(taskdeck_ipc::ListQuery {
-            status: join(self.statuses.iter().map(|s| s.as_str()).collect()),
-            kind: join(self.kinds.iter().map(|k| k.as_str()).collect()),
-            initiator,
-            target_type: join(self.target_types.iter().map(|t| t.as_str()).collect()),
-            q: (!q.is_empty()).then(|| q.to_owned()),
-            sort: (!default_sort).then(|| self.sort.column.wire().to_owned()),
-            order: (!default_sort)
-                .then(|| if self.sort.descending { "desc" } else { "asc" }.to_owned()),
-            limit: Some(FILTERED_PAGE),
+        Some(ListQuery {
+            site: site_api::ActiveTasksQuery {
+                status: join(self.statuses.iter().map(|s| s.as_str()).collect()),
+                kind: join(self.kinds.iter().map(|k| k.as_str()).collect()),
+                initiator,
+                target_type: join(self.target_types.iter().map(|t| t.as_str()).collect()),
+                q: (!q.is_empty()).then(|| q.to_owned()),
+                sort: (!default_sort).then(|| self.sort.column.wire().to_owned()),
+                order: (!default_sort)
+                    .then(|| if self.sort.descending { "desc" } else { "asc" }.to_owned()),
+                limit: Some(FILTERED_PAGE),
+                cursor: None,
+            },
+            narrow,
         })
     }
 
@@ -227,20 +246,18 @@ impl ViewState {
 /// `None` (the live list) only while the seed's default list is wanted
 /// within its first page; beyond it, the default list is read like a
 /// filtered one (the desktop backend follows the Site's cursors).
-pub fn reading(
-    query: Option<taskdeck_ipc::ListQuery>,
-    rows: u32,
-) -> Option<taskdeck_ipc::ListQuery> {
+pub fn reading(query: Option<ListQuery>, rows: u32) -> Option<ListQuery> {
     let rows = rows.clamp(FILTERED_PAGE, MAX_LISTED);
     match query {
-        Some(query) => Some(taskdeck_ipc::ListQuery {
-            limit: Some(rows),
-            ..query
-        }),
-        None if rows > FILTERED_PAGE => Some(taskdeck_ipc::ListQuery {
-            limit: Some(rows),
-            ..Default::default()
-        }),
+        Some(mut query) => {
+            query.site.limit = Some(rows);
+            Some(query)
+        }
+        None if rows > FILTERED_PAGE => {
+            let mut query = ListQuery::default();
+            query.site.limit = Some(rows);
+            Some(query)
+        }
         None => None,
     }
 }
@@ -484,15 +501,15 @@ mod tests {
     fn more_rows_read_the_default_list_from_the_site_and_stay_capped() {
         assert_eq!(reading(None, FILTERED_PAGE), None, "the live list");
         let beyond = reading(None, 3 * FILTERED_PAGE).unwrap();
-        assert_eq!(beyond.limit, Some(3000));
-        assert_eq!(beyond.status, None, "still the unfiltered list");
+        assert_eq!(beyond.site.limit, Some(3000));
+        assert_eq!(beyond.site.status, None, "still the unfiltered list");
         let mut state = ViewState::default();
         state.statuses.insert(TaskStatus::Queued);
         let filtered = reading(state.query(None), 5 * MAX_LISTED).unwrap();
-        assert_eq!(filtered.status.as_deref(), Some("queued"));
-        assert_eq!(filtered.limit, Some(MAX_LISTED));
+        assert_eq!(filtered.site.status.as_deref(), Some("queued"));
+        assert_eq!(filtered.site.limit, Some(MAX_LISTED));
         assert_eq!(
-            reading(state.query(None), 0).unwrap().limit,
+            reading(state.query(None), 0).unwrap().site.limit,
             Some(FILTERED_PAGE)
         );
     }
@@ -517,6 +534,8 @@ mod tests {
         state.search = "ws-0".to_owned();
         state.density = Density::Compact;
         state.sort = SortSpec::default().clicked(SortColumn::Target);
+        state.scope = "HQ-LAN".to_owned();
+        state.started = Some(StartedFilter::OlderThan { hours: 4 });
         let saved = state.to_saved("view-1", "  Running now ");
         assert_eq!(saved.name, "Running now");
         let text = serde_json::to_string(&saved).unwrap();
@@ -524,9 +543,14 @@ mod tests {
         assert_eq!(ViewState::from_saved(&back), state);
         assert_eq!(keys(&state.columns)[0], "status");
         let query = state.query(None).unwrap();
-        assert_eq!(query.status.as_deref(), Some("running"));
-        assert_eq!(query.q.as_deref(), Some("ws-0"));
-        assert_eq!(query.sort.as_deref(), Some("target"));
+        assert_eq!(query.site.status.as_deref(), Some("running"));
+        assert_eq!(query.site.q.as_deref(), Some("ws-0"));
+        assert_eq!(query.site.sort.as_deref(), Some("target"));
+        assert_eq!(query.narrow.scope.as_deref(), Some("HQ-LAN"));
+        assert_eq!(
+            query.narrow.started,
+            Some(StartedFilter::OlderThan { hours: 4 })
+        );
     }
 
     #[test]
@@ -543,14 +567,37 @@ mod tests {
             .target_types
             .extend([TargetType::Device, TargetType::CloudResource]);
         let query = state.query(None).unwrap();
-        assert_eq!(query.q.as_deref(), Some("ws-00"));
-        assert_eq!(query.status.as_deref(), Some("running"));
-        assert_eq!(query.kind.as_deref(), Some("scan,audit"));
-        assert_eq!(query.target_type.as_deref(), Some("device,cloud_resource"));
+        assert_eq!(query.site.q.as_deref(), Some("ws-00"));
+        assert_eq!(query.site.status.as_deref(), Some("running"));
+        assert_eq!(query.site.kind.as_deref(), Some("scan,audit"));
         assert_eq!(
-            (query.sort, query.order, query.initiator),
+            query.site.target_type.as_deref(),
+            Some("device,cloud_resource")
+        );
+        assert_eq!(
+            (query.site.sort, query.site.order, query.site.initiator),
             (None, None, None)
         );
+        assert!(query.narrow.is_empty());
+        // A scope or a start-date range alone is a filter too; a blank
+        // scope is none.
+        let scoped = ViewState {
+            scope: "  ".to_owned(),
+            ..ViewState::default()
+        };
+        assert_eq!(scoped.query(None), None);
+        let scoped = ViewState {
+            scope: " Segment HQ ".to_owned(),
+            ..ViewState::default()
+        };
+        let query = scoped.query(None).unwrap();
+        assert_eq!(query.narrow.scope.as_deref(), Some("Segment HQ"));
+        assert_eq!(query.site.q, None, "the backend sends the scope as q");
+        let recent = ViewState {
+            started: Some(StartedFilter::Within { hours: 24 }),
+            ..ViewState::default()
+        };
+        assert!(recent.query(None).is_some());
         // Initiators: me is whoever the connection acts as.
         let mine = ViewState {
             initiator: Some(InitiatorFilter::Me),
@@ -559,6 +606,7 @@ mod tests {
         assert_eq!(
             mine.query(Some("alice@example.com"))
                 .unwrap()
+                .site
                 .initiator
                 .as_deref(),
             Some("alice@example.com")
@@ -569,7 +617,7 @@ mod tests {
             ..ViewState::default()
         };
         assert_eq!(
-            scheduled.query(None).unwrap().initiator.as_deref(),
+            scheduled.query(None).unwrap().site.initiator.as_deref(),
             Some("Schedule")
         );
         // Another order alone asks the Site too.
@@ -578,8 +626,8 @@ mod tests {
             ..ViewState::default()
         };
         let query = by_task.query(None).unwrap();
-        assert_eq!(query.sort.as_deref(), Some("task"));
-        assert_eq!(query.order.as_deref(), Some("asc"));
+        assert_eq!(query.site.sort.as_deref(), Some("task"));
+        assert_eq!(query.site.order.as_deref(), Some("asc"));
     }
 
     #[test]
@@ -704,7 +752,11 @@ mod tests {
         assert_eq!(views.problem(), None);
         let error = import_json(&views, "{\"name\": 3}").unwrap_err();
         assert!(error.contains("not a Taskdeck view"), "{error}");
-        let newer = text.replace("\"schema\": 1", "\"schema\": 9");
+        let newer = text.replace(
+            &format!("\"schema\": {VIEW_SCHEMA}"),
+            &format!("\"schema\": {}", VIEW_SCHEMA + 1),
+        );
+        assert_ne!(newer, text);
         assert!(import_json(&views, &newer).unwrap_err().contains("newer"));
     }
 

@@ -12,11 +12,14 @@
 use serde::{Deserialize, Serialize};
 use site_api::{ActiveTasksPage, SiteRole};
 
+mod list;
 mod views;
 
+pub use list::{ListQuery, Narrowing};
+
 pub use views::{
-    ColumnKey, Density, InitiatorFilter, SavedView, SiteViews, ViewColumn, ViewFilters, ViewSort,
-    DEFAULT_VIEW_ID, MAX_VIEWS, MAX_VIEW_NAME, VIEW_SCHEMA,
+    ColumnKey, Density, InitiatorFilter, SavedView, SiteViews, StartedFilter, ViewColumn,
+    ViewFilters, ViewSort, DEFAULT_VIEW_ID, MAX_VIEWS, MAX_VIEW_NAME, VIEW_SCHEMA,
 };
 
 /// Names of the events the backend emits.
@@ -407,36 +410,6 @@ pub enum LinkState {
         /// When the link broke.
         since: site_api::Timestamp,
     },
-}
-
-/// The filters and search of the Active tasks list, as the contract names
-/// its query parameters (comma lists for several values). Empty: not sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListQuery {
-    /// `queued`, `running` (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// `scan`, `audit` (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// An email, or `Schedule`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initiator: Option<String>,
-    /// `device`, `segment`, `cloud_resource` (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_type: Option<String>,
-    /// The search text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub q: Option<String>,
-    /// The sort key (`start_date`, `task`, `target`, `scope`, `initiator`, `status`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sort: Option<String>,
-    /// `asc` or `desc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order: Option<String>,
-    /// Page size.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
 }
 
 /// The signals in force on one Site.

@@ -7,11 +7,14 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use site_api::{TargetType, TaskKind, TaskStatus};
+use site_api::{TargetType, TaskKind, TaskStatus, Timestamp};
 
 /// The schema version of views this build writes. Views of a newer schema
 /// are refused on import with a sentence, never half-applied.
-pub const VIEW_SCHEMA: u32 = 1;
+///
+/// Schema 2 added the scope and start-date filters; a schema 1 view reads
+/// as one without them.
+pub const VIEW_SCHEMA: u32 = 2;
 
 /// A column of the Active tasks list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -161,6 +164,51 @@ pub struct ViewFilters {
     /// Only tasks of this initiator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initiator: Option<InitiatorFilter>,
+    /// Only tasks whose scope contains this text (case-insensitively).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Only tasks that entered the queue in this range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started: Option<StartedFilter>,
+}
+
+/// When the tasks a view shows entered the queue. The relative ranges
+/// move with the clock: a view saved as "the last 24 hours" shows the last
+/// 24 hours whenever it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "range", rename_all = "snake_case")]
+pub enum StartedFilter {
+    /// Started in the last `hours` hours.
+    Within {
+        /// How far back.
+        hours: u32,
+    },
+    /// Started more than `hours` hours ago (waiting or running long).
+    OlderThan {
+        /// How long ago, at least.
+        hours: u32,
+    },
+    /// Started between two times; an end left out is open.
+    Between {
+        /// From (included).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Timestamp>,
+        /// To (excluded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Timestamp>,
+    },
+}
+
+impl StartedFilter {
+    /// The range as times at `now`: (started at or after, started before).
+    pub fn range(self, now: Timestamp) -> (Option<Timestamp>, Option<Timestamp>) {
+        let ago = |hours: u32| now - chrono::Duration::hours(i64::from(hours));
+        match self {
+            StartedFilter::Within { hours } => (Some(ago(hours)), None),
+            StartedFilter::OlderThan { hours } => (None, Some(ago(hours))),
+            StartedFilter::Between { from, to } => (from, to),
+        }
+    }
 }
 
 /// A personal view: columns, sort, filters, search and density.
@@ -269,6 +317,44 @@ mod tests {
             search: String::new(),
             density: Density::Comfortable,
         }
+    }
+
+    #[test]
+    fn started_ranges_move_with_the_clock_and_read_back_from_json() {
+        let now: Timestamp = "2026-11-29T12:00:00Z".parse().unwrap();
+        let hour_ago: Timestamp = "2026-11-29T11:00:00Z".parse().unwrap();
+        assert_eq!(
+            StartedFilter::Within { hours: 1 }.range(now),
+            (Some(hour_ago), None)
+        );
+        assert_eq!(
+            StartedFilter::OlderThan { hours: 1 }.range(now),
+            (None, Some(hour_ago))
+        );
+        let between = StartedFilter::Between {
+            from: Some(hour_ago),
+            to: None,
+        };
+        assert_eq!(between.range(now), (Some(hour_ago), None));
+        let text = serde_json::to_string(&between).unwrap();
+        assert_eq!(text, r#"{"range":"between","from":"2026-11-29T11:00:00Z"}"#);
+        assert_eq!(
+            serde_json::from_str::<StartedFilter>(&text).unwrap(),
+            between
+        );
+        let within: StartedFilter =
+            serde_json::from_str(r#"{"range":"within","hours":24}"#).unwrap();
+        assert_eq!(within, StartedFilter::Within { hours: 24 });
+    }
+
+    #[test]
+    fn a_schema_1_view_reads_without_the_new_filters() {
+        let old: ViewFilters =
+            serde_json::from_str(r#"{"statuses":["queued"],"kinds":[],"target_types":[]}"#)
+                .unwrap();
+        assert_eq!(old.scope, None);
+        assert_eq!(old.started, None);
+        assert!(old.statuses.contains(&TaskStatus::Queued));
     }
 
     #[test]

@@ -35,7 +35,9 @@ pub use cancel::{CancelOutcome, CancelRequest, CancelResponse, CancelResult, MAX
 pub use create::{CreateTaskRequest, SimulateSpec, SimulatedOutcome};
 pub use error::{ApiError, ErrorBody, ErrorCode, OAuthError, OAuthErrorCode};
 pub use health::Health;
-pub use list::{ActiveTasksPage, StatusCounts, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
+pub use list::{
+    ActiveTasksPage, ActiveTasksQuery, StatusCounts, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT,
+};
 pub use live::{LiveEvent, LiveEventError};
 pub use log::{LogEntry, LogPage};
 pub use schedule::{Schedule, ScheduleCreate, ScheduleUpdate, SchedulesResponse};

@@ -1,4 +1,4 @@
-//! The Active tasks list response.
+//! The Active tasks list: its query and its response.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +8,40 @@ use crate::Task;
 pub const DEFAULT_PAGE_LIMIT: u32 = 200;
 /// The largest page a client may ask for.
 pub const MAX_PAGE_LIMIT: u32 = 1000;
+
+/// The filters, sort and page of an Active tasks request, as the contract
+/// names its query parameters (`GET …/active-tasks`). Empty fields are
+/// not sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveTasksQuery {
+    /// `queued`, `running`, or both (comma list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `scan`, `audit` (comma list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// An email, or `Schedule`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<String>,
+    /// `device`, `segment`, `cloud_resource` (comma list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<String>,
+    /// The search text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// The sort key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+    /// Page size, 1..1000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
 
 /// `GET /api/v1/sites/{site}/active-tasks`: one page of queued and running tasks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

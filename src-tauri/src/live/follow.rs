@@ -15,14 +15,14 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use site_api::{AuditService, LiveEvent, Signal, Task, TaskKind, Timestamp};
+use site_api::{ActiveTasksQuery, AuditService, LiveEvent, Signal, Task, TaskKind, Timestamp};
 use taskdeck_ipc::LinkState;
 use tokio_util::sync::CancellationToken;
 
 use super::failures::{FailureNotice, FailureWatch, NotifySettings};
 use super::list::{Applied, LiveList};
 use crate::error::Error;
-use crate::site_client::{ActiveTasksQuery, LogQuery, PageRead, SiteClient, StreamEvent};
+use crate::site_client::{LogQuery, PageRead, SiteClient, StreamEvent};
 
 /// Rows kept of the list (the first page).
 pub const PAGE_LIMIT: u32 = 1000;

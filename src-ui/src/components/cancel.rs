@@ -33,7 +33,7 @@ pub enum CancelScope {
     /// Every active task matching `query` (`count` when it was asked).
     Matching {
         /// The list's filters.
-        query: ListQuery,
+        query: Box<ListQuery>,
         /// How many matched.
         count: u64,
     },
@@ -101,7 +101,10 @@ pub fn CancelAction(
     };
     let open = move |_| {
         let scope = match matching.get_untracked() {
-            Some((query, count)) => CancelScope::Matching { query, count },
+            Some((query, count)) => CancelScope::Matching {
+                query: Box::new(query),
+                count,
+            },
             None => CancelScope::Tasks(selected.get_untracked().into_iter().collect()),
         };
         stage.set(Stage::Confirm(scope));
@@ -121,7 +124,7 @@ pub fn CancelAction(
                 }
                 CancelScope::Matching { query, .. } => {
                     let args = MatchingArgs {
-                        query: query.clone(),
+                        query: (**query).clone(),
                     };
                     bridge::invoke_with(commands::CANCEL_MATCHING, &args).await
                 }

@@ -1,13 +1,15 @@
 //! Search and Filter: one box over target, task, scope and initiator
-//! (debounced), and a panel of status and kind filters, shown as removable
-//! chips while in force.
+//! (debounced), and a panel of filters (status, kind, target type,
+//! initiator, scope, start date), shown as removable chips while in force.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use site_api::{TargetType, TaskKind, TaskStatus};
-use taskdeck_ipc::InitiatorFilter;
+use taskdeck_ipc::{InitiatorFilter, StartedFilter};
+
+use crate::format::{self, STARTED_PRESETS};
 
 /// How long typing must pause before the search runs.
 const DEBOUNCE: Duration = Duration::from_millis(250);
@@ -89,15 +91,36 @@ fn set_box<T: Ord + Copy + Send + Sync + 'static>(
     }
 }
 
+/// The filters of the Active tasks list, one signal each.
+#[derive(Clone, Copy)]
+pub struct FilterSignals {
+    /// Only these statuses.
+    pub statuses: RwSignal<BTreeSet<TaskStatus>>,
+    /// Only these kinds.
+    pub kinds: RwSignal<BTreeSet<TaskKind>>,
+    /// Only these target types.
+    pub target_types: RwSignal<BTreeSet<TargetType>>,
+    /// Only this initiator.
+    pub initiator: RwSignal<Option<InitiatorFilter>>,
+    /// Only scopes containing this text.
+    pub scope: RwSignal<String>,
+    /// Only tasks started in this range.
+    pub started: RwSignal<Option<StartedFilter>>,
+}
+
 /// The Filter button, its panel, and the chips of the filters in force:
-/// status, kind, target type and initiator (me, Schedule, or an email).
+/// status, kind, target type, initiator (me, Schedule, or an email), scope
+/// (suggesting the scopes of `scopes`) and start date.
 #[component]
-pub fn FilterMenu(
-    statuses: RwSignal<BTreeSet<TaskStatus>>,
-    kinds: RwSignal<BTreeSet<TaskKind>>,
-    target_types: RwSignal<BTreeSet<TargetType>>,
-    initiator: RwSignal<Option<InitiatorFilter>>,
-) -> impl IntoView {
+pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl IntoView {
+    let FilterSignals {
+        statuses,
+        kinds,
+        target_types,
+        initiator,
+        scope,
+        started,
+    } = filters;
     let open = RwSignal::new(false);
     let email = RwSignal::new(String::new());
     let active = move || {
@@ -105,6 +128,8 @@ pub fn FilterMenu(
             + kinds.with(BTreeSet::len)
             + target_types.with(BTreeSet::len)
             + initiator.with(|i| usize::from(i.is_some()))
+            + scope.with(|s| usize::from(!s.trim().is_empty()))
+            + started.with(|s| usize::from(s.is_some()))
     };
     let chips = move || {
         let mut chips = Vec::new();
@@ -145,6 +170,22 @@ pub fn FilterMenu(
                 InitiatorFilter::Email(email) => format!("Initiator: {email}"),
             };
             chips.push(chip(label, move || initiator.set(None)).into_any());
+        }
+        let typed_scope = scope.get();
+        if !typed_scope.trim().is_empty() {
+            chips.push(
+                chip(format!("Scope: {}", typed_scope.trim()), move || {
+                    scope.set(String::new())
+                })
+                .into_any(),
+            );
+        }
+        if let Some(range) = started.get() {
+            let label = format!(
+                "Started {}",
+                format::started_text(range, super::local_offset())
+            );
+            chips.push(chip(label, move || started.set(None)).into_any());
         }
         chips
     };
@@ -239,9 +280,140 @@ pub fn FilterMenu(
                             />
                         </label>
                     </fieldset>
+                    <ScopeField scope=scope scopes=scopes />
+                    <StartedField started=started />
                 </div>
             </Show>
         </div>
         <div class="chips">{chips}</div>
+    }
+}
+
+/// The scope filter: a text the task's scope must contain, applied once
+/// typing pauses, with the scopes in view as suggestions.
+#[component]
+fn ScopeField(scope: RwSignal<String>, scopes: Signal<Vec<String>>) -> impl IntoView {
+    let typed = RwSignal::new(scope.get_untracked());
+    Effect::new(move |_| {
+        let wanted = scope.get();
+        if typed.get_untracked().trim() != wanted.trim() {
+            typed.set(wanted);
+        }
+    });
+    let on_input = move |event| {
+        let text = event_target_value(&event);
+        typed.set(text.clone());
+        set_timeout(
+            move || {
+                if typed.get_untracked() == text {
+                    scope.set(text);
+                }
+            },
+            DEBOUNCE,
+        );
+    };
+    view! {
+        <fieldset>
+            <legend>"Scope"</legend>
+            <input
+                type="text"
+                class="filter-text"
+                data-testid="filter-scope"
+                list="filter-scopes"
+                placeholder="Segment HQ-LAN"
+                aria-label="Scope contains"
+                prop:value=typed
+                on:input=on_input
+            />
+            <datalist id="filter-scopes">
+                {move || scopes.get().into_iter().map(|s| view! { <option value=s></option> }).collect_view()}
+            </datalist>
+        </fieldset>
+    }
+}
+
+/// The start-date filter: ranges relative to now (which move with the
+/// clock) or between two local times.
+#[component]
+fn StartedField(started: RwSignal<Option<StartedFilter>>) -> impl IntoView {
+    let offset = super::local_offset();
+    let choice = move || match started.get() {
+        None => "any".to_owned(),
+        Some(StartedFilter::Between { .. }) => "between".to_owned(),
+        Some(range) => STARTED_PRESETS
+            .iter()
+            .find(|(_, preset)| *preset == range)
+            .map(|(choice, _)| (*choice).to_owned())
+            .unwrap_or_else(|| "other".to_owned()),
+    };
+    let choose = move |event| {
+        let value = event_target_value(&event);
+        started.set(match value.as_str() {
+            "any" => None,
+            "between" => Some(StartedFilter::Between {
+                from: None,
+                to: None,
+            }),
+            "other" => started.get_untracked(),
+            chosen => STARTED_PRESETS
+                .iter()
+                .find(|(choice, _)| *choice == chosen)
+                .map(|(_, preset)| *preset),
+        })
+    };
+    // A range from elsewhere (an imported view) that is no preset.
+    let other = move || {
+        (choice() == "other").then(|| {
+            let text = started
+                .get()
+                .map(|range| format::started_text(range, offset))
+                .unwrap_or_default();
+            view! { <option value="other">{text}</option> }
+        })
+    };
+    let end = move |from_end: bool| {
+        let value = move || match started.get() {
+            Some(StartedFilter::Between { from, to }) => (if from_end { from } else { to })
+                .map(|at| format::datetime_local_value(at, offset))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let set = move |event| {
+            let at = format::parse_datetime_local(&event_target_value(&event), offset);
+            started.update(|range| {
+                if let Some(StartedFilter::Between { from, to }) = range {
+                    *(if from_end { from } else { to }) = at;
+                }
+            });
+        };
+        let (testid, label) = if from_end {
+            ("filter-started-from", "Started from")
+        } else {
+            ("filter-started-to", "Started before")
+        };
+        view! {
+            <label class="filter-option">
+                {label}
+                <input type="datetime-local" data-testid=testid aria-label=label prop:value=value on:change=set />
+            </label>
+        }
+    };
+    view! {
+        <fieldset>
+            <legend>"Start date"</legend>
+            <select data-testid="filter-started" aria-label="Started" prop:value=choice on:change=choose>
+                <option value="any">"At any time"</option>
+                {STARTED_PRESETS
+                    .iter()
+                    .map(|(value, preset)| view! { <option value=*value>{format::started_text(*preset, offset)}</option> })
+                    .collect_view()}
+                {other}
+                <option value="between">"Between…"</option>
+            </select>
+            <Show when=move || choice() == "between">
+                {end(true)}
+                {end(false)}
+            </Show>
+        </fieldset>
     }
 }

@@ -60,6 +60,16 @@ pub fn App() -> impl IntoView {
     let kinds = RwSignal::new(std::collections::BTreeSet::<site_api::TaskKind>::new());
     let target_types = RwSignal::new(std::collections::BTreeSet::<site_api::TargetType>::new());
     let initiator = RwSignal::new(None::<taskdeck_ipc::InitiatorFilter>);
+    let scope = RwSignal::new(String::new());
+    let started = RwSignal::new(None::<taskdeck_ipc::StartedFilter>);
+    let filters = filters::FilterSignals {
+        statuses,
+        kinds,
+        target_types,
+        initiator,
+        scope,
+        started,
+    };
     let columns = RwSignal::new(ViewState::default().columns);
     let density = RwSignal::new(taskdeck_ipc::Density::default());
     let saved_views = RwSignal::new(taskdeck_ipc::SiteViews::default());
@@ -72,6 +82,8 @@ pub fn App() -> impl IntoView {
         kinds: kinds.get(),
         target_types: target_types.get(),
         initiator: initiator.get(),
+        scope: scope.get(),
+        started: started.get(),
         search: search.get(),
         density: density.get(),
     });
@@ -82,6 +94,8 @@ pub fn App() -> impl IntoView {
         kinds.set(state.kinds);
         target_types.set(state.target_types);
         initiator.set(state.initiator);
+        scope.set(state.scope);
+        started.set(state.started);
         search.set(state.search);
         density.set(state.density);
     });
@@ -116,26 +130,38 @@ pub fn App() -> impl IntoView {
         })
     });
     let query = Memo::new(move |_| views::reading(view_query.get(), wanted.get()));
+    // The query being read, and whether changes came in meanwhile: changes
+    // during a reading make one more reading after it, not one each (a
+    // list narrowed by scope or date reads every page of a long queue).
+    let reading = RwSignal::new((None::<taskdeck_ipc::ListQuery>, false));
     Effect::new(move |_| {
         changes.track();
         let Some(wanted) = query.get() else {
             filtered.set(None);
             return;
         };
+        if reading.with_untracked(|(of, _)| of.as_ref() == Some(&wanted)) {
+            reading.update(|(_, again)| *again = true);
+            return;
+        }
+        reading.set((Some(wanted.clone()), false));
         spawn_local(async move {
             #[derive(serde::Serialize)]
             struct Args {
                 query: taskdeck_ipc::ListQuery,
             }
-            let result: Result<site_api::ActiveTasksPage, _> = bridge::invoke_with(
-                commands::LIST_TASKS,
-                &Args {
-                    query: wanted.clone(),
-                },
-            )
-            .await;
-            // A slower answer to an older query must not win.
-            if query.get_untracked() == Some(wanted) {
+            loop {
+                let result: Result<site_api::ActiveTasksPage, _> = bridge::invoke_with(
+                    commands::LIST_TASKS,
+                    &Args {
+                        query: wanted.clone(),
+                    },
+                )
+                .await;
+                // A slower answer to an older query must not win.
+                if query.get_untracked().as_ref() != Some(&wanted) {
+                    break;
+                }
                 match result {
                     Ok(page) => {
                         filtered.set(Some(page));
@@ -143,7 +169,18 @@ pub fn App() -> impl IntoView {
                     }
                     Err(error) => filter_error.set(Some(error.to_string())),
                 }
+                let again =
+                    reading.with_untracked(|(of, again)| of.as_ref() == Some(&wanted) && *again);
+                if !again {
+                    break;
+                }
+                reading.update(|(_, again)| *again = false);
             }
+            reading.update(|(of, _)| {
+                if of.as_ref() == Some(&wanted) {
+                    *of = None;
+                }
+            });
         });
     });
     let link = RwSignal::new(None::<LinkStatus>);
@@ -228,6 +265,14 @@ pub fn App() -> impl IntoView {
                 .map(crate::tasks::visible_rows)
                 .unwrap_or_default()
         }),
+    });
+    // The scopes in view, as the scope filter's suggestions.
+    let scopes = Signal::derive(move || {
+        listed.with(|rows| {
+            let scopes: std::collections::BTreeSet<&str> =
+                rows.iter().map(|task| task.scope.as_str()).collect();
+            scopes.into_iter().map(str::to_owned).collect::<Vec<_>>()
+        })
     });
     // "Select all N matching": every task the filter matches, beyond those shown.
     let select_matching = RwSignal::new(false);
@@ -408,7 +453,7 @@ pub fn App() -> impl IntoView {
                         current_id=view_id
                     />
                     <cancel::CancelAction status=status selected=selected ask=ask matching=matching />
-                    <filters::FilterMenu statuses=statuses kinds=kinds target_types=target_types initiator=initiator />
+                    <filters::FilterMenu filters=filters scopes=scopes />
                     <filters::SearchBox search=search />
                     <column_settings::ColumnSettings columns=columns density=density saved=view_saved_state />
                 </div>

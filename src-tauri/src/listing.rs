@@ -1,0 +1,82 @@
+//! Reading the Active tasks the window asks for: page after page of the
+//! Site's answer, following its cursors, narrowed by what the contract
+//! cannot filter (scope, start dates). The list command and "cancel all
+//! matching" both read through here.
+
+use site_api::{ActiveTasksPage, ActiveTasksQuery, Task};
+use taskdeck_ipc::ListQuery;
+
+use crate::error::Error;
+use crate::site_client::SiteClient;
+
+/// The most rows `list_tasks` reads for the window.
+pub const MAX_LISTED: usize = 20_000;
+
+/// The Site's largest page (the contract's `limit` bound).
+pub const SITE_PAGE: u32 = 1000;
+
+/// Reads up to `rows` tasks matching `query`, page after page, handing each
+/// page's tasks to `keep`; returns the last page (its cursor, total, counts
+/// and revision; its tasks already given to `keep`).
+///
+/// With a narrowing, every page of the Site's nearest query is read (up
+/// to where the start-date order leaves the range) so that `total` counts
+/// exactly what matches; tasks beyond `rows` are counted, not kept.
+pub async fn read_matching(
+    client: &SiteClient,
+    site_id: &str,
+    query: &ListQuery,
+    rows: usize,
+    mut keep: impl FnMut(&mut Vec<Task>),
+) -> Result<ActiveTasksPage, Error> {
+    let mut site = query.site_query();
+    if query.narrow.is_empty() {
+        return read_pages(client, site_id, site, rows, keep).await;
+    }
+    site.limit = Some(SITE_PAGE);
+    let now = chrono::Utc::now();
+    let (mut kept, mut total) = (0, 0);
+    loop {
+        let mut page = client.page(site_id, &site).await?;
+        let past = page.tasks.iter().position(|t| query.past_the_range(t, now));
+        page.tasks.truncate(past.unwrap_or(page.tasks.len()));
+        page.tasks.retain(|task| query.narrow.matches(task, now));
+        total += page.tasks.len() as u64;
+        page.tasks.truncate(rows - kept);
+        kept += page.tasks.len();
+        keep(&mut page.tasks);
+        match page.next_cursor.take() {
+            Some(cursor) if past.is_none() => site.cursor = Some(cursor),
+            _ => {
+                page.total = total;
+                return Ok(page);
+            }
+        }
+    }
+}
+
+/// Reads up to `rows` tasks of the Site's answer to `query`, following its
+/// cursors, handing each page's tasks to `keep`.
+pub async fn read_pages(
+    client: &SiteClient,
+    site_id: &str,
+    mut query: ActiveTasksQuery,
+    rows: usize,
+    mut keep: impl FnMut(&mut Vec<Task>),
+) -> Result<ActiveTasksPage, Error> {
+    query.cursor = None;
+    let mut read = 0;
+    loop {
+        query.limit = Some((rows - read).min(SITE_PAGE as usize) as u32);
+        let mut page = client.page(site_id, &query).await?;
+        read += page.tasks.len();
+        keep(&mut page.tasks);
+        match page.next_cursor.take() {
+            Some(cursor) if read < rows => query.cursor = Some(cursor),
+            next => {
+                page.next_cursor = next;
+                return Ok(page);
+            }
+        }
+    }
+}

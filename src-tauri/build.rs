@@ -28,6 +28,7 @@ fn main() {
             "update_connection",
             "task_detail",
             "cancel_matching",
+            "count_tasks",
             "audit_services",
             "stats",
             "schedules",

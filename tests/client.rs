@@ -624,7 +624,7 @@ async fn create_scans(client: &SiteClient, names: Vec<(String, &'static str)>) {
 
 #[tokio::test]
 async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
-    use taskdeck_app::listing::read_matching;
+    use taskdeck_app::listing::{count_matching, read_matching, Counting};
     use taskdeck_ipc::{ListQuery, Narrowing, StartedFilter};
 
     let dir = tempfile::tempdir().unwrap();
@@ -655,9 +655,11 @@ async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
         let admin = &admin;
         async move {
             let mut tasks = Vec::new();
-            let last = read_matching(admin, "hq", &query, rows, |page| tasks.append(page))
-                .await
-                .unwrap();
+            let last = read_matching(admin, "hq", &query, rows, Counting::Exact, |page| {
+                tasks.append(page)
+            })
+            .await
+            .unwrap();
             (tasks, last)
         }
     };
@@ -713,6 +715,32 @@ async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
     assert_eq!(last.total, 1107);
     let names: Vec<&str> = tasks.iter().map(|t| t.target.name.as_str()).collect();
     assert_eq!(names, ["WS-A0000", "WS-A0001", "WS-A0002"]);
+
+    // Reading for rows stops once they are in hand: the count so far, and
+    // a cursor saying more may match; the exact count comes apart.
+    let mut rows_only = Vec::new();
+    let first = read_matching(&admin, "hq", &scoped(None), 50, Counting::Rows, |page| {
+        rows_only.append(page)
+    })
+    .await
+    .unwrap();
+    assert_eq!(rows_only.len(), 50);
+    assert!(first.next_cursor.is_some(), "more may match");
+    assert!((50..1107).contains(&first.total), "{}", first.total);
+    assert_eq!(
+        count_matching(&admin, "hq", &scoped(None)).await.unwrap(),
+        1107
+    );
+    let unnarrowed = ListQuery::default();
+    assert_eq!(
+        count_matching(&admin, "hq", &unnarrowed).await.unwrap(),
+        1115
+    );
+    // Read to the end, the answer is exact with no cursor.
+    let all = read_matching(&admin, "hq", &scoped(None), 5000, Counting::Rows, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((all.total, all.next_cursor), (1107, None));
 
     // Nothing older than an hour.
     let old = scoped(Some(StartedFilter::OlderThan { hours: 1 }));

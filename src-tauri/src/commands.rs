@@ -9,6 +9,7 @@ use tauri::{AppHandle, Manager, State};
 
 use crate::connections::{self, ConnectionDraft};
 use crate::error::Error;
+use crate::listing::Counting;
 use crate::live::failures::NotifySettings;
 use crate::settings::ConnectionSettings;
 use crate::site_client::{LogQuery, SiteClient};
@@ -323,7 +324,9 @@ pub(crate) fn link_status(state: State<'_, DesktopState>) -> Option<LinkStatus> 
 /// contract cannot filter (scope, start dates). `limit` is how many rows
 /// the list wants (at most [`MAX_LISTED`](crate::listing::MAX_LISTED)): beyond the Site's page of 1,000
 /// they are read page after page, following its cursors; the answer is one
-/// page holding them all, its `total` what matches.
+/// page holding them all. Its `total` is what matches, except for a
+/// narrowed list that holds the rows wanted before the last page: then
+/// `next_cursor` is set and `count_tasks` gives the exact count.
 #[tauri::command]
 pub(crate) async fn list_tasks(
     app: AppHandle,
@@ -340,11 +343,21 @@ pub(crate) async fn list_tasks(
         &site_id,
         &query,
         rows.clamp(1, crate::listing::MAX_LISTED),
+        Counting::Rows,
         |page| tasks.append(page),
     )
     .await?;
     last.tasks = tasks;
     Ok(last)
+}
+
+/// How many of the shown Site's Active tasks match `query`, exactly (a
+/// narrowed list's count, when `list_tasks` answered before reading every
+/// page).
+#[tauri::command]
+pub(crate) async fn count_tasks(app: AppHandle, query: ListQuery) -> Result<u64, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    crate::listing::count_matching(&client, &site_id, &query).await
 }
 
 /// A page of the shown Site's Scan log or Audit log, newest end first.
@@ -428,13 +441,20 @@ pub(crate) async fn cancel_matching(
 ) -> Result<CancelResponse, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let mut ids: Vec<TaskId> = Vec::new();
-    crate::listing::read_matching(&client, &site_id, &query, MAX_MATCHING, |page| {
-        ids.extend(
-            page.iter()
-                .filter(|task| !task.status.is_terminal())
-                .map(|task| task.id),
-        )
-    })
+    crate::listing::read_matching(
+        &client,
+        &site_id,
+        &query,
+        MAX_MATCHING,
+        Counting::Exact,
+        |page| {
+            ids.extend(
+                page.iter()
+                    .filter(|task| !task.status.is_terminal())
+                    .map(|task| task.id),
+            )
+        },
+    )
     .await?;
     cancel_in_batches(&app, &client, &site_id, &ids).await
 }

@@ -70,6 +70,7 @@ pub fn run() {
             commands::update_connection,
             commands::task_detail,
             commands::cancel_matching,
+            commands::count_tasks,
             commands::audit_services,
             commands::stats,
             commands::schedules,

@@ -19,14 +19,19 @@ pub const SITE_PAGE: u32 = 1000;
 /// page's tasks to `keep`; returns the last page (its cursor, total, counts
 /// and revision; its tasks already given to `keep`).
 ///
-/// With a narrowing, every page of the Site's nearest query is read (up
-/// to where the start-date order leaves the range) so that `total` counts
-/// exactly what matches; tasks beyond `rows` are counted, not kept.
+/// With a narrowing, the pages of the Site's nearest query are read (up
+/// to where the start-date order leaves the range) and narrowed here.
+/// `Counting::Exact` reads them all, so that `total` counts exactly what
+/// matches (tasks beyond `rows` are counted, not kept); `Counting::Rows`
+/// stops once it holds `rows` tasks, and then answers with `total` as
+/// counted so far and `next_cursor` set: more may match (see
+/// [`count_matching`]).
 pub async fn read_matching(
     client: &SiteClient,
     site_id: &str,
     query: &ListQuery,
     rows: usize,
+    counting: Counting,
     mut keep: impl FnMut(&mut Vec<Task>),
 ) -> Result<ActiveTasksPage, Error> {
     let mut site = query.site_query();
@@ -46,13 +51,44 @@ pub async fn read_matching(
         kept += page.tasks.len();
         keep(&mut page.tasks);
         match page.next_cursor.take() {
-            Some(cursor) if past.is_none() => site.cursor = Some(cursor),
+            Some(cursor) if past.is_none() && (counting == Counting::Exact || kept < rows) => {
+                site.cursor = Some(cursor)
+            }
+            Some(cursor) if past.is_none() => {
+                page.total = total;
+                page.next_cursor = Some(cursor);
+                return Ok(page);
+            }
             _ => {
                 page.total = total;
                 return Ok(page);
             }
         }
     }
+}
+
+/// How far a narrowed reading goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Every page: `total` is exact.
+    Exact,
+    /// Until the rows wanted are in hand: `total` may be short.
+    Rows,
+}
+
+/// How many active tasks of the Site match `query`, exactly.
+pub async fn count_matching(
+    client: &SiteClient,
+    site_id: &str,
+    query: &ListQuery,
+) -> Result<u64, Error> {
+    if query.narrow.is_empty() {
+        let mut site = query.site_query();
+        site.limit = Some(1);
+        return Ok(client.page(site_id, &site).await?.total);
+    }
+    let page = read_matching(client, site_id, query, 0, Counting::Exact, |_| {}).await?;
+    Ok(page.total)
 }
 
 /// Reads up to `rows` tasks of the Site's answer to `query`, following its

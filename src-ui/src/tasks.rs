@@ -78,6 +78,16 @@ pub fn visible_window(
     start..end
 }
 
+/// The most rows any [`visible_window`] over this viewport holds, however
+/// long the list and wherever it is scrolled: the number of row slots.
+pub fn window_capacity(viewport: f64, row_height: f64, overscan: usize) -> usize {
+    if row_height <= 0.0 {
+        return 1;
+    }
+    let step = (overscan / 2).max(1);
+    (viewport.max(0.0) / row_height).ceil() as usize + step + 1 + 2 * overscan
+}
+
 /// A column the list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortColumn {
@@ -309,6 +319,14 @@ mod tests {
         assert_eq!(visible_window(32_900.0, 330.0, 33.0, 1000, 5), 991..1000);
         assert_eq!(visible_window(0.0, 330.0, 33.0, 0, 5), 0..0);
         assert_eq!(visible_window(-5.0, 66.0, 33.0, 3, 0), 0..3);
+        // Every window fits the slots, wherever the list is scrolled.
+        for (viewport, height, overscan) in [(330.0, 33.0, 5), (800.0, 25.0, 20), (1.0, 33.0, 0)] {
+            let capacity = window_capacity(viewport, height, overscan);
+            for scroll in 0..2000 {
+                let window = visible_window(scroll as f64 * 7.0, viewport, height, 1000, overscan);
+                assert!(window.len() <= capacity, "{window:?} over {capacity}");
+            }
+        }
     }
 
     #[test]

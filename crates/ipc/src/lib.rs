@@ -87,6 +87,10 @@ pub mod commands {
     /// `(query: ListQuery) -> CancelResponse`: cancels every active task
     /// matching the query ("select all N matching").
     pub const CANCEL_MATCHING: &str = "cancel_matching";
+    /// `(query: ListQuery) -> u64`: how many active tasks match, exactly
+    /// (a narrowed `list_tasks` answer with `next_cursor` set counted only
+    /// the pages it read).
+    pub const COUNT_TASKS: &str = "count_tasks";
     /// `() -> AuditServicesResponse`: the shown Site's Audit Services.
     pub const AUDIT_SERVICES: &str = "audit_services";
     /// `() -> Stats`: the shown Site's queue now and by minute.

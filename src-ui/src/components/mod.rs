@@ -134,6 +134,46 @@ pub fn App() -> impl IntoView {
     // during a reading make one more reading after it, not one each (a
     // list narrowed by scope or date reads every page of a long queue).
     let reading = RwSignal::new((None::<taskdeck_ipc::ListQuery>, false));
+    // A narrowed list's exact count, when its reading stopped at the rows
+    // wanted: (the view's query, its count, when). One count at a time,
+    // and the same list's count again at most every 10 s (it reads every
+    // page of the Site's answer).
+    let counted = RwSignal::new(None::<(taskdeck_ipc::ListQuery, u64, f64)>);
+    let counting = RwSignal::new(None::<taskdeck_ipc::ListQuery>);
+    let count = move |wanted: taskdeck_ipc::ListQuery| {
+        let fresh = counted.with_untracked(|c| {
+            c.as_ref()
+                .is_some_and(|(of, _, at)| *of == wanted && js_sys::Date::now() - at < 10_000.0)
+        });
+        if fresh || counting.with_untracked(|c| c.as_ref() == Some(&wanted)) {
+            return;
+        }
+        counting.set(Some(wanted.clone()));
+        spawn_local(async move {
+            #[derive(serde::Serialize)]
+            struct Args {
+                query: taskdeck_ipc::ListQuery,
+            }
+            let result: Result<u64, _> = bridge::invoke_with(
+                commands::COUNT_TASKS,
+                &Args {
+                    query: wanted.clone(),
+                },
+            )
+            .await;
+            if view_query.get_untracked().as_ref() == Some(&wanted) {
+                match result {
+                    Ok(n) => counted.set(Some((wanted.clone(), n, js_sys::Date::now()))),
+                    Err(error) => filter_error.set(Some(error.to_string())),
+                }
+            }
+            counting.update(|c| {
+                if c.as_ref() == Some(&wanted) {
+                    *c = None;
+                }
+            });
+        });
+    };
     Effect::new(move |_| {
         changes.track();
         let Some(wanted) = query.get() else {
@@ -164,6 +204,13 @@ pub fn App() -> impl IntoView {
                 }
                 match result {
                     Ok(page) => {
+                        // Read only up to the rows wanted: count apart.
+                        if !wanted.narrow.is_empty() && page.next_cursor.is_some() {
+                            // Counted as the view asks (whatever rows are shown).
+                            if let Some(view) = view_query.get_untracked() {
+                                count(view);
+                            }
+                        }
                         filtered.set(Some(page));
                         filter_error.set(None);
                     }
@@ -276,8 +323,33 @@ pub fn App() -> impl IntoView {
     });
     // "Select all N matching": every task the filter matches, beyond those shown.
     let select_matching = RwSignal::new(false);
+    // The count known so far, and whether it is still being counted (a
+    // narrowed list answered before its last page).
+    let uncounted = Memo::new(move |_| {
+        filtered.with(|page| {
+            page.as_ref().is_some_and(|page| {
+                page.next_cursor.is_some()
+                    && view_query.with(|q| {
+                        q.as_ref().is_some_and(|q| {
+                            !q.narrow.is_empty()
+                                && counted.with(|c| c.as_ref().is_none_or(|(of, ..)| of != q))
+                        })
+                    })
+            })
+        })
+    });
     let matching_total = Memo::new(move |_| match filtered.get() {
-        Some(page) => page.total,
+        Some(page) => {
+            let exact = counted.with(|c| {
+                c.as_ref()
+                    .filter(|(of, ..)| view_query.with(|q| q.as_ref() == Some(of)))
+                    .map(|(_, n, _)| *n)
+            });
+            match exact {
+                Some(n) if page.next_cursor.is_some() => n.max(page.total),
+                _ => page.total,
+            }
+        }
         None => snapshot.with(|s| s.as_ref().map(|s| s.page.total).unwrap_or(0)),
     });
     let matching = Signal::derive(move || {
@@ -461,7 +533,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || filter_error.with(Option::is_some)>
                     <div class="notice notice-error" role="alert" data-testid="list-error">{move || filter_error.get()}</div>
                 </Show>
-                <SelectAllMatching selected=selected shown=listed total=matching_total select_matching=select_matching />
+                <SelectAllMatching selected=selected shown=listed total=matching_total uncounted=uncounted select_matching=select_matching />
                 <tasks_table::TasksTable
                     status=status
                     snapshot=snapshot
@@ -476,7 +548,7 @@ pub fn App() -> impl IntoView {
                     running_long=running_long
                     ending=ending
                 />
-                <ShowMore listed=listed total=matching_total wanted=wanted more=more view_query=view_query />
+                <ShowMore listed=listed total=matching_total uncounted=uncounted wanted=wanted more=more view_query=view_query />
                 </div>
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot link=link slots=slots />
@@ -585,6 +657,8 @@ fn SelectAllMatching(
     selected: RwSignal<std::collections::BTreeSet<site_api::TaskId>>,
     shown: Memo<Vec<site_api::Task>>,
     total: Memo<u64>,
+    /// The count is still a lower bound.
+    uncounted: Memo<bool>,
     select_matching: RwSignal<bool>,
 ) -> impl IntoView {
     let all_shown = move || {
@@ -598,7 +672,9 @@ fn SelectAllMatching(
             select_matching.set(false);
         }
     });
-    let offer = move || all_shown() && total.get() > shown.with(|rows| rows.len() as u64);
+    let offer = move || {
+        all_shown() && (uncounted.get() || total.get() > shown.with(|rows| rows.len() as u64))
+    };
     view! {
         <Show when=offer>
             <div class="select-all-matching" data-testid="select-all-matching-bar">
@@ -613,8 +689,12 @@ fn SelectAllMatching(
                 } else {
                     view! {
                         <span>{move || format!("All {} tasks shown are selected.", shown.with(Vec::len))}</span>
-                        <button class="link-button" data-testid="select-all-matching" on:click=move |_| select_matching.set(true)>
-                            {move || format!("Select all {} matching this filter", total.get())}
+                        <button class="link-button" data-testid="select-all-matching" disabled=move || uncounted.get() on:click=move |_| select_matching.set(true)>
+                            {move || if uncounted.get() {
+                                "Select all matching this filter (counting…)".to_owned()
+                            } else {
+                                format!("Select all {} matching this filter", total.get())
+                            }}
                         </button>
                     }.into_any()
                 }}
@@ -630,14 +710,16 @@ fn SelectAllMatching(
 fn ShowMore(
     listed: Memo<Vec<site_api::Task>>,
     total: Memo<u64>,
+    /// The count is still a lower bound.
+    uncounted: Memo<bool>,
     wanted: Memo<u32>,
     more: RwSignal<(Option<taskdeck_ipc::ListQuery>, u32)>,
     view_query: Memo<Option<taskdeck_ipc::ListQuery>>,
 ) -> impl IntoView {
     let count = move || listed.with(|rows| rows.len() as u64);
-    let loading = move || u64::from(wanted.get()) > count() && total.get() > count();
     let at_most = move || wanted.get() >= views::MAX_LISTED;
-    let beyond = move || total.get() > count();
+    let beyond = move || uncounted.get() || total.get() > count();
+    let loading = move || u64::from(wanted.get()) > count() && beyond();
     let show_more = move |_| {
         more.set((
             view_query.get_untracked(),
@@ -648,7 +730,11 @@ fn ShowMore(
         <Show when=beyond>
             <div class="show-more" data-testid="show-more-bar" role="status">
                 <span data-testid="rows-shown">
-                    {move || format!("Showing {} of {} tasks", views::grouped(count()), views::grouped(total.get()))}
+                    {move || if uncounted.get() {
+                        format!("Showing {} of {}+ tasks (counting…)", views::grouped(count()), views::grouped(total.get()))
+                    } else {
+                        format!("Showing {} of {} tasks", views::grouped(count()), views::grouped(total.get()))
+                    }}
                 </span>
                 {move || if at_most() {
                     view! { <span class="muted">"Filter or search to reach the others."</span> }.into_any()

@@ -14,7 +14,9 @@ use crate::format::{
     duration_text, initiator_text, progress_percent, start_date_text, start_date_title,
     status_class, status_label, target_type_name,
 };
-use crate::tasks::{page_rows_in_order, visible_rows, visible_window, with_endings, SortSpec};
+use crate::tasks::{
+    page_rows_in_order, visible_rows, visible_window, window_capacity, with_endings, SortSpec,
+};
 
 /// A row's height at each density, in CSS pixels (the stylesheet's).
 const COMFORTABLE_ROW: f64 = 33.0;
@@ -207,7 +209,19 @@ pub fn TasksTable(
             OVERSCAN,
         )
     });
-    let shown_rows = move || rows.with(|rows| rows[window.get()].to_vec());
+    // Rows are reused as the list scrolls: each `<tr>` is a slot (a row
+    // index modulo the most rows a window holds) showing whichever task
+    // falls on it, so a scroll step or a task leaving rewrites cells of
+    // rows already built instead of building new ones. A new capacity (a
+    // resize, the density) builds them afresh.
+    let capacity = Memo::new(move |_| window_capacity(viewport.get(), row_height(), OVERSCAN));
+    let slots = Memo::new(move |_| {
+        let len = capacity.get();
+        window
+            .get()
+            .map(|index| (index % len, len))
+            .collect::<Vec<_>>()
+    });
     // How far the rows' top has scrolled past the scroller's top, and the
     // scroller's height; only changes reach the signals.
     let measure = move || {
@@ -313,11 +327,13 @@ pub fn TasksTable(
             <tbody>
                 <tr class="spacer" aria-hidden="true" style:height=move || format!("{}px", window.get().start as f64 * row_height())></tr>
                 <For
-                    each=shown_rows
-                    key=|task: &Task| (task.id, task.status, task.progress, task.errors)
-                    children=move |task: Task| view! {
+                    each=move || slots.get()
+                    key=|slot: &(usize, usize)| *slot
+                    children=move |(place, len): (usize, usize)| view! {
                         <TaskRow
-                            task=task
+                            place=place
+                            len=len
+                            window=window
                             selected=selected
                             shown=shown
                             now=now
@@ -413,11 +429,15 @@ fn ColumnHeader(
     }
 }
 
-/// One task, its cells in the view's column order.
+/// The row of one slot: the task at the window's index that is `place`
+/// modulo `len`, its cells in the view's column order, every one following the
+/// task shown.
 #[allow(clippy::too_many_arguments)]
 #[component]
 fn TaskRow(
-    task: Task,
+    place: usize,
+    len: usize,
+    window: Memo<std::ops::Range<usize>>,
     selected: RwSignal<BTreeSet<TaskId>>,
     shown: Memo<Vec<ColumnKey>>,
     now: RwSignal<i64>,
@@ -427,11 +447,23 @@ fn TaskRow(
     detail: RwSignal<Option<TaskId>>,
     running_long: Signal<BTreeSet<TaskId>>,
 ) -> impl IntoView {
-    let id = task.id;
-    let is_selected = move || selected.with(|set| set.contains(&id));
-    let is_cursor = move || cursor.get() == Some(id);
+    let task = Memo::new(move |_| {
+        let window = window.get();
+        let index = window.start + (place + len - window.start % len) % len;
+        debug_assert!(window.len() <= len);
+        rows.with(|rows| rows.get(index).cloned())
+    });
+    let id = Memo::new(move |_| task.with(|t| t.as_ref().map(|t| t.id)));
+    let is_selected = move || {
+        id.get()
+            .is_some_and(|id| selected.with(|set| set.contains(&id)))
+    };
+    let is_cursor = move || id.get().is_some() && cursor.get() == id.get();
     // A click toggles; a shift-click selects the range from the last one.
     let on_check = move |event: leptos::ev::MouseEvent| {
+        let Some(id) = id.get_untracked() else {
+            return;
+        };
         let from = anchor.get_untracked();
         match from.filter(|_| event.shift_key()) {
             Some(from) => {
@@ -456,35 +488,37 @@ fn TaskRow(
         anchor.set(Some(id));
         cursor.set(Some(id));
     };
-    let label = task.label.clone();
-    let status = task.status;
-    let start = task.start_date;
-    let task = StoredValue::new(task);
+    let read = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f));
+    let status = move || task.with(|t| t.as_ref().map(|t| t.status));
     let cells = move || {
         shown
             .get()
             .into_iter()
-            .map(|key| task.with_value(|task| cell(task, key, now)))
+            .map(|key| cell(key, task, now))
             .collect_view()
     };
     view! {
         <tr
             data-testid="task-row"
-            data-task-id=id.to_string()
-            data-status=status.as_str()
-            data-ending=status.is_terminal().then_some("true")
-            data-start-date=start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            data-task-id=read(|t| t.id.to_string())
+            data-status=move || status().map(|s| s.as_str())
+            data-ending=move || status().filter(|s| s.is_terminal()).map(|_| "true")
+            data-start-date=read(|t| t.start_date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             class:selected=is_selected
             class:cursor=is_cursor
-            class:running-long=move || running_long.with(|set| set.contains(&id))
+            class:running-long=move || id.get().is_some_and(|id| running_long.with(|set| set.contains(&id)))
             aria-selected=move || is_selected().to_string()
-            on:dblclick=move |_| detail.set(Some(id))
+            on:dblclick=move |_| {
+                if let Some(id) = id.get_untracked() {
+                    detail.set(Some(id));
+                }
+            }
         >
             <td class="select-cell">
                 <input
                     type="checkbox"
                     data-testid="select-row"
-                    aria-label=format!("Select {label}")
+                    aria-label=read(|t| format!("Select {}", t.label))
                     prop:checked=is_selected
                     on:click=on_check
                 />
@@ -494,20 +528,26 @@ fn TaskRow(
     }
 }
 
-/// The cell of `task` in column `key`.
-fn cell(task: &Task, key: ColumnKey, now: RwSignal<i64>) -> AnyView {
+/// The cell in column `key` of the row showing `task`; its text, title
+/// and icon follow the task.
+fn cell(key: ColumnKey, task: Memo<Option<Task>>, now: RwSignal<i64>) -> AnyView {
     let offset = super::local_offset();
     let testid = format!("cell-{}", key.as_str());
+    let text = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f));
     match key {
-        ColumnKey::Target => view! {
-            <td data-testid=testid>
-                <TargetIcon target_type=task.target.target_type />
-                <span class="target-name">{task.target.name.clone()}</span>
-            </td>
+        ColumnKey::Target => {
+            let target_type = Signal::derive(move || {
+                task.with(|t| t.as_ref().map(|t| t.target.target_type))
+            });
+            view! {
+                <td data-testid=testid>
+                    <TargetIcon target_type=target_type />
+                    <span class="target-name">{text(|t| t.target.name.clone())}</span>
+                </td>
+            }
+            .into_any()
         }
-        .into_any(),
         ColumnKey::Task => {
-            let id = task.id;
             let detail = use_context::<super::OpenDetail>();
             view! {
                 <td data-testid=testid class="mono">
@@ -516,54 +556,61 @@ fn cell(task: &Task, key: ColumnKey, now: RwSignal<i64>) -> AnyView {
                         data-testid="open-task"
                         title="Show the details"
                         on:click=move |_| {
-                            if let Some(super::OpenDetail(detail)) = detail {
+                            let id = task.with_untracked(|t| t.as_ref().map(|t| t.id));
+                            if let (Some(super::OpenDetail(detail)), Some(id)) = (detail, id) {
                                 detail.set(Some(id));
                             }
                         }
                     >
-                        {task.label.clone()}
+                        {text(|t| t.label.clone())}
                     </button>
                 </td>
             }
             .into_any()
         }
         ColumnKey::StartDate => {
-            let today = chrono::DateTime::<Utc>::from_timestamp_millis(now.get_untracked())
-                .unwrap_or(task.start_date)
-                .with_timezone(&offset)
-                .date_naive();
-            view! {
-                <td data-testid=testid title=start_date_title(task.start_date, offset)>
-                    {start_date_text(task.start_date, offset, today)}
-                </td>
-            }
-            .into_any()
+            let shown = move || {
+                task.with(|t| {
+                    t.as_ref().map(|t| {
+                        let today = chrono::DateTime::<Utc>::from_timestamp_millis(now.get_untracked())
+                            .unwrap_or(t.start_date)
+                            .with_timezone(&offset)
+                            .date_naive();
+                        start_date_text(t.start_date, offset, today)
+                    })
+                })
+            };
+            let title = move || task.with(|t| t.as_ref().map(|t| start_date_title(t.start_date, offset)));
+            view! { <td data-testid=testid title=title>{shown}</td> }.into_any()
         }
-        ColumnKey::Scope => view! { <td data-testid=testid>{task.scope.clone()}</td> }.into_any(),
+        ColumnKey::Scope => view! { <td data-testid=testid>{text(|t| t.scope.clone())}</td> }.into_any(),
         ColumnKey::Initiator => {
-            view! { <td data-testid=testid>{initiator_text(task)}</td> }.into_any()
+            view! { <td data-testid=testid>{text(initiator_text)}</td> }.into_any()
         }
         ColumnKey::Status => {
-            let title = task
-                .progress
-                .filter(|p| p.total > 0)
-                .map(|p| format!("{}% ({} of {})", p.done * 100 / p.total, p.done, p.total))
-                .unwrap_or_else(|| status_label(task).to_owned());
+            let title = text(|t| {
+                t.progress
+                    .filter(|p| p.total > 0)
+                    .map(|p| format!("{}% ({} of {})", p.done * 100 / p.total, p.done, p.total))
+                    .unwrap_or_else(|| status_label(t).to_owned())
+            });
+            let class = move || task.with(|t| t.as_ref().map(|t| status_class(t.status)));
             view! {
                 <td data-testid=testid title=title>
-                    <span class=status_class(task.status)>{status_label(task)}</span>
+                    <span class=class>{text(|t| status_label(t).to_owned())}</span>
                 </td>
             }
             .into_any()
         }
-        ColumnKey::AuditService => {
-            let name = task.audit_service.as_ref().map(|s| s.name.clone());
-            view! { <td data-testid=testid>{name.unwrap_or_else(|| "—".to_owned())}</td> }
-                .into_any()
+        ColumnKey::AuditService => view! {
+            <td data-testid=testid>
+                {text(|t| t.audit_service.as_ref().map_or_else(|| "—".to_owned(), |s| s.name.clone()))}
+            </td>
         }
+        .into_any(),
         ColumnKey::RunningFor => {
-            let since = task.running_since;
-            let text = move || {
+            let shown = move || {
+                let since = task.with(|t| t.as_ref().and_then(|t| t.running_since));
                 since
                     .and_then(|since| {
                         chrono::DateTime::<Utc>::from_timestamp_millis(now.get())
@@ -571,26 +618,32 @@ fn cell(task: &Task, key: ColumnKey, now: RwSignal<i64>) -> AnyView {
                     })
                     .unwrap_or_else(|| "—".to_owned())
             };
-            view! { <td data-testid=testid class="numeric">{text}</td> }.into_any()
+            view! { <td data-testid=testid class="numeric">{shown}</td> }.into_any()
         }
-        ColumnKey::Progress => match progress_percent(task) {
-            Some(percent) => view! {
+        ColumnKey::Progress => {
+            let percent = Memo::new(move |_| task.with(|t| t.as_ref().and_then(progress_percent)));
+            view! {
                 <td data-testid=testid>
-                    <div
-                        class="progress"
-                        role="progressbar"
-                        aria-valuemin="0"
-                        aria-valuemax="100"
-                        aria-valuenow=percent.to_string()
-                        title=format!("{percent}%")
-                    >
-                        <div class="progress-bar" style:width=format!("{percent}%")></div>
-                    </div>
+                    {move || match percent.get() {
+                        Some(percent) => view! {
+                            <div
+                                class="progress"
+                                role="progressbar"
+                                aria-valuemin="0"
+                                aria-valuemax="100"
+                                aria-valuenow=percent.to_string()
+                                title=format!("{percent}%")
+                            >
+                                <div class="progress-bar" style:width=format!("{percent}%")></div>
+                            </div>
+                        }
+                        .into_any(),
+                        None => "—".into_any(),
+                    }}
                 </td>
             }
-            .into_any(),
-            None => view! { <td data-testid=testid>"—"</td> }.into_any(),
-        },
+            .into_any()
+        }
         ColumnKey::Unknown => view! { <td></td> }.into_any(),
     }
 }
@@ -604,20 +657,26 @@ fn page_scroller() -> Option<web_sys::Element> {
         .flatten()
 }
 
-/// A small icon for a device, a Segment or a cloud resource.
+/// A small icon for a device, a Segment or a cloud resource (following
+/// the row's task).
 #[component]
-fn TargetIcon(target_type: TargetType) -> impl IntoView {
-    let path = match target_type {
-        // A monitor.
-        TargetType::Device => "M2 3h12v8H2z M6 13h4 M8 11v2",
-        // Three linked nodes.
-        TargetType::Segment => "M3 8h10 M3 4v8 M13 4v8 M8 8v5",
-        // A cloud.
-        TargetType::CloudResource => "M4 12h8a3 3 0 0 0 0-6 4 4 0 0 0-7.5 1A2.5 2.5 0 0 0 4 12z",
+fn TargetIcon(target_type: Signal<Option<TargetType>>) -> impl IntoView {
+    let path = move || {
+        target_type.get().map(|target_type| match target_type {
+            // A monitor.
+            TargetType::Device => "M2 3h12v8H2z M6 13h4 M8 11v2",
+            // Three linked nodes.
+            TargetType::Segment => "M3 8h10 M3 4v8 M13 4v8 M8 8v5",
+            // A cloud.
+            TargetType::CloudResource => {
+                "M4 12h8a3 3 0 0 0 0-6 4 4 0 0 0-7.5 1A2.5 2.5 0 0 0 4 12z"
+            }
+        })
     };
+    let name = move || target_type.get().map(target_type_name);
     view! {
-        <svg class="target-icon" viewBox="0 0 16 16" width="16" height="16" role="img" aria-label=target_type_name(target_type)>
-            <title>{target_type_name(target_type)}</title>
+        <svg class="target-icon" viewBox="0 0 16 16" width="16" height="16" role="img" aria-label=name>
+            <title>{name}</title>
             <path d=path fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round" />
         </svg>
     }

@@ -1144,7 +1144,7 @@ async fn a_view_saved_as_default_comes_back_with_its_columns_after_a_restart() {
             let file: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             assert_eq!(file["name"], "Running now");
-            assert_eq!(file["schema"], 1);
+            assert_eq!(file["schema"], taskdeck_ipc::VIEW_SCHEMA);
             click(&app, "view-import").await;
             type_into(&app, "view-import-file", path.as_str()).await;
             wait_until("the imported view", Duration::from_secs(10), || async {

@@ -704,6 +704,15 @@ async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
     let (tasks, last) = read(scoped(Some(before)), 5000).await;
     assert_eq!((tasks.len(), last.total), (1100, 1100));
     assert!(tasks.iter().all(|t| t.start_date < boundary));
+    // (Read oldest first, where the range lies, and handed back newest first.)
+    let order: Vec<_> = tasks.iter().map(|t| (t.start_date, t.number)).collect();
+    assert!(order.windows(2).all(|w| w[0] > w[1]), "newest first");
+    let (newest, last) = read(scoped(Some(before)), 10).await;
+    assert_eq!(
+        (newest.len(), last.total, last.next_cursor),
+        (10, 1100, None)
+    );
+    assert_eq!(newest[..], tasks[..10]);
 
     // Another order reads every page; the search stays the Site's and the
     // scope is matched here.

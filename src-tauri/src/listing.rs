@@ -34,10 +34,49 @@ pub async fn read_matching(
     counting: Counting,
     mut keep: impl FnMut(&mut Vec<Task>),
 ) -> Result<ActiveTasksPage, Error> {
-    let mut site = query.site_query();
     if query.narrow.is_empty() {
-        return read_pages(client, site_id, site, rows, keep).await;
+        return read_pages(client, site_id, query.site_query(), rows, keep).await;
     }
+    if let Some(oldest_first) = query.read_oldest_first() {
+        // The range lies at the start of the oldest-first answer: read it
+        // all (the count is exact), keep its newest `rows`, newest first.
+        let mut newest = std::collections::VecDeque::with_capacity(rows.min(4096));
+        let mut last = read_narrowed(
+            client,
+            site_id,
+            &oldest_first,
+            usize::MAX,
+            Counting::Exact,
+            |page| {
+                for task in page.drain(..) {
+                    if newest.len() == rows {
+                        newest.pop_front();
+                    }
+                    if rows > 0 {
+                        newest.push_back(task);
+                    }
+                }
+            },
+        )
+        .await?;
+        let mut tasks: Vec<Task> = newest.into_iter().rev().collect();
+        keep(&mut tasks);
+        last.next_cursor = None;
+        return Ok(last);
+    }
+    read_narrowed(client, site_id, query, rows, counting, keep).await
+}
+
+/// [`read_matching`] with a narrowing, in the query's own order.
+async fn read_narrowed(
+    client: &SiteClient,
+    site_id: &str,
+    query: &ListQuery,
+    rows: usize,
+    counting: Counting,
+    mut keep: impl FnMut(&mut Vec<Task>),
+) -> Result<ActiveTasksPage, Error> {
+    let mut site = query.site_query();
     site.limit = Some(SITE_PAGE);
     let now = chrono::Utc::now();
     let (mut kept, mut total) = (0, 0);

@@ -42,6 +42,32 @@ impl ListQuery {
         by_start.then(|| self.site.order.as_deref() == Some("asc"))
     }
 
+    /// The same list read oldest first, when that reads less: newest first
+    /// with a start-date range that ends in the past and has no start
+    /// ("more than 24 hours ago") lies at the far end of the Site's
+    /// answer, but at its near end read oldest first (then reversed: the
+    /// newest of the range come last).
+    pub fn read_oldest_first(&self) -> Option<ListQuery> {
+        let open_start = matches!(
+            self.narrow.started,
+            Some(
+                StartedFilter::OlderThan { .. }
+                    | StartedFilter::Between {
+                        from: None,
+                        to: Some(_)
+                    }
+            )
+        );
+        (open_start && self.oldest_first() == Some(false)).then(|| ListQuery {
+            site: ActiveTasksQuery {
+                sort: Some("start_date".to_owned()),
+                order: Some("asc".to_owned()),
+                ..self.site.clone()
+            },
+            narrow: self.narrow.clone(),
+        })
+    }
+
     /// Read in this query's order at `now`, no task after `task` can
     /// match: the list is in start-date order and `task` is already past
     /// the start-date range. (Reading the Site's pages can stop there.)
@@ -197,6 +223,37 @@ mod tests {
         query.site.sort = Some("scope".to_owned());
         assert!(!query.past_the_range(&late, now));
         assert!(!query.past_the_range(&early, now));
+    }
+
+    #[test]
+    fn a_range_open_at_its_start_is_read_oldest_first() {
+        let older = |started| ListQuery {
+            narrow: Narrowing {
+                started: Some(started),
+                ..Narrowing::default()
+            },
+            ..ListQuery::default()
+        };
+        let query = older(StartedFilter::OlderThan { hours: 24 });
+        let flipped = query.read_oldest_first().unwrap();
+        assert_eq!(flipped.site.sort.as_deref(), Some("start_date"));
+        assert_eq!(flipped.site.order.as_deref(), Some("asc"));
+        assert_eq!(flipped.narrow, query.narrow);
+        let before = older(StartedFilter::Between {
+            from: None,
+            to: Some(at("2026-11-28T09:00:00Z")),
+        });
+        assert!(before.read_oldest_first().is_some());
+        // A range with a start, or another order, reads as asked.
+        assert!(older(StartedFilter::Within { hours: 1 })
+            .read_oldest_first()
+            .is_none());
+        let mut by_scope = query.clone();
+        by_scope.site.sort = Some("scope".to_owned());
+        assert!(by_scope.read_oldest_first().is_none());
+        let mut ascending = query;
+        ascending.site.order = Some("asc".to_owned());
+        assert!(ascending.read_oldest_first().is_none());
     }
 
     #[test]

@@ -14,6 +14,32 @@ use crate::format::{self, STARTED_PRESETS};
 /// How long typing must pause before the search runs.
 const DEBOUNCE: Duration = Duration::from_millis(250);
 
+/// A text field for `target`: what is typed, and the input handler that
+/// writes it to `target` once typing pauses. A value set elsewhere (a view
+/// applied) comes into the field.
+fn debounced(target: RwSignal<String>) -> (RwSignal<String>, impl Fn(leptos::ev::Event) + Copy) {
+    let typed = RwSignal::new(target.get_untracked());
+    Effect::new(move |_| {
+        let wanted = target.get();
+        if typed.get_untracked().trim() != wanted.trim() {
+            typed.set(wanted);
+        }
+    });
+    let on_input = move |event: leptos::ev::Event| {
+        let text = event_target_value(&event);
+        typed.set(text.clone());
+        set_timeout(
+            move || {
+                if typed.get_untracked() == text {
+                    target.set(text);
+                }
+            },
+            DEBOUNCE,
+        );
+    };
+    (typed, on_input)
+}
+
 /// The search box: writes `search` once typing pauses.
 #[component]
 pub fn SearchBox(
@@ -25,26 +51,7 @@ pub fn SearchBox(
     #[prop(default = "the Active tasks")]
     over: &'static str,
 ) -> impl IntoView {
-    let typed = RwSignal::new(search.get_untracked());
-    // A view applied from elsewhere brings its search text into the box.
-    Effect::new(move |_| {
-        let wanted = search.get();
-        if typed.get_untracked().trim() != wanted.trim() {
-            typed.set(wanted);
-        }
-    });
-    let on_input = move |event| {
-        let text = event_target_value(&event);
-        typed.set(text.clone());
-        set_timeout(
-            move || {
-                if typed.get_untracked() == text {
-                    search.set(text);
-                }
-            },
-            DEBOUNCE,
-        );
-    };
+    let (typed, on_input) = debounced(search);
     view! {
         <input
             type="search"
@@ -293,25 +300,7 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
 /// typing pauses, with the scopes in view as suggestions.
 #[component]
 fn ScopeField(scope: RwSignal<String>, scopes: Signal<Vec<String>>) -> impl IntoView {
-    let typed = RwSignal::new(scope.get_untracked());
-    Effect::new(move |_| {
-        let wanted = scope.get();
-        if typed.get_untracked().trim() != wanted.trim() {
-            typed.set(wanted);
-        }
-    });
-    let on_input = move |event| {
-        let text = event_target_value(&event);
-        typed.set(text.clone());
-        set_timeout(
-            move || {
-                if typed.get_untracked() == text {
-                    scope.set(text);
-                }
-            },
-            DEBOUNCE,
-        );
-    };
+    let (typed, on_input) = debounced(scope);
     view! {
         <fieldset>
             <legend>"Scope"</legend>

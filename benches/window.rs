@@ -129,6 +129,16 @@ async fn frame_times(app: &WebDriver, script: &str, frames: u32) -> Vec<f64> {
     times
 }
 
+/// "p50 X ms, max Y ms" of some timings.
+fn p50_max(mut times: Vec<f64>) -> String {
+    times.sort_by(f64::total_cmp);
+    format!(
+        "p50 {:.1} ms, max {:.1} ms",
+        percentile(&times, 0.5),
+        percentile(&times, 1.0)
+    )
+}
+
 async fn started_until(app: &WebDriver, choice: &str, total: &str, other: bool) -> (f64, f64) {
     let args = vec![
         serde_json::json!(choice),
@@ -253,12 +263,10 @@ async fn main() {
         changes.push(click_until(&app, "[data-testid='filter-status-running']", "running").await);
         changes.push(click_until(&app, "[data-testid='filter-status-running']", "queued").await);
     }
-    changes.sort_by(f64::total_cmp);
     println!(
-        "filter change → updated rows ({} changes over {TASKS} tasks): p50 {:.0} ms, max {:.0} ms (goal ≤ 200 ms)",
+        "filter change → updated rows ({} changes over {TASKS} tasks): {} (goal ≤ 200 ms)",
         changes.len(),
-        percentile(&changes, 0.5),
-        percentile(&changes, 1.0)
+        p50_max(changes)
     );
 
     // Start-date ranges: no contract parameter, so the backend reads the
@@ -281,16 +289,12 @@ async fn main() {
             started_until(&app, "any", TASKS_SHOWN, false).await;
         }
     }
-    for (range, mut rows, mut counted) in ranges {
-        rows.sort_by(f64::total_cmp);
-        counted.sort_by(f64::total_cmp);
+    for (range, rows, counted) in ranges {
         println!(
-            "start-date filter \"{range}\" ({} changes): → updated rows p50 {:.0} ms, max {:.0} ms (goal ≤ 200 ms); → exact count p50 {:.0} ms, max {:.0} ms",
+            "start-date filter \"{range}\" ({} changes): → updated rows {} (goal ≤ 200 ms); → exact count {}",
             rows.len(),
-            percentile(&rows, 0.5),
-            percentile(&rows, 1.0),
-            percentile(&counted, 0.5),
-            percentile(&counted, 1.0)
+            p50_max(rows),
+            p50_max(counted)
         );
     }
     app.find(By::Css("[data-testid='filter-button']"))
@@ -304,10 +308,9 @@ async fn main() {
     // scrolling the list.
     let idle = frame_times(&app, IDLE_FRAMES, 60).await;
     println!(
-        "idle frames ({} frames, nothing changing): p50 {:.1} ms, max {:.1} ms",
+        "idle frames ({} frames, nothing changing): {}",
         idle.len(),
-        percentile(&idle, 0.5),
-        percentile(&idle, 1.0)
+        p50_max(idle)
     );
     let frames = frame_times(&app, SCROLL_FRAMES, 240).await;
     let slow = frames.iter().filter(|ms| **ms > 16.7).count();
@@ -330,10 +333,9 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let still = frame_times(&app, SCROLL_FRAMES, 60).await;
     println!(
-        "scroll frames over a static page (Scan log, {} frames): p50 {:.1} ms, max {:.1} ms",
+        "scroll frames over a static page (Scan log, {} frames): {}",
         still.len(),
-        percentile(&still, 0.5),
-        percentile(&still, 1.0)
+        p50_max(still)
     );
     close(app, driver, Ok(())).await;
     server.stop().await;

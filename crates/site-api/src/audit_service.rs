@@ -21,6 +21,41 @@ pub struct AuditService {
     /// Its last sign of life.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_heartbeat: Option<Timestamp>,
+    /// (1.1) How it runs tasks. A 1.0 server sends none: then it reads as `simulated`.
+    #[serde(default)]
+    pub runner: RunnerKind,
+    /// (1.1) For a remote service, the agent's IP address as the server
+    /// sees it; null until an agent has connected.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// (1.1) For a remote service, the agent's version; null until an agent has connected.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// How an Audit Service runs its tasks (1.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RunnerKind {
+    /// Simulated inside the server (demo and test Sites).
+    #[default]
+    Simulated,
+    /// A program run by the server for each task.
+    Command,
+    /// A `taskdeck-audit-service` agent on its own host.
+    Remote,
+}
+
+impl RunnerKind {
+    /// The wire name, e.g. `remote`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunnerKind::Simulated => "simulated",
+            RunnerKind::Command => "command",
+            RunnerKind::Remote => "remote",
+        }
+    }
 }
 
 /// Whether an Audit Service is answering.

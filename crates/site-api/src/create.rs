@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Target, TaskKind};
+use crate::{Target, Task, TaskKind};
 
 /// `POST /api/v1/sites/{site}/tasks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,4 +45,25 @@ pub enum SimulatedOutcome {
     Failed,
     /// Never ends by itself (until cancelled).
     Hang,
+}
+
+/// The most tasks one batch may create.
+pub const MAX_CREATE_BATCH: usize = 500;
+
+/// `POST /api/v1/sites/{site}/tasks/batch` (1.1): 1..500 tasks, created all
+/// or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateTasksRequest {
+    /// The tasks, numbered in this order.
+    pub tasks: Vec<CreateTaskRequest>,
+}
+
+/// The answer to a batch: the new tasks, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateTasksResponse {
+    /// One per requested task, in request order.
+    pub tasks: Vec<Task>,
 }

@@ -22,24 +22,30 @@ mod health;
 mod list;
 mod live;
 mod log;
+mod query;
 mod schedule;
 mod signal;
 mod stats;
 mod task;
 
-pub use audit_service::{AuditService, AuditServiceState, AuditServicesResponse};
+pub use audit_service::{AuditService, AuditServiceState, AuditServicesResponse, RunnerKind};
 pub use auth::{
     Me, RevokeRequest, SiteMembership, SiteRole, SitesResponse, TokenRequest, TokenResponse,
 };
 pub use cancel::{CancelOutcome, CancelRequest, CancelResponse, CancelResult, MAX_CANCEL_BATCH};
-pub use create::{CreateTaskRequest, SimulateSpec, SimulatedOutcome};
+pub use create::{
+    CreateTaskRequest, CreateTasksRequest, CreateTasksResponse, SimulateSpec, SimulatedOutcome,
+    MAX_CREATE_BATCH,
+};
 pub use error::{ApiError, ErrorBody, ErrorCode, OAuthError, OAuthErrorCode};
 pub use health::Health;
-pub use list::{
-    ActiveTasksPage, ActiveTasksQuery, StatusCounts, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT,
-};
+pub use list::{ActiveTasksPage, FacetValue, FacetsResponse, StatusCounts, MAX_FACET_VALUES};
 pub use live::{LiveEvent, LiveEventError};
 pub use log::{LogEntry, LogPage};
+pub use query::{
+    ActiveTasksQuery, FacetField, FacetsQuery, LogQuery, Order, PageLimit, QueryError, SortKey,
+    TaskFilter, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, MAX_SEARCH_LEN,
+};
 pub use schedule::{Schedule, ScheduleCreate, ScheduleUpdate, SchedulesResponse};
 pub use signal::{Signal, SignalsResponse};
 pub use stats::{Stats, StatsBucket, StatsNow};

@@ -1,47 +1,8 @@
-//! The Active tasks list: its query and its response.
+//! The Active tasks list's responses: a page, and (1.1) facet counts.
 
 use serde::{Deserialize, Serialize};
 
 use crate::Task;
-
-/// The page size when a request names none.
-pub const DEFAULT_PAGE_LIMIT: u32 = 200;
-/// The largest page a client may ask for.
-pub const MAX_PAGE_LIMIT: u32 = 1000;
-
-/// The filters, sort and page of an Active tasks request, as the contract
-/// names its query parameters (`GET …/active-tasks`). Empty fields are
-/// not sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActiveTasksQuery {
-    /// `queued`, `running`, or both (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// `scan`, `audit` (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// An email, or `Schedule`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initiator: Option<String>,
-    /// `device`, `segment`, `cloud_resource` (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_type: Option<String>,
-    /// The search text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub q: Option<String>,
-    /// The sort key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sort: Option<String>,
-    /// `asc` or `desc`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order: Option<String>,
-    /// Page size, 1..1000.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    /// The previous page's `next_cursor`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
-}
 
 /// `GET /api/v1/sites/{site}/active-tasks`: one page of queued and running tasks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,3 +29,29 @@ pub struct StatusCounts {
     /// Tasks executing.
     pub running: u64,
 }
+
+/// `GET /api/v1/sites/{site}/active-tasks/facets` (1.1): how many of the
+/// matching active tasks have each value of a field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FacetsResponse {
+    /// The field counted.
+    pub field: crate::FacetField,
+    /// At most 100 values, by count descending, then value ascending (byte-wise).
+    pub values: Vec<FacetValue>,
+    /// How many active tasks match every filter but the one on `field`.
+    pub total: u64,
+}
+
+/// One value of a facet and how many tasks have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FacetValue {
+    /// The value as stored (an Audit Service's id for `audit_service`).
+    pub value: String,
+    /// How many of the tasks have it (never 0).
+    pub count: u64,
+}
+
+/// The most values a facet lists.
+pub const MAX_FACET_VALUES: usize = 100;

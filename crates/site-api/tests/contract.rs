@@ -56,7 +56,12 @@ fn every_contract_object_round_trips() {
     let _: SitesResponse = check_round_trip("sites.json");
     let create: CreateTaskRequest = check_round_trip("create_task.json");
     assert_eq!(create.simulate.unwrap().outcome, SimulatedOutcome::Failed);
-    let _: AuditServicesResponse = check_round_trip("audit_services.json");
+    let services: AuditServicesResponse = check_round_trip("audit_services.json");
+    assert_eq!(services.audit_services[2].runner, RunnerKind::Remote);
+    let facets: FacetsResponse = check_round_trip("facets.json");
+    assert_eq!(facets.field, FacetField::Initiator);
+    let batch: CreateTasksRequest = check_round_trip("create_tasks.json");
+    assert_eq!(batch.tasks[1].kind, TaskKind::Audit);
     let signals: SignalsResponse = check_round_trip("signals.json");
     assert!(matches!(signals.signals[1], Signal::TaskRunningLong { .. }));
     let _: Stats = check_round_trip("stats.json");
@@ -116,4 +121,15 @@ fn request_bodies_refuse_unknown_fields() {
     }))
     .is_err());
     assert!(serde_json::from_value::<CancelRequest>(json!({"tasks": [], "all": true})).is_err());
+}
+
+#[test]
+fn a_revision_1_0_audit_service_reads_as_simulated_without_an_agent() {
+    let service: AuditService = serde_json::from_value(json!({
+        "id": "as-1", "name": "AS-1", "slots": 4, "busy": 0, "state": "online",
+        "last_heartbeat": null
+    }))
+    .unwrap();
+    assert_eq!(service.runner, RunnerKind::Simulated);
+    assert_eq!((service.address, service.version), (None, None));
 }

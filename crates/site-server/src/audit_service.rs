@@ -80,6 +80,13 @@ impl AuditServiceRuntime {
             busy: self.busy.load(Ordering::SeqCst),
             state: state_at(last_heartbeat, db::now()),
             last_heartbeat,
+            runner: match self.config.runner {
+                RunnerKind::Simulated => site_api::RunnerKind::Simulated,
+                RunnerKind::Command => site_api::RunnerKind::Command,
+            },
+            // Only remote services have an agent's address and version.
+            address: None,
+            version: None,
         }
     }
 

@@ -1,13 +1,14 @@
 //! `GET …/audit-services`, `GET …/signals` and `GET …/stats`: the Site's
 //! capacity and health.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use site_api::{AuditServicesResponse, SignalsResponse, Stats};
 
 use crate::auth::Caller;
 use crate::error::AppError;
+use crate::extract::{ApiPath, SitePath};
 use crate::monitor;
 use crate::state::AppState;
 
@@ -27,14 +28,14 @@ pub fn router() -> Router<AppState> {
     get,
     path = "/api/v1/sites/{site}/signals",
     tag = "health",
-    params(crate::openapi::SitePath),
+    params(crate::extract::SitePath),
     responses((status = 200, description = "The signals in force now", body = SignalsResponse)),
     security(("bearer" = []))
 )]
 async fn signals_list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(site): Path<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
 ) -> Result<Json<SignalsResponse>, AppError> {
     let access = caller.site_access(&state, &site).await?;
     Ok(Json(SignalsResponse {
@@ -47,14 +48,14 @@ async fn signals_list(
     get,
     path = "/api/v1/sites/{site}/stats",
     tag = "health",
-    params(crate::openapi::SitePath),
+    params(crate::extract::SitePath),
     responses((status = 200, description = "Now and the last 24 hours", body = Stats)),
     security(("bearer" = []))
 )]
 async fn stats_show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(site): Path<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
 ) -> Result<Json<Stats>, AppError> {
     let access = caller.site_access(&state, &site).await?;
     Ok(Json(monitor::stats(state.pool(), &access.site).await?))
@@ -65,14 +66,14 @@ async fn stats_show(
     get,
     path = "/api/v1/sites/{site}/audit-services",
     tag = "health",
-    params(crate::openapi::SitePath),
+    params(crate::extract::SitePath),
     responses((status = 200, description = "Every Audit Service of the Site", body = AuditServicesResponse)),
     security(("bearer" = []))
 )]
 async fn audit_services_list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(site): Path<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
 ) -> Result<Json<AuditServicesResponse>, AppError> {
     let access = caller.site_access(&state, &site).await?;
     Ok(Json(AuditServicesResponse {

@@ -143,11 +143,34 @@ impl<'a> SiteWrite<'a> {
 
 /// Queues a new task with the Site's next number for its kind.
 pub async fn create(pool: &SqlitePool, site: &SiteRuntime, new: NewTask) -> Result<Task, AppError> {
+    create_many(pool, site, vec![new])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal("a created task went missing".to_owned()))
+}
+
+/// Queues `news` in one transaction, all or none, numbered in their order:
+/// one result per task, in order.
+pub async fn create_many(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    news: Vec<NewTask>,
+) -> Result<Vec<Task>, AppError> {
+    if news.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut write = SiteWrite::begin(pool, site).await?;
-    let row = insert_task(&mut write.tx, site, new).await?;
-    let task = write.commit(vec![row], Delta::QUEUED).await?.remove(0);
+    let mut rows = Vec::with_capacity(news.len());
+    for new in news {
+        rows.push(insert_task(&mut write.tx, site, new).await?);
+    }
+    let delta = Delta {
+        queued: rows.len() as i64,
+        running: 0,
+    };
+    let tasks = write.commit(rows, delta).await?;
     site.wake_audit_services();
-    Ok(task)
+    Ok(tasks)
 }
 
 /// Fires schedule `seq`: claims its firing at `due` (moving `next_run` to

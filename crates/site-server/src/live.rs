@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +16,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::events::{Resume, SiteEvent};
+use crate::extract::{ApiPath, SitePath};
 use crate::state::AppState;
 
 /// Comment lines at least this often, so dead links are noticed.
@@ -37,7 +38,7 @@ pub fn router() -> Router<AppState> {
     path = "/api/v1/sites/{site}/events",
     tag = "events",
     params(
-        crate::openapi::SitePath,
+        crate::extract::SitePath,
         ("Last-Event-ID" = Option<u64>, Header, description = "The last revision seen; events after it are replayed"),
     ),
     responses((status = 200, description = "An endless text/event-stream", content_type = "text/event-stream", body = String)),
@@ -46,7 +47,7 @@ pub fn router() -> Router<AppState> {
 async fn events_stream(
     State(state): State<AppState>,
     caller: Caller,
-    Path(site): Path<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let access = caller.site_access(&state, &site).await?;

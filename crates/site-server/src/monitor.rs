@@ -384,6 +384,9 @@ mod tests {
             busy,
             state,
             last_heartbeat: Some(at(beat_minute)),
+            runner: site_api::RunnerKind::Simulated,
+            address: None,
+            version: None,
         }
     }
 

@@ -16,47 +16,12 @@ use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
 };
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
-use utoipa::{IntoParams, Modify, OpenApi, PartialSchema};
+use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::state::AppState;
 
 /// The path of the document.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
-
-/// The `{site}` path parameter.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)]
-pub struct SitePath {
-    /// The Site's id, `[a-z0-9-]{1,64}`.
-    #[param(pattern = "^[a-z0-9-]{1,64}$", example = "demo")]
-    site: String,
-}
-
-/// The `{site}` and `{id}` path parameters of one task.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)]
-pub struct TaskPath {
-    /// The Site's id, `[a-z0-9-]{1,64}`.
-    #[param(pattern = "^[a-z0-9-]{1,64}$", example = "demo")]
-    site: String,
-    /// The task's id, `scan-<N>` or `audit-<N>`.
-    #[param(pattern = "^(scan|audit)-[1-9][0-9]*$", example = "scan-1042")]
-    id: String,
-}
-
-/// The `{site}` and `{id}` path parameters of one schedule.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)]
-pub struct SchedulePath {
-    /// The Site's id, `[a-z0-9-]{1,64}`.
-    #[param(pattern = "^[a-z0-9-]{1,64}$", example = "demo")]
-    site: String,
-    /// The schedule's id.
-    id: String,
-}
 
 /// The Site task API, version 1.
 #[derive(OpenApi)]
@@ -76,7 +41,9 @@ signals, stats, schedules and live events. Authenticate with an app registration
         crate::auth::routes::sites_list,
         crate::tasks::active_tasks_list,
         crate::tasks::active_tasks_cancel,
+        crate::tasks::active_tasks_facets,
         crate::tasks::tasks_create,
+        crate::tasks::tasks_create_batch,
         crate::tasks::tasks_show,
         crate::tasks::scan_log_list,
         crate::tasks::audit_log_list,

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Caller;
 use crate::db::{self, kind_column, parse_column};
 use crate::error::AppError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath, SchedulePath, SitePath};
 use crate::lifecycle::{self, NewTask};
 use crate::state::{AppState, SiteRuntime};
 
@@ -137,14 +137,14 @@ async fn find(pool: &SqlitePool, site: &SiteRuntime, seq: i64) -> Result<Schedul
     get,
     path = "/api/v1/sites/{site}/schedules",
     tag = "schedules",
-    params(crate::openapi::SitePath),
+    params(crate::extract::SitePath),
     responses((status = 200, description = "The schedules", body = SchedulesResponse)),
     security(("bearer" = []))
 )]
 async fn schedules_list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(site): Path<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
 ) -> Result<Json<SchedulesResponse>, AppError> {
     let access = caller.site_access(&state, &site).await?;
     Ok(Json(SchedulesResponse {
@@ -157,14 +157,14 @@ async fn schedules_list(
     get,
     path = "/api/v1/sites/{site}/schedules/{id}",
     tag = "schedules",
-    params(crate::openapi::SchedulePath),
+    params(crate::extract::SchedulePath),
     responses((status = 200, description = "The schedule", body = Schedule)),
     security(("bearer" = []))
 )]
 async fn schedules_show(
     State(state): State<AppState>,
     caller: Caller,
-    Path((site, id)): Path<(String, String)>,
+    ApiPath(SchedulePath { site, id }): ApiPath<SchedulePath>,
 ) -> Result<Json<Schedule>, AppError> {
     let access = caller.site_access(&state, &site).await?;
     let row = find(state.pool(), &access.site, parse_schedule_id(&id)?).await?;
@@ -176,7 +176,7 @@ async fn schedules_show(
     post,
     path = "/api/v1/sites/{site}/schedules",
     tag = "schedules",
-    params(crate::openapi::SitePath),
+    params(crate::extract::SitePath),
     request_body = ScheduleCreate,
     responses((status = 201, description = "The new schedule", body = Schedule), (status = 403, description = "forbidden: only Site Administrators may edit schedules", body = site_api::ErrorBody)),
     security(("bearer" = []))
@@ -184,7 +184,7 @@ async fn schedules_show(
 async fn schedules_create(
     State(state): State<AppState>,
     caller: Caller,
-    Path(site): Path<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
     ApiJson(request): ApiJson<ScheduleCreate>,
 ) -> Result<(StatusCode, Json<Schedule>), AppError> {
     let access = caller.site_access(&state, &site).await?;
@@ -241,7 +241,7 @@ pub async fn list(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Schedule>
     patch,
     path = "/api/v1/sites/{site}/schedules/{id}",
     tag = "schedules",
-    params(crate::openapi::SchedulePath),
+    params(crate::extract::SchedulePath),
     request_body = ScheduleUpdate,
     responses((status = 200, description = "The schedule as changed", body = Schedule), (status = 403, description = "forbidden: only Site Administrators may edit schedules", body = site_api::ErrorBody)),
     security(("bearer" = []))
@@ -249,7 +249,7 @@ pub async fn list(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Schedule>
 async fn schedules_update(
     State(state): State<AppState>,
     caller: Caller,
-    Path((site, id)): Path<(String, String)>,
+    ApiPath(SchedulePath { site, id }): ApiPath<SchedulePath>,
     ApiJson(request): ApiJson<ScheduleUpdate>,
 ) -> Result<Json<Schedule>, AppError> {
     let access = caller.site_access(&state, &site).await?;
@@ -293,14 +293,14 @@ async fn schedules_update(
     delete,
     path = "/api/v1/sites/{site}/schedules/{id}",
     tag = "schedules",
-    params(crate::openapi::SchedulePath),
+    params(crate::extract::SchedulePath),
     responses((status = 204, description = "Deleted"), (status = 403, description = "forbidden: only Site Administrators may edit schedules", body = site_api::ErrorBody)),
     security(("bearer" = []))
 )]
 async fn schedules_delete(
     State(state): State<AppState>,
     caller: Caller,
-    Path((site, id)): Path<(String, String)>,
+    ApiPath(SchedulePath { site, id }): ApiPath<SchedulePath>,
 ) -> Result<StatusCode, AppError> {
     let access = caller.site_access(&state, &site).await?;
     access.require_admin()?;

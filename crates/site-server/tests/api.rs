@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 use site_api::{ActiveTasksPage, LogPage, Me, Task, TaskStatus, TokenResponse};
 use taskdeck_site::{Config, RunningServer};
 
+#[path = "api/v1_1.rs"]
+mod v1_1;
+
 const ADMIN_ID: &str = "admin000000000000001";
 const ADMIN_SECRET: &str = "admin-secret";
 const USER_ID: &str = "user0000000000000001";
@@ -511,6 +514,22 @@ async fn malformed_requests_get_the_contract_error_body() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(&body), "payload_too_large");
 
+    // A path segment that is not UTF-8 is the contract's 400 too, not axum's plain text.
+    for path in [
+        "/api/v1/sites/%ff%fe/schedules",
+        "/api/v1/sites/%ff/active-tasks",
+        "/api/v1/sites/hq/tasks/%c3%28",
+        "/api/v1/sites/hq/schedules/%80",
+    ] {
+        let (status, body) = site.get(&token, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(error_code(&body), "invalid_request", "{path}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().ends_with('.'),
+            "{body}"
+        );
+    }
+
     let (status, body) = site.get(&token, "/api/v1/nothing-here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&body), "not_found");
@@ -903,6 +922,10 @@ async fn audit_services_report_their_slots() {
     assert_eq!(services[0]["busy"], 1);
     assert_eq!(services[0]["state"], "online");
     assert!(services[0]["last_heartbeat"].is_string());
+    // (1.1) How it runs; only a remote service has an agent's address and version.
+    assert_eq!(services[0]["runner"], "simulated");
+    assert_eq!(services[0]["address"], Value::Null);
+    assert_eq!(services[0]["version"], Value::Null);
 }
 
 /// Reads server-sent events until `count` events (not comments) arrived.
@@ -2089,6 +2112,7 @@ async fn random_requests_never_get_a_server_error() {
         "a/b",
         "..",
         "é",
+        "%ff%fe",
     ];
     let ids = [
         "scan-1",
@@ -2104,7 +2128,9 @@ async fn random_requests_never_get_a_server_error() {
     let paths = [
         "/api/v1/sites/{site}/active-tasks",
         "/api/v1/sites/{site}/active-tasks/cancel",
+        "/api/v1/sites/{site}/active-tasks/facets",
         "/api/v1/sites/{site}/tasks",
+        "/api/v1/sites/{site}/tasks/batch",
         "/api/v1/sites/{site}/tasks/{id}",
         "/api/v1/sites/{site}/scan-log",
         "/api/v1/sites/{site}/audit-log",
@@ -2135,6 +2161,9 @@ async fn random_requests_never_get_a_server_error() {
         "has_errors",
         "since",
         "until",
+        "scope",
+        "audit_service",
+        "field",
         "x",
     ];
     let values = [
@@ -2159,10 +2188,13 @@ async fn random_requests_never_get_a_server_error() {
         "%25",
         "\u{1F600}",
         "eyJ4IjoxfQ",
+        "target_type",
+        "as-1",
+        "Segment%20HQ-LAN",
         "WzEsInN0YXJ0X2RhdGUiLCJkZXNjIiwieCIsMSwic2NhbiJd",
     ];
     let bodies = [
-        "", "{", "null", "[]", "{}", "{\"tasks\": []}", "{\"tasks\": [\"scan-1\"]}", "{\"tasks\": [1, 2]}",
+        "", "{", "null", "[]", "{}", "{\"tasks\": []}", "{\"tasks\": [\"scan-1\"]}", "{\"tasks\": [1, 2]}", "{\"tasks\": [{\"kind\": \"scan\", \"target\": {\"type\": \"device\", \"name\": \"x\"}, \"scope\": \"y\"}, 5]}",
         "{\"kind\": \"scan\", \"target\": {\"type\": \"device\", \"name\": \"x\"}, \"scope\": \"y\"}",
         "{\"kind\": \"scan\", \"target\": {\"type\": \"device\", \"name\": \"x\"}, \"scope\": \"y\", \"simulate\": {\"duration_ms\": 18446744073709551615, \"outcome\": \"hang\"}}",
         "{\"name\": \"n\", \"kind\": \"audit\", \"cron\": \"0 0 31 2 *\", \"target\": {\"type\": \"segment\", \"name\": \"s\"}, \"scope\": \"x\"}",
@@ -2216,6 +2248,32 @@ async fn random_requests_never_get_a_server_error() {
         let status = response.status();
         // An event stream answers 200 and stays open: do not read it.
         assert!(status.as_u16() < 500, "{method} {path} answered {status}");
+        if status.is_client_error() {
+            // Every refusal has the contract's shape: a token or revoke
+            // request RFC 6749's (RFC 7009 keeps it for revoke),
+            // everything else {"error": {"code", "message"}}.
+            let body: Value = response
+                .json()
+                .await
+                .unwrap_or_else(|e| panic!("{method} {path} answered {status} without JSON: {e}"));
+            if path.starts_with("/api/oauth/") && method == reqwest::Method::POST {
+                assert!(body["error"].is_string(), "{method} {path}: {body}");
+            } else {
+                let code = body["error"]["code"].as_str().unwrap_or_default();
+                let message = body["error"]["message"].as_str().unwrap_or_default();
+                assert!(
+                    !code.is_empty() && message.ends_with('.'),
+                    "{method} {path} answered {status} with {body}"
+                );
+                assert_eq!(
+                    serde_json::from_value::<site_api::ErrorBody>(body.clone())
+                        .map(|b| b.error.code.http_status())
+                        .ok(),
+                    Some(status.as_u16()),
+                    "{method} {path}: {body}"
+                );
+            }
+        }
     }
     assert!(
         answered > 1400,
@@ -2305,7 +2363,9 @@ async fn the_openapi_document_describes_every_route_with_the_served_types() {
         "GET /api/v1/sites",
         "GET /api/v1/sites/{site}/active-tasks",
         "POST /api/v1/sites/{site}/active-tasks/cancel",
+        "GET /api/v1/sites/{site}/active-tasks/facets",
         "POST /api/v1/sites/{site}/tasks",
+        "POST /api/v1/sites/{site}/tasks/batch",
         "GET /api/v1/sites/{site}/tasks/{id}",
         "GET /api/v1/sites/{site}/scan-log",
         "GET /api/v1/sites/{site}/audit-log",
@@ -2360,10 +2420,85 @@ async fn the_openapi_document_describes_every_route_with_the_served_types() {
         "order",
         "limit",
         "cursor",
+        "scope",
+        "since",
+        "until",
+        "audit_service",
     ] {
         assert!(
             parameters.contains(&name),
             "{name} missing from {parameters:?}"
+        );
+    }
+    // (1.1) Facets take the list's filters and a required field, not its paging.
+    let facets = &document["paths"]["/api/v1/sites/{site}/active-tasks/facets"]["get"];
+    let facet_parameters: Vec<&str> = facets["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|parameter| parameter["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "site",
+        "field",
+        "status",
+        "kind",
+        "scope",
+        "since",
+        "until",
+        "audit_service",
+        "q",
+    ] {
+        assert!(
+            facet_parameters.contains(&name),
+            "{name} missing from {facet_parameters:?}"
+        );
+    }
+    for name in ["sort", "order", "limit", "cursor"] {
+        assert!(!facet_parameters.contains(&name), "facets document {name}");
+    }
+    let field = facets["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"] == "field")
+        .unwrap();
+    assert_eq!(field["required"], true);
+    assert_eq!(field["schema"]["enum"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        facets["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/FacetsResponse"
+    );
+    let batch = &document["paths"]["/api/v1/sites/{site}/tasks/batch"]["post"];
+    assert_eq!(
+        batch["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/CreateTasksRequest"
+    );
+    assert_eq!(
+        batch["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/CreateTasksResponse"
+    );
+    let log_parameters: Vec<&str> = document["paths"]["/api/v1/sites/{site}/scan-log"]["get"]
+        ["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|parameter| parameter["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "site",
+        "status",
+        "initiator",
+        "q",
+        "has_errors",
+        "since",
+        "until",
+        "limit",
+        "cursor",
+    ] {
+        assert!(
+            log_parameters.contains(&name),
+            "{name} missing from {log_parameters:?}"
         );
     }
     let token = &document["paths"]["/api/oauth/token"]["post"];

@@ -1,0 +1,29 @@
+-- Every sort and every filter of the Active tasks list reads an index over
+-- the active rows alone (partial on the same predicate as `tasks_active`,
+-- written identically: see db::ACTIVE_PREDICATE). A sort's index holds the
+-- rows in its order (the key, then number and kind, as the list breaks
+-- ties), so a page walks it and stops after `limit + 1` rows; the same
+-- index finds the rows of an equality filter on its key, counts them and
+-- groups them for facets.
+
+-- sort=task (kind, then number); the kind filter and facet.
+CREATE INDEX tasks_active_task ON tasks (site_id, kind, number)
+    WHERE status IN ('queued', 'running');
+-- sort=target, case-insensitively.
+CREATE INDEX tasks_active_target ON tasks (site_id, target_name COLLATE NOCASE, number, kind)
+    WHERE status IN ('queued', 'running');
+-- sort=scope; the scope filter (whole scope, case-insensitively) and facet.
+CREATE INDEX tasks_active_scope ON tasks (site_id, scope COLLATE NOCASE, number, kind)
+    WHERE status IN ('queued', 'running');
+-- sort=initiator; the initiator filter and facet.
+CREATE INDEX tasks_active_initiator ON tasks (site_id, initiator COLLATE NOCASE, number, kind)
+    WHERE status IN ('queued', 'running');
+-- sort=status; the status filter and facet.
+CREATE INDEX tasks_active_status ON tasks (site_id, status, number, kind)
+    WHERE status IN ('queued', 'running');
+-- The target_type filter and facet.
+CREATE INDEX tasks_active_target_type ON tasks (site_id, target_type)
+    WHERE status IN ('queued', 'running');
+-- The audit_service filter and facet (only running tasks have one).
+CREATE INDEX tasks_active_audit_service ON tasks (site_id, audit_service_id)
+    WHERE status IN ('queued', 'running');

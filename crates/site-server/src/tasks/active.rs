@@ -1,0 +1,313 @@
+//! The Active tasks page: filtered, sorted, keyset-paged and counted, in
+//! one read transaction.
+//!
+//! Every sort has a partial index over the active rows in its order (the
+//! sort key, then number and kind: migrations 0001 and 0006), so a page
+//! walks an index and stops after `limit + 1` rows. A filter is tested on
+//! each row walked; when few tasks match it, walking in order would read
+//! many rows for each match, so the page instead reads just the matching
+//! tasks (through their filter's index) and sorts them. The choice is made
+//! with the exact count of matches, which the page reports as `total`
+//! anyway ([`Plan::choose`]).
+
+use serde::{Deserialize, Serialize};
+use site_api::{
+    ActiveTasksPage, ActiveTasksQuery, Order, SortKey, StatusCounts, TaskFilter, TaskKind,
+    TaskStatus,
+};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+use super::cursor;
+use super::filter::push_filters;
+use super::search::Search;
+use crate::db::{kind_column, TaskRow, TASK_COLUMNS};
+use crate::error::AppError;
+use crate::monitor::SiteCounters;
+use crate::state::SiteRuntime;
+
+/// The sorted value of a page's last row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum SortValue {
+    /// A number (start date).
+    Int(i64),
+    /// A text (names, kind, status).
+    Text(String),
+}
+
+/// Where a page ended: the next page starts strictly after this row in the
+/// same sort and order (the key, then number, then kind).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    sort: SortKey,
+    order: Order,
+    value: SortValue,
+    number: i64,
+    kind: TaskKind,
+}
+
+impl Position {
+    fn of(query: &ActiveTasksQuery, task: &site_api::Task) -> Position {
+        let value = match query.sort {
+            SortKey::StartDate => SortValue::Int(task.start_date.timestamp()),
+            SortKey::Task => SortValue::Text(task.kind.as_str().to_owned()),
+            SortKey::Target => SortValue::Text(task.target.name.clone()),
+            SortKey::Scope => SortValue::Text(task.scope.clone()),
+            SortKey::Initiator => SortValue::Text(task.initiator.as_str().to_owned()),
+            SortKey::Status => SortValue::Text(task.status.as_str().to_owned()),
+        };
+        Position {
+            sort: query.sort,
+            order: query.order,
+            value,
+            number: task.number as i64,
+            kind: task.kind,
+        }
+    }
+
+    /// The cursor of `query`, checked against its sort and order.
+    fn from_query(query: &ActiveTasksQuery) -> Result<Option<Position>, AppError> {
+        let Some(text) = &query.cursor else {
+            return Ok(None);
+        };
+        let position: Position = cursor::decode(text)?;
+        if position.sort != query.sort || position.order != query.order {
+            return Err(AppError::InvalidRequest(
+                "the cursor belongs to another sort or order; send the same sort and order with it"
+                    .to_owned(),
+            ));
+        }
+        Ok(Some(position))
+    }
+}
+
+/// The SQL expression a sort orders by, before the number and kind tie-breakers.
+fn sort_column(key: SortKey) -> &'static str {
+    match key {
+        SortKey::StartDate => "start_date",
+        SortKey::Task => "kind",
+        SortKey::Target => "target_name COLLATE NOCASE",
+        SortKey::Scope => "scope COLLATE NOCASE",
+        SortKey::Initiator => "initiator COLLATE NOCASE",
+        SortKey::Status => "status",
+    }
+}
+
+/// The partial index holding the active rows in a sort's order.
+fn sort_index(key: SortKey) -> &'static str {
+    match key {
+        SortKey::StartDate => "tasks_active",
+        SortKey::Task => "tasks_active_task",
+        SortKey::Target => "tasks_active_target",
+        SortKey::Scope => "tasks_active_scope",
+        SortKey::Initiator => "tasks_active_initiator",
+        SortKey::Status => "tasks_active_status",
+    }
+}
+
+/// How a page reads the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Walk the sort's index in order, testing the filters on each row.
+    InOrder,
+    /// Read only the matching rows (through the index of their filter, or
+    /// the search's trigram matches) and sort them.
+    Matching,
+}
+
+impl Plan {
+    /// The cheaper way to a page of `limit` rows when `total` of `active`
+    /// tasks match. Walking in order reads about `active / total` rows per
+    /// row of the page; reading the matches costs a sort of all of them.
+    pub fn choose(filter: &TaskFilter, limit: u32, total: u64, active: u64) -> Plan {
+        if filter.is_empty() {
+            return Plan::InOrder;
+        }
+        let walked = (u64::from(limit) + 1).saturating_mul(active) / total.max(1);
+        let sorted = total.saturating_mul(3);
+        if sorted < walked.min(active) {
+            Plan::Matching
+        } else {
+            Plan::InOrder
+        }
+    }
+}
+
+/// The number of active tasks matching `filter`: the Site's counters when
+/// only the status narrows, else a count over the filters' indexes.
+async fn count_matching(
+    connection: &mut SqliteConnection,
+    site: &SiteRuntime,
+    filter: &TaskFilter,
+    search: Option<&Search>,
+    counters: &SiteCounters,
+) -> Result<u64, AppError> {
+    let by_status = TaskFilter {
+        statuses: filter.statuses.clone(),
+        ..TaskFilter::default()
+    };
+    if *filter == by_status {
+        let wanted = |status| filter.statuses.is_empty() || filter.statuses.contains(&status);
+        let queued = if wanted(TaskStatus::Queued) {
+            counters.queued
+        } else {
+            0
+        };
+        let running = if wanted(TaskStatus::Running) {
+            counters.running
+        } else {
+            0
+        };
+        return Ok(queued + running);
+    }
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+    count.push(Search::from_tasks(search));
+    push_filters(&mut count, site, filter, search);
+    let total: i64 = count
+        .build_query_scalar()
+        .fetch_one(&mut *connection)
+        .await?;
+    Ok(total.max(0) as u64)
+}
+
+/// One page of the Site's active tasks, read from one snapshot.
+pub async fn active_tasks(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    query: &ActiveTasksQuery,
+) -> Result<ActiveTasksPage, AppError> {
+    let position = Position::from_query(query)?;
+    let limit = query.limit.get();
+    // One read transaction: revision, counts, total and rows agree.
+    let mut tx = pool.begin().await?;
+    let counters = crate::monitor::counters_in(&mut tx, site).await?;
+    let search = Search::plan(&mut tx, query.filter.q.as_deref()).await?;
+    let search = search.as_ref();
+    let total = count_matching(&mut tx, site, &query.filter, search, &counters).await?;
+    let plan = Plan::choose(
+        &query.filter,
+        limit,
+        total,
+        counters.queued + counters.running,
+    );
+
+    let column = sort_column(query.sort);
+    let order = match query.order {
+        Order::Asc => "ASC",
+        Order::Desc => "DESC",
+    };
+    let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS}"));
+    if plan == Plan::InOrder && !search.is_some_and(Search::is_narrow) {
+        select.push(format!(" FROM tasks INDEXED BY {}", sort_index(query.sort)));
+    } else {
+        select.push(Search::from_tasks(search));
+    }
+    push_filters(&mut select, site, &query.filter, search);
+    if let Some(position) = &position {
+        let after = match query.order {
+            Order::Asc => ">",
+            Order::Desc => "<",
+        };
+        select.push(format!(" AND ({column}, number, kind) {after} ("));
+        match &position.value {
+            SortValue::Int(value) => select.push_bind(*value),
+            SortValue::Text(value) => select.push_bind(value.clone()),
+        };
+        select
+            .push(", ")
+            .push_bind(position.number)
+            .push(", ")
+            .push_bind(kind_column(position.kind))
+            .push(")");
+    }
+    // `+` keeps SQLite from walking an index for the order when the plan
+    // is to read the matching rows and sort them.
+    let unary = match plan {
+        Plan::InOrder => "",
+        Plan::Matching => "+",
+    };
+    select.push(format!(
+        " ORDER BY {unary}{column} {order}, {unary}number {order}, {unary}kind {order} LIMIT "
+    ));
+    select.push_bind(i64::from(limit) + 1);
+    let mut rows: Vec<TaskRow> = select.build_query_as().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let tasks = rows
+        .iter()
+        .map(|row| row.to_task(site.failed_label()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = match (has_more, tasks.last()) {
+        (true, Some(last)) => Some(cursor::encode(&Position::of(query, last))),
+        _ => None,
+    };
+    Ok(ActiveTasksPage {
+        tasks,
+        next_cursor,
+        total,
+        counts: StatusCounts {
+            queued: counters.queued,
+            running: counters.running,
+        },
+        revision: counters.revision,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_matches_are_read_and_sorted_many_are_walked_in_order() {
+        let rare = TaskFilter {
+            initiator: Some("bob@example.com".to_owned()),
+            ..TaskFilter::default()
+        };
+        assert_eq!(Plan::choose(&rare, 200, 10, 100_000), Plan::Matching);
+        assert_eq!(Plan::choose(&rare, 200, 2_000, 100_000), Plan::Matching);
+        assert_eq!(Plan::choose(&rare, 200, 50_000, 100_000), Plan::InOrder);
+        assert_eq!(Plan::choose(&rare, 200, 0, 100_000), Plan::Matching);
+        // A small Site is walked: the whole of it costs less than a sort.
+        assert_eq!(Plan::choose(&rare, 200, 10, 20), Plan::InOrder);
+        assert_eq!(
+            Plan::choose(&TaskFilter::default(), 200, 100_000, 100_000),
+            Plan::InOrder
+        );
+    }
+
+    #[test]
+    fn a_cursor_is_only_good_for_its_own_sort_and_order() {
+        let query = ActiveTasksQuery {
+            sort: SortKey::Target,
+            order: Order::Asc,
+            ..ActiveTasksQuery::default()
+        };
+        let position = Position {
+            sort: SortKey::Target,
+            order: Order::Asc,
+            value: SortValue::Text("WS-0042".to_owned()),
+            number: 1042,
+            kind: TaskKind::Audit,
+        };
+        let with_cursor = |query: &ActiveTasksQuery| ActiveTasksQuery {
+            cursor: Some(cursor::encode(&position)),
+            ..query.clone()
+        };
+        assert_eq!(
+            Position::from_query(&with_cursor(&query)).unwrap(),
+            Some(position.clone())
+        );
+        let other = ActiveTasksQuery {
+            sort: SortKey::Scope,
+            ..query.clone()
+        };
+        assert!(Position::from_query(&with_cursor(&other)).is_err());
+        let reversed = ActiveTasksQuery {
+            order: Order::Desc,
+            ..query
+        };
+        assert!(Position::from_query(&with_cursor(&reversed)).is_err());
+    }
+}

@@ -1,0 +1,114 @@
+//! The Active tasks filters as SQL: one `WHERE` clause for the list, its
+//! count and its facets, so the three can never disagree on what matches.
+
+use site_api::{TaskFilter, Timestamp};
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::search::{push_search, Search};
+use crate::db::{kind_column, status_column, ACTIVE_PREDICATE};
+use crate::state::SiteRuntime;
+
+/// Adds `WHERE` with the Site, the active predicate and every filter of
+/// `filter` (the search as `search` planned it).
+pub fn push_filters(
+    sql: &mut QueryBuilder<'_, Sqlite>,
+    site: &SiteRuntime,
+    filter: &TaskFilter,
+    search: Option<&Search>,
+) {
+    sql.push(" WHERE site_id = ")
+        .push_bind(site.id().to_owned())
+        .push(" AND ")
+        .push(ACTIVE_PREDICATE);
+    if !filter.statuses.is_empty() {
+        push_in_list(
+            sql,
+            "status",
+            filter.statuses.iter().map(|s| status_column(*s)),
+        );
+    }
+    if !filter.kinds.is_empty() {
+        push_in_list(sql, "kind", filter.kinds.iter().map(|k| kind_column(*k)));
+    }
+    if !filter.target_types.is_empty() {
+        push_in_list(
+            sql,
+            "target_type",
+            filter.target_types.iter().map(|t| t.as_str()),
+        );
+    }
+    push_initiator(sql, filter.initiator.as_deref());
+    if let Some(scope) = &filter.scope {
+        sql.push(" AND scope = ")
+            .push_bind(scope.clone())
+            .push(" COLLATE NOCASE");
+    }
+    // Start dates are whole seconds: `since` rounds up, `until` down.
+    if let Some(since) = filter.since {
+        sql.push(" AND start_date >= ").push_bind(seconds_up(since));
+    }
+    if let Some(until) = filter.until {
+        sql.push(" AND start_date <= ").push_bind(until.timestamp());
+    }
+    if let Some(service) = &filter.audit_service {
+        sql.push(" AND audit_service_id = ")
+            .push_bind(service.clone());
+    }
+    push_search(sql, search);
+}
+
+/// Adds the `initiator` filter (case-insensitive), shared with the logs.
+pub fn push_initiator(sql: &mut QueryBuilder<'_, Sqlite>, initiator: Option<&str>) {
+    if let Some(initiator) = initiator {
+        sql.push(" AND initiator = ")
+            .push_bind(initiator.to_owned())
+            .push(" COLLATE NOCASE");
+    }
+}
+
+/// Adds ` AND <column> IN (<values>)`; no values match no row.
+pub fn push_in_list(
+    sql: &mut QueryBuilder<'_, Sqlite>,
+    column: &str,
+    values: impl IntoIterator<Item = &'static str>,
+) {
+    let mut values = values.into_iter().peekable();
+    if values.peek().is_none() {
+        sql.push(" AND 0");
+        return;
+    }
+    sql.push(format!(" AND {column} IN ("));
+    let mut list = sql.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    sql.push(")");
+}
+
+/// The first whole second at or after `time`.
+pub fn seconds_up(time: Timestamp) -> i64 {
+    let seconds = time.timestamp();
+    if time.timestamp_subsec_nanos() > 0 {
+        seconds + 1
+    } else {
+        seconds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_since_inside_a_second_starts_at_the_next_one() {
+        let at = |text: &str| text.parse::<Timestamp>().unwrap();
+        assert_eq!(
+            seconds_up(at("2026-11-28T09:00:00Z")),
+            at("2026-11-28T09:00:00Z").timestamp()
+        );
+        assert_eq!(
+            seconds_up(at("2026-11-28T09:00:00.2Z")),
+            at("2026-11-28T09:00:01Z").timestamp()
+        );
+    }
+}

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use serde_json::json;
-use site_api::ActiveTasksQuery;
+use site_api::{ActiveTasksQuery, LogQuery, PageLimit};
 use site_api::{
     CancelOutcome, ScheduleCreate, ScheduleUpdate, SimulatedOutcome, Target, TargetType, TaskKind,
     TaskStatus,
@@ -16,7 +16,7 @@ use site_api::{
 use taskdeck_app::live::failures::{FailureNotice, NotifySettings};
 use taskdeck_app::live::follow::{Follower, LiveSink};
 use taskdeck_app::live::list::LiveList;
-use taskdeck_app::site_client::{LogQuery, PageRead, SecretSource, SiteClient};
+use taskdeck_app::site_client::{PageRead, SecretSource, SiteClient};
 use taskdeck_app::Error;
 use taskdeck_ipc::LinkState;
 use tokio::sync::mpsc;
@@ -62,8 +62,11 @@ async fn the_client_covers_every_call_the_app_makes() {
 
     // Pages with filters, and ETags.
     let query = ActiveTasksQuery {
-        status: Some("queued".to_owned()),
-        limit: Some(10),
+        filter: site_api::TaskFilter {
+            statuses: vec![TaskStatus::Queued],
+            ..site_api::TaskFilter::default()
+        },
+        limit: PageLimit::new(10).unwrap(),
         ..ActiveTasksQuery::default()
     };
     let PageRead::Page { page, etag } = admin.active_tasks("hq", &query, None).await.unwrap()
@@ -428,7 +431,7 @@ async fn never_more_than_one_request_of_a_kind_is_in_flight() {
             let client = client.clone();
             tokio::spawn(async move {
                 let query = ActiveTasksQuery {
-                    limit: Some(10 + n),
+                    limit: PageLimit::new(10 + n).unwrap(),
                     ..ActiveTasksQuery::default()
                 };
                 client.page("hq", &query).await
@@ -717,9 +720,9 @@ async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
     // Another order reads every page; the search stays the Site's and the
     // scope is matched here.
     let mut by_target = scoped(Some(StartedFilter::Within { hours: 1 }));
-    by_target.site.sort = Some("target".to_owned());
-    by_target.site.order = Some("asc".to_owned());
-    by_target.site.q = Some("ws-".to_owned());
+    by_target.site.sort = site_api::SortKey::Target;
+    by_target.site.order = site_api::Order::Asc;
+    by_target.site.filter.q = Some("ws-".to_owned());
     let (tasks, last) = read(by_target, 3).await;
     assert_eq!(last.total, 1107);
     let names: Vec<&str> = tasks.iter().map(|t| t.target.name.as_str()).collect();

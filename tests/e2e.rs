@@ -1876,9 +1876,9 @@ async fn show_more_lists_the_tasks_beyond_the_first_thousand() {
             // again each time: with one slot busy, the oldest ones finish).
             let site = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
             let oldest_first = site_api::ActiveTasksQuery {
-                sort: Some("start_date".to_owned()),
-                order: Some("asc".to_owned()),
-                limit: Some(3),
+                sort: site_api::SortKey::StartDate,
+                order: site_api::Order::Asc,
+                limit: site_api::PageLimit::new(3).unwrap(),
                 ..Default::default()
             };
             app.execute(

@@ -12,8 +12,9 @@ use crate::error::Error;
 use crate::listing::Counting;
 use crate::live::failures::NotifySettings;
 use crate::settings::ConnectionSettings;
-use crate::site_client::{LogQuery, SiteClient};
+use crate::site_client::SiteClient;
 use crate::state::DesktopState;
+use site_api::LogQuery;
 
 /// Where the app stands with its Site.
 #[tauri::command]
@@ -334,9 +335,8 @@ pub(crate) async fn list_tasks(
 ) -> Result<site_api::ActiveTasksPage, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let rows = query
-        .site
-        .limit
-        .map_or(crate::listing::SITE_PAGE as usize, |limit| limit as usize);
+        .rows
+        .map_or(crate::listing::SITE_PAGE as usize, |rows| rows as usize);
     let mut tasks = Vec::new();
     let mut last = crate::listing::read_matching(
         &client,

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use site_api::{LogEntry, TaskKind};
+use site_api::{LogEntry, LogQuery, TaskKind};
 
 use crate::error::{Error, Result};
-use crate::site_client::{LogQuery, SiteClient};
+use crate::site_client::SiteClient;
 
 /// The most rows one export holds.
 pub const MAX_ROWS: usize = 200_000;
@@ -86,7 +86,7 @@ pub async fn read_all(
     kind: TaskKind,
     mut query: LogQuery,
 ) -> Result<Vec<LogEntry>> {
-    query.limit = Some(1000);
+    query.limit = site_api::PageLimit::MAX;
     query.cursor = None;
     let mut entries = Vec::new();
     loop {

@@ -3,7 +3,7 @@
 //! cannot filter (scope, start dates). The list command and "cancel all
 //! matching" both read through here.
 
-use site_api::{ActiveTasksPage, ActiveTasksQuery, Task};
+use site_api::{ActiveTasksPage, ActiveTasksQuery, PageLimit, Task};
 use taskdeck_ipc::ListQuery;
 
 use crate::error::Error;
@@ -77,7 +77,7 @@ async fn read_narrowed(
     mut keep: impl FnMut(&mut Vec<Task>),
 ) -> Result<ActiveTasksPage, Error> {
     let mut site = query.site_query();
-    site.limit = Some(SITE_PAGE);
+    site.limit = PageLimit::MAX;
     let now = chrono::Utc::now();
     let (mut kept, mut total) = (0, 0);
     loop {
@@ -123,7 +123,7 @@ pub async fn count_matching(
 ) -> Result<u64, Error> {
     if query.narrow.is_empty() {
         let mut site = query.site_query();
-        site.limit = Some(1);
+        site.limit = PageLimit::new(1).unwrap_or_default();
         return Ok(client.page(site_id, &site).await?.total);
     }
     let page = read_matching(client, site_id, query, 0, Counting::Exact, |_| {}).await?;
@@ -142,7 +142,8 @@ pub async fn read_pages(
     query.cursor = None;
     let mut read = 0;
     loop {
-        query.limit = Some((rows - read).min(SITE_PAGE as usize) as u32);
+        let wanted = (rows - read).clamp(1, SITE_PAGE as usize) as u32;
+        query.limit = PageLimit::new(wanted).unwrap_or(PageLimit::MAX);
         let mut page = client.page(site_id, &query).await?;
         read += page.tasks.len();
         keep(&mut page.tasks);

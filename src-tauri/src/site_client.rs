@@ -18,9 +18,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use site_api::{
     ActiveTasksPage, ActiveTasksQuery, AuditServicesResponse, CancelRequest, CancelResponse,
-    CreateTaskRequest, ErrorBody, LiveEvent, LogPage, Me, OAuthError, Schedule, ScheduleCreate,
-    ScheduleUpdate, SchedulesResponse, SignalsResponse, Stats, Task, TaskId, TaskKind,
-    TokenRequest, TokenResponse,
+    CreateTaskRequest, ErrorBody, LiveEvent, LogPage, LogQuery, Me, OAuthError, Schedule,
+    ScheduleCreate, ScheduleUpdate, SchedulesResponse, SignalsResponse, Stats, Task, TaskId,
+    TaskKind, TokenRequest, TokenResponse,
 };
 use tokio::sync::Mutex;
 use url::Url;
@@ -60,35 +60,6 @@ impl std::fmt::Debug for SecretSource {
 struct CachedToken {
     token: String,
     renew_at: Instant,
-}
-
-/// The filters and page of a Scan-log or Audit-log request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct LogQuery {
-    /// `finished`, `cancelled`, `failed` (comma list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// An email, or `Schedule`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initiator: Option<String>,
-    /// The search text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub q: Option<String>,
-    /// Only rows with (true) or without (false) errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub has_errors: Option<bool>,
-    /// RFC 3339, on the end date.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub since: Option<String>,
-    /// RFC 3339, on the end date.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub until: Option<String>,
-    /// Page size, 1..1000.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    /// The previous page's `next_cursor`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }
 
 /// An Active tasks page, or "unchanged" for a matching `ETag`.
@@ -374,7 +345,7 @@ impl SiteClient {
     /// The first page of a Site's Active tasks, newest first.
     pub async fn first_page(&self, site_id: &str, limit: u32) -> Result<ActiveTasksPage> {
         let query = ActiveTasksQuery {
-            limit: Some(limit),
+            limit: site_api::PageLimit::new(limit).unwrap_or(site_api::PageLimit::MAX),
             ..ActiveTasksQuery::default()
         };
         self.page(site_id, &query).await

@@ -1,5 +1,6 @@
 //! The Active tasks list as the UI holds it: pure functions over snapshots.
 
+use site_api::SortKey;
 use std::cmp::Ordering;
 
 use site_api::Task;
@@ -88,42 +89,11 @@ pub fn window_capacity(viewport: f64, row_height: f64, overscan: usize) -> usize
     (viewport.max(0.0) / row_height).ceil() as usize + step + 1 + 2 * overscan
 }
 
-/// A column the list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortColumn {
-    /// Device / Resource.
-    Target,
-    /// Kind, then number.
-    Task,
-    /// When it entered the queue.
-    StartDate,
-    /// Scope.
-    Scope,
-    /// Initiator.
-    Initiator,
-    /// Queued before running.
-    Status,
-}
-
-impl SortColumn {
-    /// The contract's `sort` value.
-    pub fn wire(self) -> &'static str {
-        match self {
-            SortColumn::Target => "target",
-            SortColumn::Task => "task",
-            SortColumn::StartDate => "start_date",
-            SortColumn::Scope => "scope",
-            SortColumn::Initiator => "initiator",
-            SortColumn::Status => "status",
-        }
-    }
-}
-
 /// The list's order: a column and a direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SortSpec {
     /// The column.
-    pub column: SortColumn,
+    pub column: SortKey,
     /// Largest first.
     pub descending: bool,
 }
@@ -132,7 +102,7 @@ impl Default for SortSpec {
     /// The seed's default: newest start date first.
     fn default() -> SortSpec {
         SortSpec {
-            column: SortColumn::StartDate,
+            column: SortKey::StartDate,
             descending: true,
         }
     }
@@ -141,7 +111,7 @@ impl Default for SortSpec {
 impl SortSpec {
     /// After a click on `column`'s header: the same column flips; another
     /// starts ascending (the start date newest first).
-    pub fn clicked(self, column: SortColumn) -> SortSpec {
+    pub fn clicked(self, column: SortKey) -> SortSpec {
         if self.column == column {
             SortSpec {
                 column,
@@ -150,7 +120,7 @@ impl SortSpec {
         } else {
             SortSpec {
                 column,
-                descending: column == SortColumn::StartDate,
+                descending: column == SortKey::StartDate,
             }
         }
     }
@@ -177,18 +147,18 @@ mod tests {
     #[test]
     fn header_clicks_flip_the_order_or_start_a_new_column_ascending() {
         let newest = SortSpec::default();
-        let oldest = newest.clicked(SortColumn::StartDate);
+        let oldest = newest.clicked(SortKey::StartDate);
         assert!(!oldest.descending);
-        let by_target = oldest.clicked(SortColumn::Target);
+        let by_target = oldest.clicked(SortKey::Target);
         assert_eq!(
             by_target,
             SortSpec {
-                column: SortColumn::Target,
+                column: SortKey::Target,
                 descending: false
             }
         );
-        assert!(by_target.clicked(SortColumn::Target).descending);
-        assert_eq!(by_target.clicked(SortColumn::StartDate), newest);
+        assert!(by_target.clicked(SortKey::Target).descending);
+        assert_eq!(by_target.clicked(SortKey::StartDate), newest);
     }
 
     fn task(kind: TaskKind, number: u64, start: &str, status: TaskStatus) -> Task {

@@ -11,7 +11,7 @@ use taskdeck_ipc::{
     ViewColumn, ViewFilters, ViewSort, DEFAULT_VIEW_ID, MAX_VIEW_NAME, VIEW_SCHEMA,
 };
 
-use crate::tasks::{SortColumn, SortSpec};
+use crate::tasks::SortSpec;
 
 /// Rows read from the Site for a filtered list, and the live list's length;
 /// "Show more" reads this many more.
@@ -80,33 +80,6 @@ impl Default for ViewState {
     }
 }
 
-/// The sort column of a column, if the Site sorts by it.
-pub fn sort_column(key: ColumnKey) -> Option<SortColumn> {
-    match key {
-        ColumnKey::Target => Some(SortColumn::Target),
-        ColumnKey::Task => Some(SortColumn::Task),
-        ColumnKey::StartDate => Some(SortColumn::StartDate),
-        ColumnKey::Scope => Some(SortColumn::Scope),
-        ColumnKey::Initiator => Some(SortColumn::Initiator),
-        ColumnKey::Status => Some(SortColumn::Status),
-        ColumnKey::AuditService
-        | ColumnKey::RunningFor
-        | ColumnKey::Progress
-        | ColumnKey::Unknown => None,
-    }
-}
-
-fn column_key(column: SortColumn) -> ColumnKey {
-    match column {
-        SortColumn::Target => ColumnKey::Target,
-        SortColumn::Task => ColumnKey::Task,
-        SortColumn::StartDate => ColumnKey::StartDate,
-        SortColumn::Scope => ColumnKey::Scope,
-        SortColumn::Initiator => ColumnKey::Initiator,
-        SortColumn::Status => ColumnKey::Status,
-    }
-}
-
 impl ViewState {
     /// The state a saved view describes, merged with the columns this build
     /// knows: columns the view does not mention are added hidden at the
@@ -136,7 +109,10 @@ impl ViewState {
         }
         let mut state = ViewState {
             columns,
-            sort: sort_column(view.sort.column)
+            sort: view
+                .sort
+                .column
+                .sort_key()
                 .map(|column| SortSpec {
                     column,
                     descending: view.sort.descending,
@@ -166,7 +142,7 @@ impl ViewState {
             name: name.trim().to_owned(),
             columns: self.columns.clone(),
             sort: ViewSort {
-                column: column_key(self.sort.column),
+                column: ColumnKey::of_sort(self.sort.column),
                 descending: self.sort.descending,
             },
             filters: ViewFilters {
@@ -213,20 +189,25 @@ impl ViewState {
         if unfiltered && default_sort {
             return None;
         }
-        let join = |values: Vec<&str>| (!values.is_empty()).then(|| values.join(","));
         Some(ListQuery {
             site: site_api::ActiveTasksQuery {
-                status: join(self.statuses.iter().map(|s| s.as_str()).collect()),
-                kind: join(self.kinds.iter().map(|k| k.as_str()).collect()),
-                initiator,
-                target_type: join(self.target_types.iter().map(|t| t.as_str()).collect()),
-                q: (!q.is_empty()).then(|| q.to_owned()),
-                sort: (!default_sort).then(|| self.sort.column.wire().to_owned()),
-                order: (!default_sort)
-                    .then(|| if self.sort.descending { "desc" } else { "asc" }.to_owned()),
-                limit: Some(FILTERED_PAGE),
-                cursor: None,
+                filter: site_api::TaskFilter {
+                    statuses: self.statuses.iter().copied().collect(),
+                    kinds: self.kinds.iter().copied().collect(),
+                    initiator,
+                    target_types: self.target_types.iter().copied().collect(),
+                    q: (!q.is_empty()).then(|| q.to_owned()),
+                    ..site_api::TaskFilter::default()
+                },
+                sort: self.sort.column,
+                order: if self.sort.descending {
+                    site_api::Order::Desc
+                } else {
+                    site_api::Order::Asc
+                },
+                ..site_api::ActiveTasksQuery::default()
             },
+            rows: Some(FILTERED_PAGE),
             narrow,
         })
     }
@@ -250,13 +231,14 @@ pub fn reading(query: Option<ListQuery>, rows: u32) -> Option<ListQuery> {
     let rows = rows.clamp(FILTERED_PAGE, MAX_LISTED);
     match query {
         Some(mut query) => {
-            query.site.limit = Some(rows);
+            query.rows = Some(rows);
             Some(query)
         }
         None if rows > FILTERED_PAGE => {
-            let mut query = ListQuery::default();
-            query.site.limit = Some(rows);
-            Some(query)
+            Some(ListQuery {
+                rows: Some(rows),
+                ..ListQuery::default()
+            })
         }
         None => None,
     }
@@ -469,6 +451,7 @@ pub fn is_builtin(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use site_api::SortKey;
 
     fn keys(columns: &[ViewColumn]) -> Vec<&'static str> {
         columns.iter().map(|c| c.key.as_str()).collect()
@@ -501,15 +484,15 @@ mod tests {
     fn more_rows_read_the_default_list_from_the_site_and_stay_capped() {
         assert_eq!(reading(None, FILTERED_PAGE), None, "the live list");
         let beyond = reading(None, 3 * FILTERED_PAGE).unwrap();
-        assert_eq!(beyond.site.limit, Some(3000));
-        assert_eq!(beyond.site.status, None, "still the unfiltered list");
+        assert_eq!(beyond.rows, Some(3000));
+        assert!(beyond.site.filter.is_empty(), "still the unfiltered list");
         let mut state = ViewState::default();
         state.statuses.insert(TaskStatus::Queued);
         let filtered = reading(state.query(None), 5 * MAX_LISTED).unwrap();
-        assert_eq!(filtered.site.status.as_deref(), Some("queued"));
-        assert_eq!(filtered.site.limit, Some(MAX_LISTED));
+        assert_eq!(filtered.site.filter.statuses, [TaskStatus::Queued]);
+        assert_eq!(filtered.rows, Some(MAX_LISTED));
         assert_eq!(
-            reading(state.query(None), 0).unwrap().site.limit,
+            reading(state.query(None), 0).unwrap().rows,
             Some(FILTERED_PAGE)
         );
     }
@@ -533,7 +516,7 @@ mod tests {
         state.statuses.insert(TaskStatus::Running);
         state.search = "ws-0".to_owned();
         state.density = Density::Compact;
-        state.sort = SortSpec::default().clicked(SortColumn::Target);
+        state.sort = SortSpec::default().clicked(SortKey::Target);
         state.scope = "HQ-LAN".to_owned();
         state.started = Some(StartedFilter::OlderThan { hours: 4 });
         let saved = state.to_saved("view-1", "  Running now ");
@@ -543,9 +526,9 @@ mod tests {
         assert_eq!(ViewState::from_saved(&back), state);
         assert_eq!(keys(&state.columns)[0], "status");
         let query = state.query(None).unwrap();
-        assert_eq!(query.site.status.as_deref(), Some("running"));
-        assert_eq!(query.site.q.as_deref(), Some("ws-0"));
-        assert_eq!(query.site.sort.as_deref(), Some("target"));
+        assert_eq!(query.site.filter.statuses, [TaskStatus::Running]);
+        assert_eq!(query.site.filter.q.as_deref(), Some("ws-0"));
+        assert_eq!(query.site.sort, SortKey::Target);
         assert_eq!(query.narrow.scope.as_deref(), Some("HQ-LAN"));
         assert_eq!(
             query.narrow.started,
@@ -567,16 +550,20 @@ mod tests {
             .target_types
             .extend([TargetType::Device, TargetType::CloudResource]);
         let query = state.query(None).unwrap();
-        assert_eq!(query.site.q.as_deref(), Some("ws-00"));
-        assert_eq!(query.site.status.as_deref(), Some("running"));
-        assert_eq!(query.site.kind.as_deref(), Some("scan,audit"));
+        assert_eq!(query.site.filter.q.as_deref(), Some("ws-00"));
+        assert_eq!(query.site.filter.statuses, [TaskStatus::Running]);
+        assert_eq!(query.site.filter.kinds, [TaskKind::Scan, TaskKind::Audit]);
         assert_eq!(
-            query.site.target_type.as_deref(),
-            Some("device,cloud_resource")
+            query.site.filter.target_types,
+            [TargetType::Device, TargetType::CloudResource]
         );
         assert_eq!(
-            (query.site.sort, query.site.order, query.site.initiator),
-            (None, None, None)
+            (
+                query.site.sort,
+                query.site.order,
+                query.site.filter.initiator
+            ),
+            (SortKey::StartDate, site_api::Order::Desc, None)
         );
         assert!(query.narrow.is_empty());
         // A scope or a start-date range alone is a filter too; a blank
@@ -592,7 +579,10 @@ mod tests {
         };
         let query = scoped.query(None).unwrap();
         assert_eq!(query.narrow.scope.as_deref(), Some("Segment HQ"));
-        assert_eq!(query.site.q, None, "the backend sends the scope as q");
+        assert_eq!(
+            query.site.filter.q, None,
+            "the backend sends the scope as q"
+        );
         let recent = ViewState {
             started: Some(StartedFilter::Within { hours: 24 }),
             ..ViewState::default()
@@ -607,6 +597,7 @@ mod tests {
             mine.query(Some("alice@example.com"))
                 .unwrap()
                 .site
+                .filter
                 .initiator
                 .as_deref(),
             Some("alice@example.com")
@@ -617,17 +608,23 @@ mod tests {
             ..ViewState::default()
         };
         assert_eq!(
-            scheduled.query(None).unwrap().site.initiator.as_deref(),
+            scheduled
+                .query(None)
+                .unwrap()
+                .site
+                .filter
+                .initiator
+                .as_deref(),
             Some("Schedule")
         );
         // Another order alone asks the Site too.
         let by_task = ViewState {
-            sort: SortSpec::default().clicked(SortColumn::Task),
+            sort: SortSpec::default().clicked(SortKey::Task),
             ..ViewState::default()
         };
         let query = by_task.query(None).unwrap();
-        assert_eq!(query.site.sort.as_deref(), Some("task"));
-        assert_eq!(query.site.order.as_deref(), Some("asc"));
+        assert_eq!(query.site.sort, SortKey::Task);
+        assert_eq!(query.site.order, site_api::Order::Asc);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! dates), which the backend applies to the Site's answer.
 
 use serde::{Deserialize, Serialize};
-use site_api::{ActiveTasksQuery, Task, Timestamp};
+use site_api::{ActiveTasksQuery, Order, SortKey, Task, Timestamp};
 
 use crate::StartedFilter;
 
@@ -12,9 +12,13 @@ use crate::StartedFilter;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
-    /// The contract's filters, sort and page size (the backend follows the
-    /// cursors: `cursor` is not the window's to set).
+    /// The contract's filters and sort (the backend follows the cursors:
+    /// `cursor` is not the window's to set, nor the Site's page size).
     pub site: ActiveTasksQuery,
+    /// How many rows the window wants (more than a Site page: the backend
+    /// reads page after page); `None`: one Site page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u32>,
     /// Filters the contract has no parameter for.
     #[serde(skip_serializing_if = "Narrowing::is_empty")]
     pub narrow: Narrowing,
@@ -30,16 +34,20 @@ impl ListQuery {
             cursor: None,
             ..self.site.clone()
         };
-        if query.q.as_deref().is_none_or(|q| q.trim().is_empty()) {
-            query.q = self.narrow.scope.clone();
+        if query
+            .filter
+            .q
+            .as_deref()
+            .is_none_or(|q| q.trim().is_empty())
+        {
+            query.filter.q = self.narrow.scope.clone();
         }
         query
     }
 
     /// The list is read in start-date order, oldest first.
     fn oldest_first(&self) -> Option<bool> {
-        let by_start = self.site.sort.as_deref().is_none_or(|s| s == "start_date");
-        by_start.then(|| self.site.order.as_deref() == Some("asc"))
+        (self.site.sort == SortKey::StartDate).then_some(self.site.order == Order::Asc)
     }
 
     /// The same list read oldest first, when that reads less: newest first
@@ -60,10 +68,11 @@ impl ListQuery {
         );
         (open_start && self.oldest_first() == Some(false)).then(|| ListQuery {
             site: ActiveTasksQuery {
-                sort: Some("start_date".to_owned()),
-                order: Some("asc".to_owned()),
+                sort: SortKey::StartDate,
+                order: Order::Asc,
                 ..self.site.clone()
             },
+            rows: self.rows,
             narrow: self.narrow.clone(),
         })
     }
@@ -177,21 +186,25 @@ mod tests {
     fn the_scope_is_sent_as_the_search_unless_the_user_searched() {
         let mut query = ListQuery {
             site: ActiveTasksQuery {
-                status: Some("queued".to_owned()),
+                filter: site_api::TaskFilter {
+                    statuses: vec![site_api::TaskStatus::Queued],
+                    ..site_api::TaskFilter::default()
+                },
                 cursor: Some("stale".to_owned()),
                 ..ActiveTasksQuery::default()
             },
+            rows: None,
             narrow: Narrowing {
                 scope: Some("HQ-LAN".to_owned()),
                 ..Narrowing::default()
             },
         };
         let sent = query.site_query();
-        assert_eq!(sent.q.as_deref(), Some("HQ-LAN"));
-        assert_eq!(sent.status.as_deref(), Some("queued"));
+        assert_eq!(sent.filter.q.as_deref(), Some("HQ-LAN"));
+        assert_eq!(sent.filter.statuses, [site_api::TaskStatus::Queued]);
         assert_eq!(sent.cursor, None);
-        query.site.q = Some("ws-0042".to_owned());
-        assert_eq!(query.site_query().q.as_deref(), Some("ws-0042"));
+        query.site.filter.q = Some("ws-0042".to_owned());
+        assert_eq!(query.site_query().filter.q.as_deref(), Some("ws-0042"));
     }
 
     #[test]
@@ -215,12 +228,12 @@ mod tests {
         assert!(!query.past_the_range(&inside, now));
         assert!(!query.past_the_range(&late, now));
         // Oldest first: past once newer.
-        query.site.sort = Some("start_date".to_owned());
-        query.site.order = Some("asc".to_owned());
+        query.site.sort = SortKey::StartDate;
+        query.site.order = Order::Asc;
         assert!(query.past_the_range(&late, now));
         assert!(!query.past_the_range(&early, now));
         // Any other order: every page is read.
-        query.site.sort = Some("scope".to_owned());
+        query.site.sort = SortKey::Scope;
         assert!(!query.past_the_range(&late, now));
         assert!(!query.past_the_range(&early, now));
     }
@@ -236,8 +249,8 @@ mod tests {
         };
         let query = older(StartedFilter::OlderThan { hours: 24 });
         let flipped = query.read_oldest_first().unwrap();
-        assert_eq!(flipped.site.sort.as_deref(), Some("start_date"));
-        assert_eq!(flipped.site.order.as_deref(), Some("asc"));
+        assert_eq!(flipped.site.sort, SortKey::StartDate);
+        assert_eq!(flipped.site.order, Order::Asc);
         assert_eq!(flipped.narrow, query.narrow);
         let before = older(StartedFilter::Between {
             from: None,
@@ -249,10 +262,10 @@ mod tests {
             .read_oldest_first()
             .is_none());
         let mut by_scope = query.clone();
-        by_scope.site.sort = Some("scope".to_owned());
+        by_scope.site.sort = SortKey::Scope;
         assert!(by_scope.read_oldest_first().is_none());
         let mut ascending = query;
-        ascending.site.order = Some("asc".to_owned());
+        ascending.site.order = Order::Asc;
         assert!(ascending.read_oldest_first().is_none());
     }
 
@@ -260,8 +273,9 @@ mod tests {
     fn an_empty_narrowing_is_not_sent() {
         let text = serde_json::to_string(&ListQuery::default()).unwrap();
         assert_eq!(text, r#"{"site":{}}"#);
-        let back: ListQuery = serde_json::from_str(r#"{"site":{"q":"x"}}"#).unwrap();
-        assert_eq!(back.site.q.as_deref(), Some("x"));
+        let back: ListQuery = serde_json::from_str(r#"{"site":{"q":"x"},"rows":3000}"#).unwrap();
+        assert_eq!(back.site.filter.q.as_deref(), Some("x"));
+        assert_eq!(back.rows, Some(3000));
         assert!(back.narrow.is_empty());
     }
 }

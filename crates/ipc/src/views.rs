@@ -59,6 +59,36 @@ impl ColumnKey {
         ColumnKey::Progress,
     ];
 
+    /// The sort this column's header asks for, if it sorts.
+    pub fn sort_key(self) -> Option<site_api::SortKey> {
+        use site_api::SortKey;
+        match self {
+            ColumnKey::Target => Some(SortKey::Target),
+            ColumnKey::Task => Some(SortKey::Task),
+            ColumnKey::StartDate => Some(SortKey::StartDate),
+            ColumnKey::Scope => Some(SortKey::Scope),
+            ColumnKey::Initiator => Some(SortKey::Initiator),
+            ColumnKey::Status => Some(SortKey::Status),
+            ColumnKey::AuditService
+            | ColumnKey::RunningFor
+            | ColumnKey::Progress
+            | ColumnKey::Unknown => None,
+        }
+    }
+
+    /// The column whose header sorts by `key`.
+    pub fn of_sort(key: site_api::SortKey) -> ColumnKey {
+        use site_api::SortKey;
+        match key {
+            SortKey::Target => ColumnKey::Target,
+            SortKey::Task => ColumnKey::Task,
+            SortKey::StartDate => ColumnKey::StartDate,
+            SortKey::Scope => ColumnKey::Scope,
+            SortKey::Initiator => ColumnKey::Initiator,
+            SortKey::Status => ColumnKey::Status,
+        }
+    }
+
     /// The key used in test hooks and files (`start-date`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -15,14 +15,17 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use site_api::{ActiveTasksQuery, AuditService, LiveEvent, Signal, Task, TaskKind, Timestamp};
+use site_api::{
+    ActiveTasksQuery, AuditService, LiveEvent, LogQuery, PageLimit, Signal, Task, TaskKind,
+    Timestamp,
+};
 use taskdeck_ipc::LinkState;
 use tokio_util::sync::CancellationToken;
 
 use super::failures::{FailureNotice, FailureWatch, NotifySettings};
 use super::list::{Applied, LiveList};
 use crate::error::Error;
-use crate::site_client::{LogQuery, PageRead, SiteClient, StreamEvent};
+use crate::site_client::{PageRead, SiteClient, StreamEvent};
 
 /// Rows kept of the list (the first page).
 pub const PAGE_LIMIT: u32 = 1000;
@@ -295,7 +298,7 @@ impl<S: LiveSink> Follower<S> {
     ) -> Next {
         self.sink.link(&self.site_id, LinkState::Polling);
         let query = ActiveTasksQuery {
-            limit: Some(PAGE_LIMIT),
+            limit: PageLimit::new(PAGE_LIMIT).unwrap_or(PageLimit::MAX),
             ..ActiveTasksQuery::default()
         };
         let mut etag: Option<String> = None;
@@ -336,10 +339,7 @@ impl<S: LiveSink> Follower<S> {
         for kind in [TaskKind::Scan, TaskKind::Audit] {
             let query = LogQuery {
                 has_errors: Some(true),
-                since: Some(
-                    (since - CATCH_UP_MARGIN).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                ),
-                limit: Some(200),
+                since: Some(since - CATCH_UP_MARGIN),
                 ..LogQuery::default()
             };
             match self.client.log(&self.site_id, kind, &query).await {
@@ -389,7 +389,7 @@ impl<S: LiveSink> Follower<S> {
     async fn first_error(&self, task: &Task) -> Option<String> {
         let query = LogQuery {
             q: Some(task.label.clone()),
-            limit: Some(20),
+            limit: PageLimit::new(20).unwrap_or_default(),
             ..LogQuery::default()
         };
         let lookup = self.client.log(&self.site_id, task.kind, &query);

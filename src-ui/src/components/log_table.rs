@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
-use site_api::{LogEntry, LogPage, TaskKind, TaskStatus};
+use site_api::{LogEntry, LogPage, LogQuery, TaskKind, TaskStatus};
 use taskdeck_ipc::commands;
 
 use crate::bridge;
@@ -22,27 +22,13 @@ struct LogArgs {
     query: LogQuery,
 }
 
-/// The log's filters, as the Site takes them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-struct LogQuery {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    q: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    has_errors: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    limit: Option<u32>,
-}
-
 /// The log's filters from what the toolbar holds.
 fn log_query(statuses: &BTreeSet<TaskStatus>, search: &str, errors_only: bool) -> LogQuery {
-    let status: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
     LogQuery {
-        status: (!status.is_empty()).then(|| status.join(",")),
+        statuses: statuses.iter().copied().collect(),
         q: Some(search.trim().to_owned()).filter(|q| !q.is_empty()),
         has_errors: errors_only.then_some(true),
-        limit: None,
+        ..LogQuery::default()
     }
 }
 
@@ -68,10 +54,7 @@ pub fn LogTable(
         spawn_local(async move {
             let args = LogArgs {
                 kind,
-                query: LogQuery {
-                    limit: Some(200),
-                    ..wanted.clone()
-                },
+                query: wanted.clone(),
             };
             match bridge::invoke_with::<_, LogPage>(commands::LOG_ENTRIES, &args).await {
                 // A slower answer to an older filter must not win.

@@ -367,7 +367,7 @@ fn ColumnHeader(
 ) -> impl IntoView {
     let key = column.key;
     let label = key.label();
-    let sortable = views::sort_column(key);
+    let sortable = key.sort_key();
     let state = move || {
         let current = sort.get();
         sortable
@@ -403,7 +403,7 @@ fn ColumnHeader(
                 Some(sort_by) => view! {
                     <button
                         class="sort-button"
-                        data-testid=format!("sort-{}", sort_by.wire())
+                        data-testid=format!("sort-{}", sort_by.as_str())
                         title=title
                         on:click=move |_| sort.update(|s| *s = s.clicked(sort_by))
                     >

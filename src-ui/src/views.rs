@@ -234,12 +234,10 @@ pub fn reading(query: Option<ListQuery>, rows: u32) -> Option<ListQuery> {
             query.rows = Some(rows);
             Some(query)
         }
-        None if rows > FILTERED_PAGE => {
-            Some(ListQuery {
-                rows: Some(rows),
-                ..ListQuery::default()
-            })
-        }
+        None if rows > FILTERED_PAGE => Some(ListQuery {
+            rows: Some(rows),
+            ..ListQuery::default()
+        }),
         None => None,
     }
 }

@@ -8,12 +8,14 @@
 //! published only after commit, under the Site's write lock, so subscribers
 //! see revisions in order.
 
+use std::sync::Arc;
+
 use site_api::{
     CancelOutcome, CancelResult, Initiator, ObjectRef, Progress, SimulateSpec, Target, Task,
     TaskId, TaskKind, TaskStatus,
 };
 use sqlx::{Sqlite, SqlitePool, Transaction};
-use tokio::sync::MutexGuard;
+use tokio::sync::{oneshot, MutexGuard};
 
 use crate::db::{self, kind_column, status_column, TaskRow, TASK_COLUMNS};
 use crate::error::AppError;
@@ -82,6 +84,15 @@ struct SiteWrite<'a> {
 impl<'a> SiteWrite<'a> {
     async fn begin(pool: &SqlitePool, site: &'a SiteRuntime) -> Result<SiteWrite<'a>, AppError> {
         let guard = site.lock_writes().await;
+        SiteWrite::begin_locked(pool, site, guard).await
+    }
+
+    /// [`SiteWrite::begin`] with the Site's write lock already held.
+    async fn begin_locked(
+        pool: &SqlitePool,
+        site: &'a SiteRuntime,
+        guard: MutexGuard<'a, ()>,
+    ) -> Result<SiteWrite<'a>, AppError> {
         // IMMEDIATE: take SQLite's write lock now, not at the first write.
         let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(SiteWrite {
@@ -141,12 +152,63 @@ impl<'a> SiteWrite<'a> {
     }
 }
 
+/// A single creation waiting to be written, and who waits for its task.
+pub(crate) type PendingCreation = (NewTask, oneshot::Sender<Result<Task, String>>);
+
+/// The most single creations written in one transaction.
+const MAX_CREATIONS_PER_WRITE: usize = 256;
+
 /// Queues a new task with the Site's next number for its kind.
-pub async fn create(pool: &SqlitePool, site: &SiteRuntime, new: NewTask) -> Result<Task, AppError> {
-    create_many(pool, site, vec![new])
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::Internal("a created task went missing".to_owned()))
+///
+/// Group commit: the creation joins the Site's queue of waiting ones, and
+/// whoever holds the Site's write lock next writes every creation waiting
+/// then in one transaction (in arrival order, so numbers follow it). A
+/// burst of concurrent creations costs a few fsyncs, not one each; each
+/// caller still returns only once its own task is committed. The write
+/// runs on a task of its own, so a caller that goes away (a closed
+/// connection) never leaves the others' creations half written.
+pub async fn create(
+    pool: &SqlitePool,
+    site: &Arc<SiteRuntime>,
+    new: NewTask,
+) -> Result<Task, AppError> {
+    let (sender, created) = oneshot::channel();
+    site.queue_creation((new, sender));
+    let (pool, site) = (pool.clone(), site.clone());
+    tokio::spawn(async move { write_queued_creations(&pool, &site).await });
+    created
+        .await
+        .map_err(|_| AppError::Internal("the task's write was dropped".to_owned()))?
+        .map_err(AppError::Internal)
+}
+
+/// Writes every creation queued on the Site (at most
+/// [`MAX_CREATIONS_PER_WRITE`]) in one transaction, if any is left.
+async fn write_queued_creations(pool: &SqlitePool, site: &SiteRuntime) {
+    let guard = site.lock_writes().await;
+    let batch = site.take_creations(MAX_CREATIONS_PER_WRITE);
+    if batch.is_empty() {
+        return;
+    }
+    let (news, waiters): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let written = match SiteWrite::begin_locked(pool, site, guard).await {
+        Ok(write) => write_creations(write, site, news).await,
+        Err(error) => Err(error),
+    };
+    match written {
+        Ok(tasks) => {
+            for (waiter, task) in waiters.into_iter().zip(tasks) {
+                let _ = waiter.send(Ok(task));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, site = site.id(), "cannot queue new tasks");
+            for waiter in waiters {
+                let _ = waiter.send(Err(error.to_string()));
+            }
+        }
+    }
+    site.wake_audit_services();
 }
 
 /// Queues `news` in one transaction, all or none, numbered in their order:
@@ -159,7 +221,18 @@ pub async fn create_many(
     if news.is_empty() {
         return Ok(Vec::new());
     }
-    let mut write = SiteWrite::begin(pool, site).await?;
+    let write = SiteWrite::begin(pool, site).await?;
+    let tasks = write_creations(write, site, news).await?;
+    site.wake_audit_services();
+    Ok(tasks)
+}
+
+/// Inserts `news` in `write`'s transaction and commits them.
+async fn write_creations(
+    mut write: SiteWrite<'_>,
+    site: &SiteRuntime,
+    news: Vec<NewTask>,
+) -> Result<Vec<Task>, AppError> {
     let mut rows = Vec::with_capacity(news.len());
     for new in news {
         rows.push(insert_task(&mut write.tx, site, new).await?);
@@ -168,9 +241,7 @@ pub async fn create_many(
         queued: rows.len() as i64,
         running: 0,
     };
-    let tasks = write.commit(rows, delta).await?;
-    site.wake_audit_services();
-    Ok(tasks)
+    write.commit(rows, delta).await
 }
 
 /// Fires schedule `seq`: claims its firing at `due` (moving `next_run` to

@@ -8,7 +8,8 @@ use std::path::Path;
 /// Puts `count` queued tasks on Site `site_id` in the database under
 /// `data_dir` (created if needed), the newest starting now, and sets the
 /// Site's counters to match. Scans and audits alternate (one in three an
-/// audit); targets are devices `WS-00000`…; a quarter come from schedules.
+/// audit); targets are mostly devices `WS-00000`… (one in ten a segment,
+/// one in fifty a cloud resource); 50 scopes; a quarter come from schedules.
 pub async fn queued_tasks(data_dir: &Path, site_id: &str, count: usize) -> Result<(), sqlx::Error> {
     let pool = crate::db::open(data_dir)
         .await
@@ -23,11 +24,16 @@ pub async fn queued_tasks(data_dir: &Path, site_id: &str, count: usize) -> Resul
         let kind = if i % 3 == 0 { "audit" } else { "scan" };
         sqlx::query(
             "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator, status, start_date)
-             VALUES (?, ?, ?, 'device', ?, ?, ?, 'queued', ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
         )
         .bind(site_id)
         .bind(kind)
         .bind(i as i64 + 1)
+        .bind(match i % 50 {
+            0 => "cloud_resource",
+            n if n % 10 == 5 => "segment",
+            _ => "device",
+        })
         .bind(format!("WS-{:05}", i % 20_000))
         .bind(format!("Segment {}", i % 50))
         .bind(if i % 4 == 0 {

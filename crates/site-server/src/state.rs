@@ -96,6 +96,8 @@ pub struct SiteRuntime {
     events: broadcast::Sender<SiteEvent>,
     replay: std::sync::Mutex<ReplayBuffer>,
     write_lock: Mutex<()>,
+    /// Single creations waiting for the next write (group commit).
+    pending_creations: std::sync::Mutex<Vec<crate::lifecycle::PendingCreation>>,
     runners: std::sync::Mutex<HashMap<TaskId, CancellationToken>>,
     queue_watch: std::sync::Mutex<QueueWatch>,
 }
@@ -116,6 +118,7 @@ impl SiteRuntime {
             events,
             replay: std::sync::Mutex::new(ReplayBuffer::new(REPLAY_CAPACITY)),
             write_lock: Mutex::new(()),
+            pending_creations: std::sync::Mutex::new(Vec::new()),
             runners: std::sync::Mutex::new(HashMap::new()),
             queue_watch: std::sync::Mutex::new(QueueWatch::default()),
         }
@@ -186,6 +189,24 @@ impl SiteRuntime {
 
     /// Serialises the Site's writes, so that revisions are published in the
     /// order they were committed.
+    /// Queues a single creation for whoever writes next.
+    pub(crate) fn queue_creation(&self, pending: crate::lifecycle::PendingCreation) {
+        self.pending_creations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(pending);
+    }
+
+    /// Takes up to `most` queued creations, oldest first.
+    pub(crate) fn take_creations(&self, most: usize) -> Vec<crate::lifecycle::PendingCreation> {
+        let mut pending = self
+            .pending_creations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let n = pending.len().min(most);
+        pending.drain(..n).collect()
+    }
+
     pub(crate) async fn lock_writes(&self) -> MutexGuard<'_, ()> {
         self.write_lock.lock().await
     }

@@ -553,3 +553,90 @@ async fn a_batch_counts_once_against_the_rate_limit() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(error_code(&body), "rate_limited");
 }
+
+#[tokio::test]
+async fn concurrent_creates_are_grouped_yet_numbered_once_each_in_event_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // One slot, held by a hanging task: every new task stays queued, so
+    // each makes exactly one event.
+    let site = Site::start_with(test_config(dir.path(), "test", 1)).await;
+    let admin = site.admin().await;
+    let hold = site
+        .create(&admin, "hq", scan("WS-HOLD", "hang", 1000, 0))
+        .await;
+    site.wait_for(&admin, "hq", &hold.id.to_string(), |t| {
+        t.status == TaskStatus::Running
+    })
+    .await;
+    let mut events = site
+        .http
+        .get(site.url("/api/v1/sites/hq/events"))
+        .bearer_auth(&admin)
+        .header("last-event-id", "0")
+        .send()
+        .await
+        .unwrap();
+    // Past the replay of what happened before.
+    let before: u64 = {
+        let (_, body) = site.get(&admin, "/api/v1/sites/hq/active-tasks").await;
+        body["revision"].as_u64().unwrap()
+    };
+    let (clients, each) = (8, 40);
+    let mut joins = Vec::new();
+    for client in 0..clients {
+        let (http, url, token) = (
+            site.http.clone(),
+            site.url("/api/v1/sites/hq/tasks"),
+            admin.clone(),
+        );
+        joins.push(tokio::spawn(async move {
+            let mut tasks = Vec::new();
+            for i in 0..each {
+                let response = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&scan(&format!("C{client}-{i}"), "hang", 1000, 0))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::CREATED);
+                tasks.push(response.json::<Task>().await.unwrap());
+            }
+            tasks
+        }));
+    }
+    let mut created = Vec::new();
+    for join in joins {
+        created.extend(join.await.unwrap());
+    }
+    // Numbers 2..=321: each once, none skipped; each client's in its own order.
+    let mut numbers: Vec<u64> = created.iter().map(|t| t.number).collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (2..=(clients * each + 1) as u64).collect::<Vec<_>>()
+    );
+    for chunk in created.chunks(each) {
+        assert!(chunk.windows(2).all(|pair| pair[0].number < pair[1].number));
+    }
+    // The stream: one `task` event per creation, revisions strictly
+    // increasing, and numbers in revision order (commit order is number order).
+    let mut seen = Vec::new();
+    let mut last_revision = 0;
+    while seen.len() < created.len() {
+        for (revision, name, data) in read_events(&mut events, 1).await {
+            assert!(revision > last_revision, "{revision} after {last_revision}");
+            last_revision = revision;
+            if revision > before && name == "task" && data["status"] == "queued" {
+                seen.push(data["number"].as_u64().unwrap());
+            }
+        }
+    }
+    let mut in_order = seen.clone();
+    in_order.sort();
+    assert_eq!(seen, in_order, "numbers follow revisions");
+    assert_eq!(seen.len(), created.len());
+    let (_, body) = site.get(&admin, "/api/v1/sites/hq/active-tasks").await;
+    assert_eq!(body["total"], clients * each + 1);
+    assert_eq!(body["counts"]["queued"], clients * each);
+}

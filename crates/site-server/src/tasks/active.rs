@@ -8,21 +8,20 @@
 //! many rows for each match, so the page instead reads just the matching
 //! tasks (through their filter's index) and sorts them. The choice is made
 //! with the exact count of matches, which the page reports as `total`
-//! anyway ([`Plan::choose`]).
+//! anyway ([`Plan::choose`]; how it counts: `counts.rs`).
 
 use serde::{Deserialize, Serialize};
 use site_api::{
     ActiveTasksPage, ActiveTasksQuery, Order, SortKey, StatusCounts, TaskFilter, TaskKind,
-    TaskStatus,
 };
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
+use super::counts::{count_matching, from_matching};
 use super::cursor;
 use super::filter::push_filters;
 use super::search::Search;
 use crate::db::{kind_column, TaskRow, TASK_COLUMNS};
 use crate::error::AppError;
-use crate::monitor::SiteCounters;
 use crate::state::SiteRuntime;
 
 /// The sorted value of a page's last row.
@@ -133,43 +132,6 @@ impl Plan {
     }
 }
 
-/// The number of active tasks matching `filter`: the Site's counters when
-/// only the status narrows, else a count over the filters' indexes.
-async fn count_matching(
-    connection: &mut SqliteConnection,
-    site: &SiteRuntime,
-    filter: &TaskFilter,
-    search: Option<&Search>,
-    counters: &SiteCounters,
-) -> Result<u64, AppError> {
-    let by_status = TaskFilter {
-        statuses: filter.statuses.clone(),
-        ..TaskFilter::default()
-    };
-    if *filter == by_status {
-        let wanted = |status| filter.statuses.is_empty() || filter.statuses.contains(&status);
-        let queued = if wanted(TaskStatus::Queued) {
-            counters.queued
-        } else {
-            0
-        };
-        let running = if wanted(TaskStatus::Running) {
-            counters.running
-        } else {
-            0
-        };
-        return Ok(queued + running);
-    }
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-    count.push(Search::from_tasks(search));
-    push_filters(&mut count, site, filter, search);
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(&mut *connection)
-        .await?;
-    Ok(total.max(0) as u64)
-}
-
 /// One page of the Site's active tasks, read from one snapshot.
 pub async fn active_tasks(
     pool: &SqlitePool,
@@ -183,7 +145,7 @@ pub async fn active_tasks(
     let counters = crate::monitor::counters_in(&mut tx, site).await?;
     let search = Search::plan(&mut tx, query.filter.q.as_deref()).await?;
     let search = search.as_ref();
-    let total = count_matching(&mut tx, site, &query.filter, search, &counters).await?;
+    let total = count_matching(&mut tx, site, &query.filter, search).await?;
     let plan = Plan::choose(
         &query.filter,
         limit,
@@ -200,7 +162,7 @@ pub async fn active_tasks(
     if plan == Plan::InOrder && !search.is_some_and(Search::is_narrow) {
         select.push(format!(" FROM tasks INDEXED BY {}", sort_index(query.sort)));
     } else {
-        select.push(Search::from_tasks(search));
+        select.push(from_matching(&query.filter, search));
     }
     push_filters(&mut select, site, &query.filter, search);
     if let Some(position) = &position {

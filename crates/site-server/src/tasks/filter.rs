@@ -1,7 +1,7 @@
 //! The Active tasks filters as SQL: one `WHERE` clause for the list, its
 //! count and its facets, so the three can never disagree on what matches.
 
-use site_api::{TaskFilter, Timestamp};
+use site_api::{TaskFilter, TaskStatus, Timestamp};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::search::{push_search, Search};
@@ -20,6 +20,10 @@ pub fn push_filters(
         .push_bind(site.id().to_owned())
         .push(" AND ")
         .push(ACTIVE_PREDICATE);
+    if running_only(filter) {
+        // Written as the `tasks_running` index's own predicate.
+        sql.push(" AND ").push(RUNNING_PREDICATE);
+    }
     if !filter.statuses.is_empty() {
         push_in_list(
             sql,
@@ -55,6 +59,60 @@ pub fn push_filters(
             .push_bind(service.clone());
     }
     push_search(sql, search);
+}
+
+/// The `WHERE` of the `tasks_running` index (migration 0006).
+const RUNNING_PREDICATE: &str = "status = 'running'";
+
+/// True if and only if only running tasks can match: the status filter
+/// says so, or an Audit Service is named (among active tasks only
+/// running ones have one).
+pub fn running_only(filter: &TaskFilter) -> bool {
+    filter.statuses == [TaskStatus::Running] || filter.audit_service.is_some()
+}
+
+/// True if and only if `filter` narrows by status, kind and target type
+/// alone, which the `active_counts` rows count without reading a task.
+pub fn is_counted(filter: &TaskFilter) -> bool {
+    *filter
+        == TaskFilter {
+            statuses: filter.statuses.clone(),
+            kinds: filter.kinds.clone(),
+            target_types: filter.target_types.clone(),
+            ..TaskFilter::default()
+        }
+}
+
+/// The index that finds the tasks of `filter`'s most selective filter:
+/// running tasks (a few slots' worth), then one scope (one of many), one
+/// initiator, a start-date range, target types, one kind. `None`: nothing
+/// narrows enough to be worth an index of its own.
+pub fn selective_index(filter: &TaskFilter) -> Option<&'static str> {
+    if running_only(filter) {
+        Some("tasks_running")
+    } else if filter.scope.is_some() {
+        Some("tasks_active_scope")
+    } else if filter.initiator.is_some() {
+        Some("tasks_active_initiator")
+    } else if filter.since.is_some() || filter.until.is_some() {
+        Some("tasks_active")
+    } else {
+        None
+    }
+}
+
+/// [`selective_index`], or else one that at least holds fewer rows than
+/// the whole queue: some target types, or one kind.
+pub fn finding_index(filter: &TaskFilter) -> Option<&'static str> {
+    selective_index(filter).or_else(|| {
+        if !filter.target_types.is_empty() && filter.target_types.len() < 3 {
+            Some("tasks_active_target_type")
+        } else if filter.kinds.len() == 1 {
+            Some("tasks_active_task")
+        } else {
+            None
+        }
+    })
 }
 
 /// Adds the `initiator` filter (case-insensitive), shared with the logs.

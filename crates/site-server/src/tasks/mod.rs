@@ -3,6 +3,7 @@
 //! one function of a submodule (or of `lifecycle`) and answer.
 
 mod active;
+mod counts;
 mod cursor;
 mod facets;
 mod filter;

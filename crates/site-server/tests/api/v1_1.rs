@@ -254,6 +254,14 @@ async fn facets_count_each_field_without_its_own_filter() {
             "audit_service=as-1".into(),
             Box::new(|field: &str, t: &Task| field == "audit_service" || t.audit_service.is_some()),
         ),
+        (
+            "status=queued&target_type=device,segment".into(),
+            Box::new(|field: &str, t: &Task| {
+                (field == "status" || t.status == TaskStatus::Queued)
+                    && (field == "target_type"
+                        || t.target.target_type != site_api::TargetType::CloudResource)
+            }),
+        ),
     ];
     for (filters, keeps) in &cases {
         for field in [
@@ -781,4 +789,37 @@ async fn paging_with_random_filters_and_sorts_while_tasks_move_never_skips_or_re
     }
     stop.cancel();
     mover.await.unwrap();
+
+    // Once still, the kept counts agree with the tasks themselves, for
+    // every filter of status, kind and target type.
+    let mut all = everything(&site, &admin).await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let again = everything(&site, &admin).await;
+        if again == all {
+            break;
+        }
+        all = again;
+    }
+    for status in ["", "queued", "running"] {
+        for kind in ["", "scan", "audit"] {
+            for types in ["", "device", "segment,cloud_resource"] {
+                let expected = all
+                    .iter()
+                    .filter(|t| status.is_empty() || t.status.as_str() == status)
+                    .filter(|t| kind.is_empty() || t.kind.as_str() == kind)
+                    .filter(|t| types.is_empty() || types.contains(t.target.target_type.as_str()))
+                    .count() as u64;
+                let query: Vec<String> =
+                    [("status", status), ("kind", kind), ("target_type", types)]
+                        .into_iter()
+                        .filter(|(_, value)| !value.is_empty())
+                        .map(|(name, value)| format!("{name}={value}"))
+                        .collect();
+                let query = query.join("&");
+                let (total, _) = listed(&site, &admin, &query).await;
+                assert_eq!(total, expected, "{query:?}");
+            }
+        }
+    }
 }

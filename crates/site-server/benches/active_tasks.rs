@@ -552,6 +552,17 @@ async fn raw_sqlite_ceiling() -> (f64, f64) {
                         .await
                         .unwrap();
                 }
+                // The kept counts, one upsert per group as ours does.
+                sqlx::query(
+                    "INSERT INTO active_counts (site_id, kind, status, target_type, n)
+                     VALUES ('raw', 'scan', ?, 'device', ?)
+                     ON CONFLICT (site_id, kind, status, target_type) DO UPDATE SET n = n + excluded.n",
+                )
+                .bind(["queued", "running", "running"][step])
+                .bind(if step == 2 { -(chunk.len() as i64) } else { chunk.len() as i64 })
+                .execute(&mut *connection)
+                .await
+                .unwrap();
                 sqlx::query("UPDATE sites SET revision = revision + ? WHERE id = 'raw'")
                     .bind(chunk.len() as i64)
                     .execute(&mut *connection)

@@ -113,6 +113,15 @@ impl TaskRow {
         ))
     }
 
+    /// What the task counts as among active tasks: kind, stored status and target type.
+    pub fn count_key(&self) -> Result<(TaskKind, TaskStatus, TargetType), AppError> {
+        Ok((
+            parse_column("kind", &self.kind)?,
+            parse_column("status", &self.status)?,
+            parse_column("target_type", &self.target_type)?,
+        ))
+    }
+
     /// True if and only if an Audit Service had picked the task up.
     pub fn was_picked_up(&self) -> bool {
         self.running_since.is_some()

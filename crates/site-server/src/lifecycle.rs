@@ -8,11 +8,12 @@
 //! published only after commit, under the Site's write lock, so subscribers
 //! see revisions in order.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use site_api::{
-    CancelOutcome, CancelResult, Initiator, ObjectRef, Progress, SimulateSpec, Target, Task,
-    TaskId, TaskKind, TaskStatus,
+    CancelOutcome, CancelResult, Initiator, ObjectRef, Progress, SimulateSpec, Target, TargetType,
+    Task, TaskId, TaskKind, TaskStatus,
 };
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{oneshot, MutexGuard};
@@ -48,28 +49,42 @@ pub struct Completion {
     pub error_messages: Vec<String>,
 }
 
-/// How a write moves the Site's queued and running counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Delta {
-    queued: i64,
-    running: i64,
-}
+/// How a write moves the active counts: per kind, status and target type
+/// (the `active_counts` rows, migration 0007), and so the Site's queued
+/// and running counters. Derived from each changed task's status before
+/// and after, so no transition can forget to move them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Moves(BTreeMap<(TaskKind, TaskStatus, TargetType), i64>);
 
-impl Delta {
-    const QUEUED: Delta = Delta {
-        queued: 1,
-        running: 0,
-    };
-    const NONE: Delta = Delta {
-        queued: 0,
-        running: 0,
-    };
-
-    fn ended(n_running: i64) -> Delta {
-        Delta {
-            queued: 0,
-            running: -n_running,
+impl Moves {
+    /// The moves of tasks that were `from` (`None`: new) and are now as `rows` say.
+    fn of<'r>(
+        changed: impl IntoIterator<Item = (Option<TaskStatus>, &'r TaskRow)>,
+    ) -> Result<Moves, AppError> {
+        let mut moves = Moves::default();
+        for (from, row) in changed {
+            let (kind, to, target_type) = row.count_key()?;
+            let mut step = |status: TaskStatus, by: i64| {
+                if !status.is_terminal() {
+                    *moves.0.entry((kind, status, target_type)).or_default() += by;
+                }
+            };
+            if let Some(from) = from {
+                step(from, -1);
+            }
+            step(to, 1);
         }
+        moves.0.retain(|_, n| *n != 0);
+        Ok(moves)
+    }
+
+    /// How far the count of `status` moves.
+    fn of_status(&self, status: TaskStatus) -> i64 {
+        self.0
+            .iter()
+            .filter(|((_, s, _), _)| *s == status)
+            .map(|(_, n)| n)
+            .sum()
     }
 }
 
@@ -103,27 +118,46 @@ impl<'a> SiteWrite<'a> {
     }
 
     /// Commits, numbering each changed task with a new revision and moving
-    /// the Site's counts by `delta`, and publishes the changes in order.
-    async fn commit(self, changed: Vec<TaskRow>, delta: Delta) -> Result<Vec<Task>, AppError> {
+    /// the counts as the tasks moved (each with the status it left, `None`
+    /// for a new one), and publishes the changes in order.
+    async fn commit(
+        self,
+        changed: Vec<(Option<TaskStatus>, TaskRow)>,
+    ) -> Result<Vec<Task>, AppError> {
+        let moves = Moves::of(changed.iter().map(|(from, row)| (*from, row)))?;
         let tasks = changed
             .into_iter()
-            .map(|row| row.to_task(self.site.failed_label()))
+            .map(|(_, row)| row.to_task(self.site.failed_label()))
             .collect::<Result<Vec<Task>, AppError>>()?;
-        self.commit_changes(tasks.iter().cloned().map(Change::Task).collect(), delta)
+        self.commit_changes(tasks.iter().cloned().map(Change::Task).collect(), moves)
             .await?;
         Ok(tasks)
     }
 
     /// Commits, numbering each change with a new revision and moving the
-    /// Site's counts by `delta`, and publishes the changes in order.
-    async fn commit_changes(mut self, changes: Vec<Change>, delta: Delta) -> Result<(), AppError> {
+    /// counts by `moves`, and publishes the changes in order.
+    async fn commit_changes(mut self, changes: Vec<Change>, moves: Moves) -> Result<(), AppError> {
+        for ((kind, status, target_type), n) in &moves.0 {
+            sqlx::query(
+                "INSERT INTO active_counts (site_id, kind, status, target_type, n)
+                 VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (site_id, kind, status, target_type) DO UPDATE SET n = n + excluded.n",
+            )
+            .bind(self.site.id())
+            .bind(kind_column(*kind))
+            .bind(status_column(*status))
+            .bind(target_type.as_str())
+            .bind(n)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         let last: i64 = sqlx::query_scalar(
             "UPDATE sites SET revision = revision + ?, queued = queued + ?, running = running + ?
               WHERE id = ? RETURNING revision",
         )
         .bind(changes.len() as i64)
-        .bind(delta.queued)
-        .bind(delta.running)
+        .bind(moves.of_status(TaskStatus::Queued))
+        .bind(moves.of_status(TaskStatus::Running))
         .bind(self.site.id())
         .fetch_one(&mut *self.tx)
         .await?;
@@ -138,15 +172,16 @@ impl<'a> SiteWrite<'a> {
         Ok(())
     }
 
-    /// Commits the change of at most one task: `None` when the conditional
-    /// update matched nothing (another transition won), which rolls back.
+    /// Commits the change of at most one task (that left `from`): `None`
+    /// when the conditional update matched nothing (another transition
+    /// won), which rolls back.
     async fn commit_one(
         self,
         changed: Option<TaskRow>,
-        delta: Delta,
+        from: Option<TaskStatus>,
     ) -> Result<Option<Task>, AppError> {
         match changed {
-            Some(row) => Ok(self.commit(vec![row], delta).await?.pop()),
+            Some(row) => Ok(self.commit(vec![(from, row)]).await?.pop()),
             None => Ok(None),
         }
     }
@@ -235,13 +270,9 @@ async fn write_creations(
 ) -> Result<Vec<Task>, AppError> {
     let mut rows = Vec::with_capacity(news.len());
     for new in news {
-        rows.push(insert_task(&mut write.tx, site, new).await?);
+        rows.push((None, insert_task(&mut write.tx, site, new).await?));
     }
-    let delta = Delta {
-        queued: rows.len() as i64,
-        running: 0,
-    };
-    write.commit(rows, delta).await
+    write.commit(rows).await
 }
 
 /// Fires schedule `seq`: claims its firing at `due` (moving `next_run` to
@@ -271,7 +302,7 @@ pub async fn fire_schedule(
         return Ok(None);
     }
     let row = insert_task(&mut write.tx, site, new).await?;
-    let task = write.commit_one(Some(row), Delta::QUEUED).await?;
+    let task = write.commit_one(Some(row), None).await?;
     site.wake_audit_services();
     Ok(task)
 }
@@ -355,14 +386,11 @@ pub async fn claim(
     }
     // RETURNING gives no order: the events and slots go oldest first.
     rows.sort_by_key(TaskRow::fifo_key);
-    let claimed = rows.len() as i64;
     let tasks = write
         .commit(
-            rows.clone(),
-            Delta {
-                queued: -claimed,
-                running: claimed,
-            },
+            rows.iter()
+                .map(|row| (Some(TaskStatus::Queued), row.clone()))
+                .collect(),
         )
         .await?;
     Ok(tasks.into_iter().zip(rows).collect())
@@ -389,7 +417,7 @@ pub async fn report_progress(
     .bind(status_column(TaskStatus::Running))
     .fetch_optional(&mut *write.tx)
     .await?;
-    write.commit_one(row, Delta::NONE).await
+    write.commit_one(row, Some(TaskStatus::Running)).await
 }
 
 /// Ends a running task as its Audit Service reports: `running -> finished | failed`.
@@ -448,13 +476,9 @@ pub async fn complete_many(
         .fetch_optional(&mut *write.tx)
         .await?;
         ended.push(row.is_some());
-        changed.extend(row);
+        changed.extend(row.map(|row| (Some(TaskStatus::Running), row)));
     }
-    let n_ended = changed.len() as i64;
-    let mut tasks = write
-        .commit(changed, Delta::ended(n_ended))
-        .await?
-        .into_iter();
+    let mut tasks = write.commit(changed).await?.into_iter();
     Ok(ended
         .into_iter()
         .map(|ended| if ended { tasks.next() } else { None })
@@ -483,8 +507,11 @@ pub async fn interrupt_running(
     .bind(status_column(TaskStatus::Running))
     .fetch_all(&mut *write.tx)
     .await?;
-    let delta = Delta::ended(rows.len() as i64);
-    write.commit(rows, delta).await
+    let changed = rows
+        .into_iter()
+        .map(|row| (Some(TaskStatus::Running), row))
+        .collect();
+    write.commit(changed).await
 }
 
 /// Cancels `ids` as the Site Administrator `by`, in one transaction:
@@ -504,7 +531,6 @@ pub async fn cancel(
     let mut results = Vec::with_capacity(ids.len());
     let mut changed = Vec::new();
     let mut to_stop = Vec::new();
-    let mut delta = Delta::NONE;
     for &id in ids {
         let row: Option<TaskRow> = sqlx::query_as(&format!(
             "UPDATE tasks SET status = ?, end_date = ?, cancelled_by = ?
@@ -522,13 +548,13 @@ pub async fn cancel(
         .fetch_optional(&mut *write.tx)
         .await?;
         if let Some(row) = row {
-            if row.was_picked_up() {
+            let from = if row.was_picked_up() {
                 to_stop.push(id);
-                delta.running -= 1;
+                TaskStatus::Running
             } else {
-                delta.queued -= 1;
-            }
-            changed.push(row);
+                TaskStatus::Queued
+            };
+            changed.push((Some(from), row));
             results.push(CancelResult {
                 task: id,
                 outcome: CancelOutcome::Cancelled,
@@ -557,7 +583,7 @@ pub async fn cancel(
             },
         });
     }
-    write.commit(changed, delta).await?;
+    write.commit(changed).await?;
     for id in to_stop {
         site.stop_runner(id);
     }
@@ -577,7 +603,7 @@ pub async fn announce(
     }
     SiteWrite::begin(pool, site)
         .await?
-        .commit_changes(changes, Delta::default())
+        .commit_changes(changes, Moves::default())
         .await
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Puts `count` queued tasks on Site `site_id` in the database under
 /// `data_dir` (created if needed), the newest starting now, and sets the
-/// Site's counters to match. Scans and audits alternate (one in three an
+/// Site's counters (and kept counts) to match. Scans and audits alternate (one in three an
 /// audit); targets are mostly devices `WS-00000`… (one in ten a segment,
 /// one in fifty a cloud resource); 50 scopes; a quarter come from schedules.
 pub async fn queued_tasks(data_dir: &Path, site_id: &str, count: usize) -> Result<(), sqlx::Error> {
@@ -52,6 +52,20 @@ pub async fn queued_tasks(data_dir: &Path, site_id: &str, count: usize) -> Resul
     .bind(count as i64)
     .bind(site_id)
     .bind(count as i64)
+    .execute(&mut *tx)
+    .await?;
+    // The kept counts, as the state machine would have moved them.
+    sqlx::query("DELETE FROM active_counts WHERE site_id = ?")
+        .bind(site_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO active_counts (site_id, kind, status, target_type, n)
+         SELECT site_id, kind, status, target_type, COUNT(*) FROM tasks
+          WHERE site_id = ? AND status IN ('queued', 'running')
+          GROUP BY site_id, kind, status, target_type",
+    )
+    .bind(site_id)
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE sites SET queued = ?, revision = ? WHERE id = ?")

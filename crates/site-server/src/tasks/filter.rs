@@ -104,15 +104,15 @@ pub fn selective_index(filter: &TaskFilter) -> Option<&'static str> {
 /// [`selective_index`], or else one that at least holds fewer rows than
 /// the whole queue: some target types, or one kind.
 pub fn finding_index(filter: &TaskFilter) -> Option<&'static str> {
-    selective_index(filter).or_else(|| {
-        if !filter.target_types.is_empty() && filter.target_types.len() < 3 {
-            Some("tasks_active_target_type")
-        } else if filter.kinds.len() == 1 {
-            Some("tasks_active_task")
-        } else {
-            None
-        }
-    })
+    if let Some(index) = selective_index(filter) {
+        Some(index)
+    } else if !filter.target_types.is_empty() && filter.target_types.len() < 3 {
+        Some("tasks_active_target_type")
+    } else if filter.kinds.len() == 1 {
+        Some("tasks_active_task")
+    } else {
+        None
+    }
 }
 
 /// Adds the `initiator` filter (case-insensitive), shared with the logs.

@@ -655,7 +655,7 @@ async fn paging_with_random_filters_and_sorts_while_tasks_move_never_skips_or_re
     let dir = tempfile::tempdir().unwrap();
     let site = Site::start_with(test_config(dir.path(), "test", 2)).await;
     let (admin, second, _) = varied_queue(&site).await;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(2026_12_02);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261202);
     // Movement: tasks arrive, short ones run and end, queued ones are cancelled.
     let stop = tokio_util::sync::CancellationToken::new();
     let mover = {

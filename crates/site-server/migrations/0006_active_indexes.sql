@@ -21,8 +21,14 @@ CREATE INDEX tasks_active_initiator ON tasks (site_id, initiator COLLATE NOCASE,
 -- sort=status; the status filter and facet.
 CREATE INDEX tasks_active_status ON tasks (site_id, status, number, kind)
     WHERE status IN ('queued', 'running');
--- The target_type filter and facet.
-CREATE INDEX tasks_active_target_type ON tasks (site_id, target_type)
+-- The target_type filter (in start-date order, the list's default) and facet.
+CREATE INDEX tasks_active_target_type ON tasks (site_id, target_type, start_date, number, kind)
+    WHERE status IN ('queued', 'running');
+-- One scope, or one initiator, in start-date order: the filter alone (in
+-- the default order) reads a page and stops, whatever its share of the queue.
+CREATE INDEX tasks_active_scope_start ON tasks (site_id, scope COLLATE NOCASE, start_date, number, kind)
+    WHERE status IN ('queued', 'running');
+CREATE INDEX tasks_active_initiator_start ON tasks (site_id, initiator COLLATE NOCASE, start_date, number, kind)
     WHERE status IN ('queued', 'running');
 -- The running tasks alone, by Audit Service: the status=running and
 -- audit_service filters and the audit_service facet (among active tasks

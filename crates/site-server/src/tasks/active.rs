@@ -18,7 +18,7 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::counts::{count_matching, from_matching};
 use super::cursor;
-use super::filter::push_filters;
+use super::filter::{push_filters, running_only};
 use super::search::Search;
 use crate::db::{kind_column, TaskRow, TASK_COLUMNS};
 use crate::error::AppError;
@@ -104,6 +104,25 @@ fn sort_index(key: SortKey) -> &'static str {
     }
 }
 
+/// An index holding just the tasks of one of `query`'s filters, in its
+/// order: in start-date order, one scope, one initiator or one target
+/// type. Walking it reads the page and stops, however many match.
+fn ordered_index(query: &ActiveTasksQuery) -> Option<&'static str> {
+    let filter = &query.filter;
+    if query.sort != SortKey::StartDate || running_only(filter) {
+        return None;
+    }
+    if filter.scope.is_some() {
+        Some("tasks_active_scope_start")
+    } else if filter.initiator.is_some() {
+        Some("tasks_active_initiator_start")
+    } else if filter.target_types.len() == 1 {
+        Some("tasks_active_target_type")
+    } else {
+        None
+    }
+}
+
 /// How a page reads the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
@@ -146,12 +165,16 @@ pub async fn active_tasks(
     let search = Search::plan(&mut tx, query.filter.q.as_deref()).await?;
     let search = search.as_ref();
     let total = count_matching(&mut tx, site, &query.filter, search).await?;
-    let plan = Plan::choose(
-        &query.filter,
-        limit,
-        total,
-        counters.queued + counters.running,
-    );
+    let ordered = ordered_index(query);
+    let plan = match ordered {
+        Some(_) => Plan::InOrder,
+        None => Plan::choose(
+            &query.filter,
+            limit,
+            total,
+            counters.queued + counters.running,
+        ),
+    };
 
     let column = sort_column(query.sort);
     let order = match query.order {
@@ -160,7 +183,8 @@ pub async fn active_tasks(
     };
     let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS}"));
     if plan == Plan::InOrder && !search.is_some_and(Search::is_narrow) {
-        select.push(format!(" FROM tasks INDEXED BY {}", sort_index(query.sort)));
+        let index = ordered.unwrap_or_else(|| sort_index(query.sort));
+        select.push(format!(" FROM tasks INDEXED BY {index}"));
     } else {
         select.push(from_matching(&query.filter, search));
     }

@@ -2281,6 +2281,19 @@ async fn random_requests_never_get_a_server_error() {
     );
 }
 
+/// The names of an operation's parameters.
+fn parameter_names(operation: &Value) -> Vec<&str> {
+    operation["parameters"]
+        .as_array()
+        .map(|parameters| {
+            parameters
+                .iter()
+                .filter_map(|parameter| parameter["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Every `$ref` in `value`.
 fn refs(value: &Value, found: &mut Vec<String>) {
     match value {
@@ -2403,12 +2416,7 @@ async fn the_openapi_document_describes_every_route_with_the_served_types() {
         "#/components/schemas/ErrorBody"
     );
     assert!(list["security"].is_array());
-    let parameters: Vec<&str> = list["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|parameter| parameter["name"].as_str().unwrap())
-        .collect();
+    let parameters = parameter_names(list);
     for name in [
         "site",
         "status",
@@ -2432,12 +2440,7 @@ async fn the_openapi_document_describes_every_route_with_the_served_types() {
     }
     // (1.1) Facets take the list's filters and a required field, not its paging.
     let facets = &document["paths"]["/api/v1/sites/{site}/active-tasks/facets"]["get"];
-    let facet_parameters: Vec<&str> = facets["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|parameter| parameter["name"].as_str().unwrap())
-        .collect();
+    let facet_parameters = parameter_names(facets);
     for name in [
         "site",
         "field",
@@ -2478,13 +2481,8 @@ async fn the_openapi_document_describes_every_route_with_the_served_types() {
         batch["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
         "#/components/schemas/CreateTasksResponse"
     );
-    let log_parameters: Vec<&str> = document["paths"]["/api/v1/sites/{site}/scan-log"]["get"]
-        ["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|parameter| parameter["name"].as_str().unwrap())
-        .collect();
+    let log_parameters =
+        parameter_names(&document["paths"]["/api/v1/sites/{site}/scan-log"]["get"]);
     for name in [
         "site",
         "status",

@@ -51,13 +51,7 @@ async fn varied_queue(site: &Site) -> (String, String, String) {
             })
             .collect();
         let token = if batch == 1 { &user } else { &admin };
-        let (status, body) = site
-            .post(
-                token,
-                "/api/v1/sites/hq/tasks/batch",
-                &json!({ "tasks": tasks }),
-            )
-            .await;
+        let (status, body) = post_batch(site, token, tasks).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     // The oldest task is taken by AS-1's one slot.
@@ -73,6 +67,16 @@ async fn varied_queue(site: &Site) -> (String, String, String) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     (admin, seconds[0].clone(), seconds[1].clone())
+}
+
+/// `POST …/tasks/batch` on Site `hq` with `tasks`.
+async fn post_batch(site: &Site, token: &str, tasks: Vec<Value>) -> (StatusCode, Value) {
+    site.post(
+        token,
+        "/api/v1/sites/hq/tasks/batch",
+        &json!({ "tasks": tasks }),
+    )
+    .await
 }
 
 /// Every active task of the Site, read in one page.
@@ -365,13 +369,7 @@ async fn facets_list_at_most_a_hundred_values_by_count_then_value() {
                           "scope": scope, "simulate": {"duration_ms": 1000, "outcome": "hang"}}),
         );
     }
-    let (status, body) = site
-        .post(
-            &admin,
-            "/api/v1/sites/hq/tasks/batch",
-            &json!({ "tasks": tasks }),
-        )
-        .await;
+    let (status, body) = post_batch(&site, &admin, tasks).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (_, body) = site
         .get(&admin, "/api/v1/sites/hq/active-tasks/facets?field=scope")
@@ -435,13 +433,7 @@ async fn batches_are_created_all_or_nothing_numbered_in_request_order() {
         (vec![extra], 0),
         (vec![hang("scan", "X"), json!("scan-1")], 1),
     ] {
-        let (status, body) = site
-            .post(
-                &admin,
-                "/api/v1/sites/hq/tasks/batch",
-                &json!({ "tasks": tasks }),
-            )
-            .await;
+        let (status, body) = post_batch(&site, &admin, tasks).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(error_code(&body), "invalid_request");
         let message = body["error"]["message"].as_str().unwrap();
@@ -449,13 +441,7 @@ async fn batches_are_created_all_or_nothing_numbered_in_request_order() {
     }
     for count in [0, 501] {
         let tasks: Vec<Value> = (0..count).map(|i| hang("scan", &format!("N{i}"))).collect();
-        let (status, body) = site
-            .post(
-                &admin,
-                "/api/v1/sites/hq/tasks/batch",
-                &json!({ "tasks": tasks }),
-            )
-            .await;
+        let (status, body) = post_batch(&site, &admin, tasks).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{count}: {body}");
     }
     let (status, body) = site
@@ -488,13 +474,7 @@ async fn batches_are_created_all_or_nothing_numbered_in_request_order() {
             )
         })
         .collect();
-    let (status, body) = site
-        .post(
-            &admin,
-            "/api/v1/sites/hq/tasks/batch",
-            &json!({ "tasks": tasks }),
-        )
-        .await;
+    let (status, body) = post_batch(&site, &admin, tasks).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let created: site_api::CreateTasksResponse = serde_json::from_value(body).unwrap();
     assert_eq!(created.tasks.len(), 500);
@@ -542,13 +522,7 @@ async fn a_batch_counts_once_against_the_rate_limit() {
         let tasks: Vec<Value> = (0..500)
             .map(|i| scan(&format!("WS-{i}"), "hang", 1000, 0))
             .collect();
-        let (status, body) = site
-            .post(
-                &token,
-                "/api/v1/sites/hq/tasks/batch",
-                &json!({ "tasks": tasks }),
-            )
-            .await;
+        let (status, body) = post_batch(&site, &token, tasks).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     let (status, body) = site

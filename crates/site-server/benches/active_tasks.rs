@@ -417,6 +417,30 @@ async fn drained(http: &reqwest::Client, base: &str, token: &str) {
     }
 }
 
+/// Runs `n` clients at once (each gets its index) and returns how long
+/// until they are done and Site `tp` has no active task left.
+async fn clients_until_drained<F, Fut>(
+    http: &reqwest::Client,
+    server: &taskdeck_site::RunningServer,
+    token: &str,
+    n: usize,
+    client: F,
+) -> Duration
+where
+    F: Fn(reqwest::Client, String, usize) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let start = Instant::now();
+    let clients: Vec<_> = (0..n)
+        .map(|i| tokio::spawn(client(http.clone(), token.to_owned(), i)))
+        .collect();
+    for running in clients {
+        running.await.unwrap();
+    }
+    drained(http, &server.url(), token).await;
+    start.elapsed()
+}
+
 fn zero_duration(i: usize) -> serde_json::Value {
     serde_json::json!({
         "kind": "scan", "target": {"type": "device", "name": format!("TP-{i}")}, "scope": "tp",
@@ -434,11 +458,9 @@ async fn throughput(http: &reqwest::Client, server: &taskdeck_site::RunningServe
 
     // Single creates from 8 clients at once.
     const N_SINGLE: usize = 10_000;
-    let start = Instant::now();
-    let mut clients = Vec::new();
-    for client in 0..8 {
-        let (http, url, token) = (http.clone(), tasks_url.clone(), token.to_owned());
-        clients.push(tokio::spawn(async move {
+    let single = clients_until_drained(http, server, token, 8, move |http, token, client| {
+        let url = tasks_url.clone();
+        async move {
             for i in 0..N_SINGLE / 8 {
                 let response = http
                     .post(&url)
@@ -449,26 +471,20 @@ async fn throughput(http: &reqwest::Client, server: &taskdeck_site::RunningServe
                     .unwrap();
                 assert!(response.status().is_success());
             }
-        }));
-    }
-    for client in clients {
-        client.await.unwrap();
-    }
-    drained(http, &base, token).await;
-    let single = N_SINGLE as f64 / start.elapsed().as_secs_f64();
+        }
+    })
+    .await;
+    let single = N_SINGLE as f64 / single.as_secs_f64();
     println!(
-        "lifecycle throughput, single creates over HTTP from 8 clients: {N_SINGLE} tasks in {:.2?}: {single:.0} tasks/s",
-        start.elapsed()
+        "lifecycle throughput, single creates over HTTP from 8 clients: {N_SINGLE} tasks: {single:.0} tasks/s"
     );
 
     // Batches of 500 from 4 clients at once.
     const N_BATCHED: usize = 40_000;
-    let batch_url = format!("{tasks_url}/batch");
-    let start = Instant::now();
-    let mut clients = Vec::new();
-    for client in 0..4 {
-        let (http, url, token) = (http.clone(), batch_url.clone(), token.to_owned());
-        clients.push(tokio::spawn(async move {
+    let batch_url = format!("{base}/api/v1/sites/tp/tasks/batch");
+    let batched = clients_until_drained(http, server, token, 4, move |http, token, client| {
+        let url = batch_url.clone();
+        async move {
             for batch in 0..N_BATCHED / 4 / 500 {
                 let tasks: Vec<serde_json::Value> = (0..500)
                     .map(|i| zero_duration(client * N_BATCHED + batch * 500 + i))
@@ -482,16 +498,12 @@ async fn throughput(http: &reqwest::Client, server: &taskdeck_site::RunningServe
                     .unwrap();
                 assert!(response.status().is_success(), "{}", response.status());
             }
-        }));
-    }
-    for client in clients {
-        client.await.unwrap();
-    }
-    drained(http, &base, token).await;
-    let batched = N_BATCHED as f64 / start.elapsed().as_secs_f64();
+        }
+    })
+    .await;
+    let batched = N_BATCHED as f64 / batched.as_secs_f64();
     println!(
-        "lifecycle throughput, batches of 500 over HTTP from 4 clients: {N_BATCHED} tasks in {:.2?}: {batched:.0} tasks/s",
-        start.elapsed()
+        "lifecycle throughput, batches of 500 over HTTP from 4 clients: {N_BATCHED} tasks: {batched:.0} tasks/s"
     );
 
     // The ceiling: the same three transitions by hand on raw SQLite.

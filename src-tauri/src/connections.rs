@@ -16,7 +16,8 @@ use crate::site_client::{SecretSource, SiteClient};
 /// A connection as the user typed it, secret included. Only ever in memory.
 #[derive(Clone, Deserialize)]
 pub struct ConnectionDraft {
-    /// What the user calls it.
+    /// What the user calls it; blank: named after its Site ([`default_name`]).
+    #[serde(default)]
     pub name: String,
     /// The Site server's URL, `https://…` (or `http://` on a trusted network).
     pub server_url: String,
@@ -44,9 +45,6 @@ impl ConnectionDraft {
     /// Checks what can be checked without the network.
     pub fn validate(&self) -> Result<Url> {
         let invalid = |why: &str| Error::InvalidInput(why.to_owned());
-        if self.name.trim().is_empty() {
-            return Err(invalid("Give the connection a name."));
-        }
         let url = Url::parse(self.server_url.trim())
             .map_err(|e| Error::InvalidInput(format!("The server URL is not valid: {e}.")))?;
         if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
@@ -72,6 +70,11 @@ impl ConnectionDraft {
     /// Fetches a token and `/me` with these credentials; stores nothing.
     pub async fn test(&self) -> Result<Me> {
         let url = self.validate()?;
+        self.test_at(url).await
+    }
+
+    /// [`ConnectionDraft::test`] with the URL already validated.
+    async fn test_at(&self, url: Url) -> Result<Me> {
         let client = SiteClient::new(
             url,
             self.client_id.trim().to_owned(),
@@ -84,7 +87,12 @@ impl ConnectionDraft {
     /// Tests, then saves: the secret to the keyring under `id`, the rest
     /// returned for the settings.
     pub async fn save(&self, id: &str) -> Result<(ConnectionSettings, Me)> {
-        let me = self.test().await?;
+        let url = self.validate()?;
+        let me = self.test_at(url.clone()).await?;
+        let name = match self.name.trim() {
+            "" => default_name(&me, &url),
+            name => name.to_owned(),
+        };
         let secret = SecretRef {
             connection_id: id.to_owned(),
             client_id: self.client_id.trim().to_owned(),
@@ -96,7 +104,7 @@ impl ConnectionDraft {
         Ok((
             ConnectionSettings {
                 id: id.to_owned(),
-                name: self.name.trim().to_owned(),
+                name,
                 server_url: self.server_url.trim().to_owned(),
                 client_id: self.client_id.trim().to_owned(),
                 extra_ca_pem: self
@@ -106,6 +114,21 @@ impl ConnectionDraft {
             },
             me,
         ))
+    }
+}
+
+/// The name of a connection the user left unnamed: its Site's name when
+/// the registration sees one Site, else the server's host (and port).
+pub fn default_name(me: &Me, server: &Url) -> String {
+    match me.sites.as_slice() {
+        [site] if !site.name.trim().is_empty() => site.name.trim().to_owned(),
+        _ => {
+            let host = server.host_str().unwrap_or("Site server");
+            match server.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            }
+        }
     }
 }
 
@@ -179,8 +202,7 @@ mod tests {
     fn drafts_are_checked_before_any_request() {
         assert!(draft().validate().is_ok());
         type Breakage = fn(&mut ConnectionDraft);
-        let cases: [(Breakage, &str); 5] = [
-            (|d| d.name = " ".to_owned(), "name"),
+        let cases: [(Breakage, &str); 4] = [
             (|d| d.server_url = "site.example".to_owned(), "not valid"),
             (
                 |d| d.server_url = "ftp://site.example".to_owned(),
@@ -198,6 +220,35 @@ mod tests {
             let error = broken.validate().unwrap_err().to_string();
             assert!(error.contains(expected), "{error}");
         }
+    }
+
+    #[test]
+    fn an_unnamed_connection_takes_its_sites_name_or_the_servers_host() {
+        let unnamed = ConnectionDraft {
+            name: "  ".to_owned(),
+            ..draft()
+        };
+        assert!(unnamed.validate().is_ok(), "the name is optional");
+        let site = |id: &str, name: &str| site_api::SiteMembership {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            role: site_api::SiteRole::SiteUser,
+        };
+        let me = |sites| Me {
+            email: "a@example.com".to_owned(),
+            display_name: "A".to_owned(),
+            client_id: "abcdefghijklmnopqrst".to_owned(),
+            sites,
+        };
+        let url = Url::parse("https://site.example:8443").unwrap();
+        assert_eq!(
+            default_name(&me(vec![site("hq", "Headquarters")]), &url),
+            "Headquarters"
+        );
+        let two = me(vec![site("hq", "Headquarters"), site("b2", "Branch 2")]);
+        assert_eq!(default_name(&two, &url), "site.example:8443");
+        let plain = Url::parse("https://sites.corp.example").unwrap();
+        assert_eq!(default_name(&me(vec![]), &plain), "sites.corp.example");
     }
 
     #[test]

@@ -148,7 +148,7 @@ fn ConnectionDialog(
             <div class="dialog-backdrop">
                 <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="connection-title">
                     <h2 id="connection-title">{if is_edit { "Edit the connection" } else { "Connect to a Site" }}</h2>
-                    {field("Name", "connection-name", name, "text", "")}
+                    {field("Name", "connection-name", name, "text", "optional: the Site's name")}
                     {field("Server URL", "connection-url", url, "url", "https://site.example:8443")}
                     {field("Client id", "connection-client-id", client_id, "text", "")}
                     {field("Client secret", "connection-client-secret", secret, "password", secret_hint)}

@@ -1344,32 +1344,39 @@ async fn wait_for_demo_rows(app: &WebDriver) {
 /// Site at `url` as its administrator.
 async fn connect_admin(app: &WebDriver, url: &str) {
     wait_for_demo_rows(app).await;
-    add_connection(
-        app,
-        "Headquarters",
-        url,
-        support::ADMIN_ID,
-        support::ADMIN_SECRET,
-    )
-    .await;
+    // No name, as a new user leaves it: the connection takes its Site's
+    // ("Headquarters", the one Site this registration sees).
+    add_connection(app, "", url, support::ADMIN_ID, support::ADMIN_SECRET).await;
 }
 
 /// Adds a connection through the dialog, as a user would, and closes it
 /// once the app says it is saved (failing on a refusal).
 async fn add_connection(app: &WebDriver, name: &str, url: &str, client_id: &str, secret: &str) {
     click(app, "connection-add").await;
-    type_into(app, "connection-name", name).await;
+    if !name.is_empty() {
+        type_into(app, "connection-name", name).await;
+    }
     type_into(app, "connection-url", url).await;
     type_into(app, "connection-client-id", client_id).await;
     type_into(app, "connection-client-secret", secret).await;
     click(app, "connection-save").await;
-    wait_until("the connection saved", Duration::from_secs(30), || async {
+    let saved = wait_until("the connection saved", Duration::from_secs(30), || async {
         if let Some(error) = text_of(app, "connection-error-message").await {
             panic!("the connection was refused: {error}");
         }
         text_of(app, "connection-result").await
     })
     .await;
+    // Named as typed, or (left blank) after the registration's one Site.
+    let expected = if name.is_empty() {
+        "Headquarters"
+    } else {
+        name
+    };
+    assert!(
+        saved.contains(&format!("\u{201c}{expected}\u{201d}")),
+        "{saved}"
+    );
     click(app, "connection-close").await;
 }
 

@@ -172,7 +172,7 @@ fn ConnectionDialog(
                     {move || outcome.get().map(|result| match result {
                         Ok(saved) => view! {
                             <p class="notice notice-ok" data-testid="connection-result" role="status">
-                                {format!("Connected to {} as its app registration {}. Taskdeck shows its Site now and watches its Sites for failed tasks.", saved.server_url, saved.client_id)}
+                                {format!("Saved \u{201c}{}\u{201d}: connected to {} as its app registration {}. Taskdeck shows its Site now and watches its Sites for failed tasks.", saved.name, saved.server_url, saved.client_id)}
                             </p>
                         }.into_any(),
                         Err(message) => view! {

@@ -1377,7 +1377,13 @@ async fn add_connection(app: &WebDriver, name: &str, url: &str, client_id: &str,
         saved.contains(&format!("\u{201c}{expected}\u{201d}")),
         "{saved}"
     );
-    click(app, "connection-close").await;
+    // Saved, the dialog closed itself: nothing stands over the list.
+    let dialogs = app
+        .find_all(By::Css("[data-testid='connection-save']"))
+        .await
+        .unwrap();
+    assert!(dialogs.is_empty(), "the dialog stayed open after saving");
+    click(app, "connection-result-dismiss").await;
 }
 
 /// The ids of the selected rows, top to bottom.

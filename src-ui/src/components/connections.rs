@@ -34,6 +34,9 @@ struct IdArgs {
     id: String,
 }
 
+/// How long the notice of a saved connection stays.
+const SAVED_NOTICE_FOR: std::time::Duration = std::time::Duration::from_secs(12);
+
 /// The "Add connection" button and its dialog.
 #[component]
 pub fn AddConnection() -> impl IntoView {
@@ -110,6 +113,7 @@ fn ConnectionDialog(
                 }
                 None => bridge::invoke_with(commands::ADD_CONNECTION, &AddArgs { draft }).await,
             };
+            let saved = result.is_ok();
             if let Ok(saved) = &result {
                 // The secret is in the keyring now; forget it here.
                 secret.set(String::new());
@@ -117,6 +121,19 @@ fn ConnectionDialog(
             }
             outcome.set(Some(result.map_err(|e| e.to_string())));
             working.set(false);
+            if saved {
+                // Done: the dialog closes; the notice below says so, then goes.
+                open.set(false);
+                let shown = outcome.get_untracked();
+                set_timeout(
+                    move || {
+                        if outcome.get_untracked() == shown {
+                            outcome.set(None);
+                        }
+                    },
+                    SAVED_NOTICE_FOR,
+                );
+            }
         });
     };
     let field = move |label: &'static str,
@@ -169,16 +186,12 @@ fn ConnectionDialog(
                             "Stop trusting the extra CA certificate"
                         </label>
                     })}
-                    {move || outcome.get().map(|result| match result {
-                        Ok(saved) => view! {
-                            <p class="notice notice-ok" data-testid="connection-result" role="status">
-                                {format!("Saved \u{201c}{}\u{201d}: connected to {} as its app registration {}. Taskdeck shows its Site now and watches its Sites for failed tasks.", saved.name, saved.server_url, saved.client_id)}
-                            </p>
-                        }.into_any(),
-                        Err(message) => view! {
+                    {move || match outcome.get() {
+                        Some(Err(message)) => Some(view! {
                             <p class="notice notice-error" data-testid="connection-error-message" role="alert">{message}</p>
-                        }.into_any(),
-                    })}
+                        }),
+                        _ => None,
+                    }}
                     <div class="dialog-buttons">
                         <button class="button" data-testid="connection-close" on:click=move |_| open.set(false)>"Close"</button>
                         <button class="button button-primary" data-testid="connection-save" on:click=save disabled=working>
@@ -188,6 +201,17 @@ fn ConnectionDialog(
                 </div>
             </div>
         </Show>
+        // Saved: the dialog is gone and the window shows the Site; this
+        // says what happened, over the list, until dismissed (or a while).
+        {move || match (open.get(), outcome.get()) {
+            (false, Some(Ok(saved))) => Some(view! {
+                <div class="toast notice notice-ok" data-testid="connection-result" role="status">
+                    <span>{format!("Saved \u{201c}{}\u{201d}: connected to {} as its app registration {}. Taskdeck shows its Site now and watches its Sites for failed tasks.", saved.name, saved.server_url, saved.client_id)}</span>
+                    <button class="button" data-testid="connection-result-dismiss" aria-label="Dismiss" on:click=move |_| outcome.set(None)>"\u{d7}"</button>
+                </div>
+            }),
+            _ => None,
+        }}
     }
 }
 

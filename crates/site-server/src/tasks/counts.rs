@@ -2,10 +2,9 @@
 //! than needed: filters of status, kind and target type alone are summed
 //! from the kept `active_counts` rows (migration 0007: at most twelve per
 //! Site, moved by the state machine in the same transaction as each
-//! change); any
-//! other filter is counted over the index of its most selective part, so
-//! the count reads the tasks of one scope, one initiator, a date range or
-//! the running ones, not the queue.
+//! change); any other filter is counted over the index of its most
+//! selective part, so the count reads the tasks of one scope, one
+//! initiator, a date range or the running ones, not the queue.
 
 use site_api::{TargetType, TaskFilter, TaskKind, TaskStatus};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};

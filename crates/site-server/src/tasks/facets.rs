@@ -62,15 +62,21 @@ pub async fn facets(
     let mut tx = pool.begin().await?;
     let search = Search::plan(&mut tx, filter.q.as_deref()).await?;
     let search = search.as_ref();
-    let total = count_matching(&mut tx, site, &filter, search).await?;
     let counted_field = matches!(
         query.field,
         FacetField::Kind | FacetField::Status | FacetField::TargetType
     );
-    let mut values = if counted_field && is_counted(&filter) {
+    // Every matching task has a kind, status, target type, scope and
+    // initiator: their counts add up to `total`. Only running tasks have
+    // an Audit Service, so that facet's total is counted apart.
+    let (mut values, counted) = if counted_field && is_counted(&filter) {
         kept_values(&mut tx, site, query.field, &filter).await?
     } else {
         grouped_values(&mut tx, site, query.field, &filter, search).await?
+    };
+    let total = match query.field {
+        FacetField::AuditService => count_matching(&mut tx, site, &filter, search).await?,
+        _ => counted,
     };
     tx.commit().await?;
     values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
@@ -82,13 +88,14 @@ pub async fn facets(
     })
 }
 
-/// The values of a kind, status or target type facet from the kept counts.
+/// The values of a kind, status or target type facet from the kept
+/// counts, and how many tasks they count.
 async fn kept_values(
     connection: &mut SqliteConnection,
     site: &SiteRuntime,
     field: FacetField,
     filter: &TaskFilter,
-) -> Result<Vec<FacetValue>, AppError> {
+) -> Result<(Vec<FacetValue>, u64), AppError> {
     let mut counts = std::collections::BTreeMap::<&'static str, u64>::new();
     for kept in kept_counts(connection, site).await? {
         if !kept.passes(filter) {
@@ -101,24 +108,27 @@ async fn kept_values(
         };
         *counts.entry(value).or_default() += kept.n;
     }
-    Ok(counts
+    let counted = counts.values().sum();
+    let values = counts
         .into_iter()
         .filter(|(_, count)| *count > 0)
         .map(|(value, count)| FacetValue {
             value: value.to_owned(),
             count,
         })
-        .collect())
+        .collect();
+    Ok((values, counted))
 }
 
-/// The values of a facet counted over the matching tasks, grouped.
+/// The values of a facet counted over the matching tasks, grouped, and
+/// how many tasks the groups hold (those without a value included).
 async fn grouped_values(
     connection: &mut SqliteConnection,
     site: &SiteRuntime,
     field: FacetField,
     filter: &TaskFilter,
     search: Option<&Search>,
-) -> Result<Vec<FacetValue>, AppError> {
+) -> Result<(Vec<FacetValue>, u64), AppError> {
     // Only running tasks have an Audit Service: count among them alone.
     let mut filter = filter.clone();
     if field == FacetField::AuditService
@@ -127,7 +137,7 @@ async fn grouped_values(
         filter.statuses = vec![TaskStatus::Running];
     } else if field == FacetField::AuditService {
         // Queued tasks alone: none has a service yet.
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     let from = match (search, selective_index(&filter)) {
         (Some(search), _) if search.is_narrow() => Search::from_tasks(Some(search)).to_owned(),
@@ -166,7 +176,9 @@ async fn grouped_values(
             .await?
     };
     let mut values = Vec::new();
+    let mut counted = 0;
     for (smallest, largest, count) in groups {
+        counted += count.max(0) as u64;
         match (smallest, largest) {
             // Tasks without a value (no Audit Service) are not a value.
             (None, _) | (_, None) => {}
@@ -179,7 +191,7 @@ async fn grouped_values(
             }
         }
     }
-    Ok(values)
+    Ok((values, counted))
 }
 
 /// The counts of each stored spelling of a case-insensitive value.

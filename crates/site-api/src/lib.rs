@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+mod agent;
 mod audit_service;
 mod auth;
 mod cancel;
@@ -28,6 +29,10 @@ mod signal;
 mod stats;
 mod task;
 
+pub use agent::{
+    AgentEnd, AgentHeartbeat, AgentHeartbeatReply, AgentHello, AgentPoll, AgentProgress,
+    AgentSession, AgentWork, AGENT_API_BASE,
+};
 pub use audit_service::{AuditService, AuditServiceState, AuditServicesResponse, RunnerKind};
 pub use auth::{
     Me, RevokeRequest, SiteMembership, SiteRole, SitesResponse, TokenRequest, TokenResponse,

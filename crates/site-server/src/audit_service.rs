@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{AuditServiceConfig, RunnerKind};
 use crate::db::{self, TaskRow};
-use crate::lifecycle::{self, Completion};
+use crate::lifecycle::{self, Completion, Holder};
+use crate::remote::RemoteLink;
 use crate::state::SiteRuntime;
 
 /// An Audit Service without a heartbeat for this long is offline.
@@ -46,17 +47,30 @@ pub struct AuditServiceRuntime {
     busy: AtomicU32,
     wake: Notify,
     last_heartbeat: Mutex<Option<Timestamp>>,
+    /// For a remote service: what is known of its agent.
+    remote: Option<RemoteLink>,
 }
 
 impl AuditServiceRuntime {
     /// A service with all slots free.
     pub fn new(config: AuditServiceConfig) -> AuditServiceRuntime {
         AuditServiceRuntime {
-            config,
             busy: AtomicU32::new(0),
             wake: Notify::new(),
             last_heartbeat: Mutex::new(None),
+            remote: config.is_remote().then(|| RemoteLink::new(&config)),
+            config,
         }
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &AuditServiceConfig {
+        &self.config
+    }
+
+    /// Its agent's link, if it is a remote service.
+    pub fn remote(&self) -> Option<&RemoteLink> {
+        self.remote.as_ref()
     }
 
     /// Its id and name, as tasks reference it.
@@ -69,6 +83,20 @@ impl AuditServiceRuntime {
 
     /// Its state as the API reports it.
     pub fn snapshot(&self) -> AuditService {
+        if let Some(link) = &self.remote {
+            let lease = link.lease();
+            return AuditService {
+                id: self.config.id.clone(),
+                name: self.config.name.clone(),
+                slots: self.config.slots,
+                busy: link.busy(),
+                state: link.state(),
+                last_heartbeat: lease.as_ref().and_then(|lease| lease.last_heartbeat()),
+                runner: site_api::RunnerKind::Remote,
+                address: lease.as_ref().and_then(|lease| lease.address.clone()),
+                version: lease.map(|lease| lease.version),
+            };
+        }
         let last_heartbeat = *self
             .last_heartbeat
             .lock()
@@ -83,6 +111,7 @@ impl AuditServiceRuntime {
             runner: match self.config.runner {
                 RunnerKind::Simulated => site_api::RunnerKind::Simulated,
                 RunnerKind::Command => site_api::RunnerKind::Command,
+                RunnerKind::Remote => site_api::RunnerKind::Remote,
             },
             // Only remote services have an agent's address and version.
             address: None,
@@ -93,6 +122,9 @@ impl AuditServiceRuntime {
     /// Asks the dispatch loop to look at the queue now.
     pub fn wake(&self) {
         self.wake.notify_one();
+        if let Some(link) = &self.remote {
+            link.wake();
+        }
     }
 
     fn heartbeat(&self) {
@@ -187,7 +219,9 @@ impl Completer {
                     .into_iter()
                     .map(|(id, completion, done)| ((id, completion), done))
                     .unzip();
-                if let Err(error) = lifecycle::complete_many(&pool, &site, work).await {
+                if let Err(error) =
+                    lifecycle::complete_many(&pool, &site, Holder::Server, work).await
+                {
                     tracing::error!(%error, site = site.id(), "cannot record the end of tasks");
                 }
                 for done in waiters {
@@ -220,19 +254,22 @@ impl Slot {
                     .unwrap_or_else(|| demo_spec(task.kind, &mut rand::rng()));
                 self.simulate(&task, spec, &stop).await
             }
+            // Remote services have no dispatch loop: their agents claim.
+            RunnerKind::Remote => None,
             RunnerKind::Command => {
                 let (pool, site, id) = (self.pool.clone(), self.site.clone(), task.id);
                 let progress = move |progress| {
                     let (pool, site) = (pool.clone(), site.clone());
                     async move {
                         if let Err(error) =
-                            lifecycle::report_progress(&pool, &site, id, progress).await
+                            lifecycle::report_progress(&pool, &site, id, Holder::Server, progress)
+                                .await
                         {
                             tracing::warn!(%error, task = %id, "cannot record progress");
                         }
                     }
                 };
-                crate::command_runner::run(&self.service.config, &task, &stop, progress).await
+                taskdeck_runner::run(&self.service.config.program(), &task, &stop, progress).await
             }
         };
         self.site.unregister_runner(task.id);
@@ -273,8 +310,14 @@ impl Slot {
                 done: total * done_steps / steps,
                 total,
             };
-            if let Ok(None) =
-                lifecycle::report_progress(&self.pool, &self.site, task.id, progress).await
+            if let Ok(None) = lifecycle::report_progress(
+                &self.pool,
+                &self.site,
+                task.id,
+                Holder::Server,
+                progress,
+            )
+            .await
             {
                 // No longer running: someone else ended it.
                 return None;

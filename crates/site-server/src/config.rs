@@ -120,9 +120,86 @@ pub struct AuditServiceConfig {
     /// The program and its arguments, for the `command` runner.
     #[serde(default)]
     pub command: Vec<String>,
-    /// Kill a `command` task after this long.
+    /// Kill a `command` or `remote` task after this long.
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
+    /// Argon2 PHC string of the agent secret, for the `remote` runner.
+    #[serde(default)]
+    pub agent_secret_hash: Option<String>,
+    /// The plain agent secret: test mode only.
+    #[serde(default)]
+    pub agent_secret: Option<String>,
+    /// How long a `remote` service's agent may stay silent before its
+    /// tasks are lost ([`DEFAULT_LEASE`], at least [`MIN_LEASE`]).
+    #[serde(default, with = "humantime_serde")]
+    pub lease: Option<Duration>,
+}
+
+/// A remote agent's lease when the service names none.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+/// The shortest lease a remote service may have.
+pub const MIN_LEASE: Duration = Duration::from_secs(5);
+
+impl AuditServiceConfig {
+    /// Checks the agent settings: only remote services have them, and a
+    /// remote one has a usable secret and a lease of at least [`MIN_LEASE`].
+    fn validate_agent(&self, mode: Mode) -> Result<(), String> {
+        let id = &self.id;
+        let has_agent_settings =
+            self.agent_secret_hash.is_some() || self.agent_secret.is_some() || self.lease.is_some();
+        if !self.is_remote() {
+            return match has_agent_settings {
+                true => Err(format!(
+                    "audit service {id:?} has agent settings but its runner is not \"remote\""
+                )),
+                false => Ok(()),
+            };
+        }
+        if !self.command.is_empty() {
+            return Err(format!(
+                "audit service {id:?} is remote: its agent names the program, not `command`"
+            ));
+        }
+        match (&self.agent_secret_hash, &self.agent_secret) {
+            (Some(_), _) => {}
+            (None, Some(_)) if mode != Mode::Production => {}
+            (None, Some(_)) => {
+                return Err(format!(
+                    "audit service {id:?}: a plain `agent_secret` is for test mode only; give `agent_secret_hash` (taskdeck-site agent-secret create)"
+                ))
+            }
+            (None, None) => {
+                return Err(format!(
+                    "audit service {id:?} is remote but has no `agent_secret_hash`"
+                ))
+            }
+        }
+        if self.lease() < MIN_LEASE {
+            return Err(format!(
+                "audit service {id:?}: the lease must be at least {} s",
+                MIN_LEASE.as_secs()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The program the `command` runner runs for each task.
+    pub fn program(&self) -> taskdeck_runner::Program {
+        taskdeck_runner::Program {
+            command: self.command.clone(),
+            timeout: self.timeout,
+        }
+    }
+
+    /// How long its agent may stay silent (remote services).
+    pub fn lease(&self) -> Duration {
+        self.lease.unwrap_or(DEFAULT_LEASE)
+    }
+
+    /// Whether its tasks run in an agent of their own, not in this server.
+    pub fn is_remote(&self) -> bool {
+        self.runner == RunnerKind::Remote
+    }
 }
 
 /// How an Audit Service runs tasks.
@@ -134,6 +211,8 @@ pub enum RunnerKind {
     Simulated,
     /// Runs a program per task.
     Command,
+    /// A `taskdeck-audit-service` agent on its own host runs the tasks.
+    Remote,
 }
 
 /// `[[users]]`.
@@ -243,6 +322,7 @@ impl Config {
                         service.id
                     ));
                 }
+                service.validate_agent(self.mode)?;
             }
         }
         let mut emails = std::collections::HashSet::new();

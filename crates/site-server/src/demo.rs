@@ -153,6 +153,9 @@ pub fn demo_config(
         runner: RunnerKind::Simulated,
         command: Vec::new(),
         timeout: None,
+        agent_secret_hash: None,
+        agent_secret: None,
+        lease: None,
     };
     let user = |email: &str, name: &str, role| UserConfig {
         email: email.to_owned(),

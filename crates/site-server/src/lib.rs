@@ -17,10 +17,10 @@
 /// This server's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+pub mod agent_secret;
 pub mod audit_service;
 mod audit_services;
 mod auth;
-mod command_runner;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -34,6 +34,7 @@ mod live;
 pub mod monitor;
 pub mod openapi;
 pub mod registration;
+pub mod remote;
 pub mod schedules;
 pub mod seed;
 pub mod state;
@@ -73,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit_services::router())
         .merge(schedules::router())
         .merge(live::router())
+        .merge(remote::router())
         .merge(openapi::router())
         .fallback(|| async { AppError::NotFound("there is nothing at this path".to_owned()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
@@ -138,10 +140,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         })?;
     let pool = db::open(&config.data_dir).await?;
     sync_configuration(&pool, &config).await?;
-    let sites: Vec<Arc<SiteRuntime>> = config
-        .sites
-        .iter()
-        .cloned()
+    let mut site_configs = config.sites.clone();
+    hash_agent_secrets(&mut site_configs, config.mode)?;
+    let sites: Vec<Arc<SiteRuntime>> = site_configs
+        .into_iter()
         .map(|site| Arc::new(SiteRuntime::new(site)))
         .collect();
     let shutdown = CancellationToken::new();
@@ -158,6 +160,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
                 "ended tasks left running by a crash"
             );
         }
+        remote::restore(&pool, site)
+            .await
+            .map_err(StartError::Recover)?;
     }
     let listener = TcpListener::bind(config.listen)
         .await
@@ -175,8 +180,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let scheme = match &config.tls {
         None => {
             tasks.spawn(async move {
-                let serve =
-                    axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned());
+                let serve = axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stop.cancelled_owned());
                 if let Err(error) = serve.await {
                     tracing::error!(%error, "the HTTP server failed");
                 }
@@ -209,7 +217,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
                 handle.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
             });
             tasks.spawn(async move {
-                if let Err(error) = server.serve(router.into_make_service()).await {
+                if let Err(error) = server
+                    .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+                    .await
+                {
                     tracing::error!(%error, "the HTTPS server failed");
                 }
             });
@@ -219,7 +230,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     for site in state.sites() {
         tasks.spawn(monitor::run(pool.clone(), site.clone(), shutdown.clone()));
         tasks.spawn(schedules::run(pool.clone(), site.clone(), shutdown.clone()));
-        for service in &site.audit_services {
+        for service in site.audit_services.iter().filter(|s| s.remote().is_none()) {
             tasks.spawn(audit_service::dispatch(
                 pool.clone(),
                 site.clone(),
@@ -235,6 +246,22 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutdown,
         tasks,
     })
+}
+
+/// Gives every remote Audit Service the hash of its agent secret: a plain
+/// `agent_secret` (test mode only, as `validate` checks) is hashed here.
+fn hash_agent_secrets(sites: &mut [config::SiteConfig], mode: Mode) -> Result<(), StartError> {
+    for service in sites
+        .iter_mut()
+        .flat_map(|site| site.audit_services.iter_mut())
+    {
+        if service.agent_secret_hash.is_none() && mode != Mode::Production {
+            if let Some(secret) = service.agent_secret.take() {
+                service.agent_secret_hash = Some(hash_secret(&secret).map_err(StartError::Hash)?);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Makes the stored Sites, users, roles and registrations match `config`.

@@ -41,13 +41,7 @@ pub struct NewTask {
 }
 
 /// How a running task ended on its Audit Service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completion {
-    /// `finished` or `failed`.
-    pub status: TaskStatus,
-    /// One message per error.
-    pub error_messages: Vec<String>,
-}
+pub use taskdeck_runner::Completion;
 
 /// How a write moves the active counts: per kind, status and target type
 /// (the `active_counts` rows, migration 0007), and so the Site's queued
@@ -359,13 +353,65 @@ pub async fn claim(
     audit_service: &ObjectRef,
     free: u32,
 ) -> Result<Vec<(Task, TaskRow)>, AppError> {
+    claim_for(pool, site, audit_service, Holder::Server, free, None).await
+}
+
+/// Who runs a task once claimed: the server itself, or the agent of a
+/// remote Audit Service under one lease. Every report names its holder,
+/// and changes a task only while that holder still has it (the fence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// An Audit Service inside this server (simulated or command).
+    Server,
+    /// The agent holding lease number `0` of a remote Audit Service.
+    Lease(i64),
+}
+
+impl Holder {
+    /// The `tasks.agent_lease` value of the tasks it holds.
+    fn lease(self) -> Option<i64> {
+        match self {
+            Holder::Server => None,
+            Holder::Lease(lease) => Some(lease),
+        }
+    }
+}
+
+/// [`claim`] for `holder`, giving the service at most `slots` running
+/// tasks in all (`None`: `free` alone limits it). The running tasks are
+/// counted inside the claiming transaction, so however many claims race,
+/// the service never runs more than its slots.
+pub async fn claim_for(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    audit_service: &ObjectRef,
+    holder: Holder,
+    free: u32,
+    slots: Option<u32>,
+) -> Result<Vec<(Task, TaskRow)>, AppError> {
     if free == 0 {
         return Ok(Vec::new());
     }
     let mut write = SiteWrite::begin(pool, site).await?;
+    let mut free = i64::from(free);
+    if let Some(slots) = slots {
+        let running: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tasks WHERE site_id = ? AND status = ? AND audit_service_id = ?",
+        )
+        .bind(site.id())
+        .bind(status_column(TaskStatus::Running))
+        .bind(&audit_service.id)
+        .fetch_one(&mut *write.tx)
+        .await?;
+        free = free.min(i64::from(slots) - running);
+        if free <= 0 {
+            return Ok(Vec::new());
+        }
+    }
     let mut rows: Vec<TaskRow> = sqlx::query_as(&format!(
         "UPDATE tasks
-            SET status = ?, audit_service_id = ?, audit_service_name = ?, running_since = ?
+            SET status = ?, audit_service_id = ?, audit_service_name = ?, running_since = ?,
+                agent_lease = ?
           WHERE seq IN (SELECT seq FROM tasks WHERE site_id = ? AND status = ?
                          ORDER BY start_date, seq LIMIT ?)
             AND status = ?
@@ -375,9 +421,10 @@ pub async fn claim(
     .bind(&audit_service.id)
     .bind(&audit_service.name)
     .bind(db::to_db_time(db::now()))
+    .bind(holder.lease())
     .bind(site.id())
     .bind(status_column(TaskStatus::Queued))
-    .bind(i64::from(free))
+    .bind(free)
     .bind(status_column(TaskStatus::Queued))
     .fetch_all(&mut *write.tx)
     .await?;
@@ -396,17 +443,19 @@ pub async fn claim(
     Ok(tasks.into_iter().zip(rows).collect())
 }
 
-/// Records progress of a running task. `None` if it is no longer running.
+/// Records progress of a running task of `holder`. `None` if it is no
+/// longer running, or no longer `holder`'s.
 pub async fn report_progress(
     pool: &SqlitePool,
     site: &SiteRuntime,
     id: TaskId,
+    holder: Holder,
     progress: Progress,
 ) -> Result<Option<Task>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
     let row: Option<TaskRow> = sqlx::query_as(&format!(
         "UPDATE tasks SET progress_done = ?, progress_total = ?
-          WHERE site_id = ? AND kind = ? AND number = ? AND status = ?
+          WHERE site_id = ? AND kind = ? AND number = ? AND status = ? AND agent_lease IS ?
          RETURNING {TASK_COLUMNS}"
     ))
     .bind(progress.done as i64)
@@ -415,6 +464,7 @@ pub async fn report_progress(
     .bind(kind_column(id.kind))
     .bind(id.number as i64)
     .bind(status_column(TaskStatus::Running))
+    .bind(holder.lease())
     .fetch_optional(&mut *write.tx)
     .await?;
     write.commit_one(row, Some(TaskStatus::Running)).await
@@ -427,19 +477,21 @@ pub async fn complete(
     pool: &SqlitePool,
     site: &SiteRuntime,
     id: TaskId,
+    holder: Holder,
     completion: Completion,
 ) -> Result<Option<Task>, AppError> {
-    Ok(complete_many(pool, site, vec![(id, completion)])
+    Ok(complete_many(pool, site, holder, vec![(id, completion)])
         .await?
         .pop()
         .flatten())
 }
 
-/// [`complete`] for many tasks in one transaction (group commit): one
-/// result per completion, in order.
+/// [`complete`] for many tasks of one holder in one transaction (group
+/// commit): one result per completion, in order.
 pub async fn complete_many(
     pool: &SqlitePool,
     site: &SiteRuntime,
+    holder: Holder,
     completions: Vec<(TaskId, Completion)>,
 ) -> Result<Vec<Option<Task>>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
@@ -462,7 +514,7 @@ pub async fn complete_many(
             serde_json::to_string(&messages).map_err(|e| AppError::Internal(e.to_string()))?;
         let row: Option<TaskRow> = sqlx::query_as(&format!(
             "UPDATE tasks SET status = ?, end_date = ?, errors = ?, error_messages = ?
-              WHERE site_id = ? AND kind = ? AND number = ? AND status = ?
+              WHERE site_id = ? AND kind = ? AND number = ? AND status = ? AND agent_lease IS ?
              RETURNING {TASK_COLUMNS}"
         ))
         .bind(status_column(completion.status))
@@ -473,6 +525,7 @@ pub async fn complete_many(
         .bind(kind_column(id.kind))
         .bind(id.number as i64)
         .bind(status_column(TaskStatus::Running))
+        .bind(holder.lease())
         .fetch_optional(&mut *write.tx)
         .await?;
         ended.push(row.is_some());
@@ -485,19 +538,32 @@ pub async fn complete_many(
         .collect())
 }
 
-/// Ends every running task of the Site as `failed` with `message`: used when
-/// the server stops, and at start for tasks a crash left running.
+/// Ends every running task of the Site's own (simulated and command)
+/// Audit Services as `failed` with `message`: used when the server stops,
+/// and at start for tasks a crash left running. Tasks of remote services
+/// run on in their agents; their leases decide their fate.
 pub async fn interrupt_running(
     pool: &SqlitePool,
     site: &SiteRuntime,
     message: &str,
 ) -> Result<Vec<Task>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
+    let changed = fail_running(&mut write, site, None, message).await?;
+    write.commit(changed).await
+}
+
+/// Fails, in `write`, the running tasks held by `lease` (`None`: by the server).
+async fn fail_running(
+    write: &mut SiteWrite<'_>,
+    site: &SiteRuntime,
+    lease: Option<i64>,
+    message: &str,
+) -> Result<Vec<(Option<TaskStatus>, TaskRow)>, AppError> {
     let rows: Vec<TaskRow> = sqlx::query_as(&format!(
         "UPDATE tasks
             SET status = ?, end_date = ?, errors = errors + 1,
                 error_messages = json_insert(error_messages, '$[#]', ?)
-          WHERE site_id = ? AND status = ?
+          WHERE site_id = ? AND status = ? AND agent_lease IS ?
          RETURNING {TASK_COLUMNS}"
     ))
     .bind(status_column(TaskStatus::Failed))
@@ -505,13 +571,45 @@ pub async fn interrupt_running(
     .bind(message)
     .bind(site.id())
     .bind(status_column(TaskStatus::Running))
+    .bind(lease)
     .fetch_all(&mut *write.tx)
     .await?;
-    let changed = rows
+    Ok(rows
         .into_iter()
         .map(|row| (Some(TaskStatus::Running), row))
-        .collect();
-    write.commit(changed).await
+        .collect())
+}
+
+/// Ends remote lease `lease`, once: with `expired_by` set only if it ran
+/// out by then (milliseconds since the epoch). In the same transaction,
+/// every task it still held ends `failed` with `message`. `None` when the
+/// lease had already ended (or, with `expired_by`, is still live): nothing
+/// changed, so however many servers and requests race, it ends once.
+pub async fn end_lease(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    lease: i64,
+    expired_by: Option<i64>,
+    message: &str,
+) -> Result<Option<Vec<Task>>, AppError> {
+    let mut write = SiteWrite::begin(pool, site).await?;
+    let ended = sqlx::query(
+        "UPDATE agent_leases SET ended_at = ?
+          WHERE id = ? AND site_id = ? AND ended_at IS NULL AND (? IS NULL OR expires_at <= ?)",
+    )
+    .bind(crate::remote::now_ms())
+    .bind(lease)
+    .bind(site.id())
+    .bind(expired_by)
+    .bind(expired_by)
+    .execute(&mut *write.tx)
+    .await?
+    .rows_affected();
+    if ended == 0 {
+        return Ok(None);
+    }
+    let changed = fail_running(&mut write, site, Some(lease), message).await?;
+    Ok(Some(write.commit(changed).await?))
 }
 
 /// Cancels `ids` as the Site Administrator `by`, in one transaction:

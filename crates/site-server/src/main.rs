@@ -31,6 +31,11 @@ enum Command {
         #[command(subcommand)]
         command: RegistrationCommand,
     },
+    /// Manage the secrets of remote Audit Services' agents.
+    AgentSecret {
+        #[command(subcommand)]
+        command: AgentSecretCommand,
+    },
     /// Run a self-contained demo Site with live traffic.
     Demo {
         /// Keep the demo's data in this folder (default: a temporary one).
@@ -58,6 +63,23 @@ enum RegistrationCommand {
         /// Append the registration (with the secret's hash) to this configuration file.
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentSecretCommand {
+    /// Create an agent secret: prints it once on standard output; only its
+    /// hash is written (with --config, into the service's block).
+    Create {
+        /// Write the hash as `agent_secret_hash` of the service in this configuration file.
+        #[arg(long, requires_all = ["site", "service"])]
+        config: Option<PathBuf>,
+        /// The Site of the service.
+        #[arg(long)]
+        site: Option<String>,
+        /// The remote Audit Service's id.
+        #[arg(long)]
+        service: Option<String>,
     },
 }
 
@@ -122,6 +144,33 @@ async fn run(command: Command) -> Result<(), String> {
                     eprintln!("Add this to the server's configuration (the secret is shown only now):");
                     println!("\n{}", created.toml);
                 }
+            }
+        }
+        Command::AgentSecret {
+            command:
+                AgentSecretCommand::Create {
+                    config,
+                    site,
+                    service,
+                },
+        } => {
+            let target = match (&config, &site, &service) {
+                (Some(path), Some(site), Some(service)) => {
+                    Some((path.as_path(), site.as_str(), service.as_str()))
+                }
+                _ => None,
+            };
+            let created = taskdeck_site::agent_secret::create(target)?;
+            println!("{}", created.secret);
+            match &config {
+                Some(path) => eprintln!(
+                    "The secret's hash was written to {}; restart the server to use it. Give the secret above to the agent (--secret-file); it is shown only now.",
+                    path.display()
+                ),
+                None => eprintln!(
+                    "Give the secret above to the agent (--secret-file); it is shown only now. Put its hash in the service's block of the server's configuration:\nagent_secret_hash = {}",
+                    toml_edit::value(created.hash.as_str())
+                ),
             }
         }
         Command::Demo { data, listen } => {

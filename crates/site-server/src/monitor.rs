@@ -75,6 +75,9 @@ pub async fn run(pool: SqlitePool, site: Arc<SiteRuntime>, shutdown: Cancellatio
     let mut announced = Announced::new(&site);
     let mut next_sample = tokio::time::Instant::now();
     loop {
+        if let Err(error) = crate::remote::expire(&pool, &site).await {
+            tracing::warn!(%error, site = site.id(), "cannot end leases that ran out");
+        }
         let mut changes: Vec<Change> = announced
             .services_changed(site.audit_services.iter().map(|s| s.snapshot()))
             .into_iter()
@@ -104,8 +107,8 @@ pub async fn run(pool: SqlitePool, site: Arc<SiteRuntime>, shutdown: Cancellatio
 /// so each change is announced once.
 #[derive(Debug, Default)]
 pub struct Announced {
-    /// Per Audit Service id: its slots, busy slots and state.
-    services: HashMap<String, (u32, u32, AuditServiceState)>,
+    /// Per Audit Service id: what an `audit_service` event tells of it.
+    services: HashMap<String, ServiceSeen>,
     /// The identities of the signals in force.
     signals: HashSet<String>,
 }
@@ -119,16 +122,17 @@ impl Announced {
         announced
     }
 
-    /// The services whose slots, busy slots or state differ from what was
-    /// announced (a heartbeat alone is no change).
+    /// The services whose slots, busy slots, state, agent address or
+    /// version differ from what was announced (a heartbeat alone is no
+    /// change: clients age it themselves).
     pub fn services_changed(
         &mut self,
         now: impl IntoIterator<Item = AuditService>,
     ) -> Vec<AuditService> {
         now.into_iter()
             .filter(|service| {
-                let seen = (service.slots, service.busy, service.state);
-                self.services.insert(service.id.clone(), seen) != Some(seen)
+                let seen = ServiceSeen::of(service);
+                self.services.insert(service.id.clone(), seen.clone()) != Some(seen)
             })
             .collect()
     }
@@ -139,6 +143,28 @@ impl Announced {
         let previous = std::mem::replace(&mut self.signals, keys);
         now.into_iter()
             .filter(move |signal| !previous.contains(&signal_key(signal)))
+    }
+}
+
+/// What an `audit_service` event tells that can change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ServiceSeen {
+    slots: u32,
+    busy: u32,
+    state: AuditServiceState,
+    address: Option<String>,
+    version: Option<String>,
+}
+
+impl ServiceSeen {
+    fn of(service: &AuditService) -> ServiceSeen {
+        ServiceSeen {
+            slots: service.slots,
+            busy: service.busy,
+            state: service.state,
+            address: service.address.clone(),
+            version: service.version.clone(),
+        }
     }
 }
 
@@ -242,15 +268,30 @@ pub async fn signals(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Signal
     for service in &site.audit_services {
         let snapshot = service.snapshot();
         if snapshot.state == AuditServiceState::Offline {
-            let since = snapshot.last_heartbeat.unwrap_or(now);
-            signals.push(Signal::AuditServiceOffline {
-                audit_service: service.reference(),
-                since,
-                message: format!(
+            let since = match service.remote() {
+                Some(link) => link.offline_since(),
+                None => snapshot.last_heartbeat.unwrap_or(now),
+            };
+            let message = match (service.remote(), snapshot.last_heartbeat) {
+                (Some(_), None) => format!(
+                    "No agent has joined {} yet: start taskdeck-audit-service on its host.",
+                    snapshot.name
+                ),
+                (Some(_), Some(_)) => format!(
+                    "The agent of {} has not sent a heartbeat since {}: its host may be down or cut off.",
+                    snapshot.name,
+                    since.format("%H:%M:%S UTC")
+                ),
+                (None, _) => format!(
                     "{} has not sent a heartbeat since {}.",
                     snapshot.name,
                     since.format("%H:%M UTC")
                 ),
+            };
+            signals.push(Signal::AuditServiceOffline {
+                audit_service: service.reference(),
+                since,
+                message,
             });
         }
     }

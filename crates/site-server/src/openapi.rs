@@ -56,6 +56,12 @@ signals, stats, schedules and live events. Authenticate with an app registration
         crate::schedules::schedules_update,
         crate::schedules::schedules_delete,
         crate::live::events_stream,
+        crate::remote::session_open,
+        crate::remote::session_close,
+        crate::remote::heartbeat,
+        crate::remote::poll,
+        crate::remote::progress,
+        crate::remote::end_task,
         openapi_show,
     ),
     components(schemas(site_api::Signal, site_api::TaskStatus)),
@@ -68,6 +74,7 @@ signals, stats, schedules and live events. Authenticate with an app registration
         (name = "health", description = "Audit Services, signals and stats"),
         (name = "schedules", description = "Scan and Audit schedules"),
         (name = "events", description = "Live changes as server-sent events"),
+        (name = "agent", description = "(1.1) The protocol of taskdeck-audit-service agents serving remote Audit Services: a lease opened with the service's agent secret and renewed by heartbeats, a long poll for tasks and stops, and reports fenced by the lease. Every call but opening a session carries the session token as a Bearer token."),
     )
 )]
 pub struct ApiDoc;
@@ -87,6 +94,26 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("An access token from POST /api/oauth/token."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "agent_secret",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A remote Audit Service's agent secret (its argon2id hash is in the server's configuration)."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "agent_session",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The token of an agent session, from POST …/sessions: it names the lease.",
+                    ))
                     .build(),
             ),
         );

@@ -159,14 +159,28 @@ impl SiteRuntime {
 
     /// Tells the runner of `id` to stop, if it runs here.
     pub(crate) fn stop_runner(&self, id: TaskId) {
-        if let Some(token) = self
+        let runner = self
             .runners
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&id)
-        {
-            token.cancel();
+            .cloned();
+        match runner {
+            Some(token) => token.cancel(),
+            // Not run here: if an agent runs it, its waiting poll learns now.
+            None => {
+                for link in self.audit_services.iter().filter_map(|s| s.remote()) {
+                    link.wake();
+                }
+            }
         }
+    }
+
+    /// The Audit Service `id`, if the Site has it.
+    pub fn audit_service(&self, id: &str) -> Option<&Arc<AuditServiceRuntime>> {
+        self.audit_services
+            .iter()
+            .find(|service| service.reference().id == id)
     }
 
     /// Records a sample of the queue's length.

@@ -2391,6 +2391,13 @@ async fn the_openapi_document_describes_every_route_with_the_served_types() {
         "PATCH /api/v1/sites/{site}/schedules/{id}",
         "DELETE /api/v1/sites/{site}/schedules/{id}",
         "GET /api/v1/sites/{site}/events",
+        // (1.1) The agent protocol of remote Audit Services.
+        "POST /api/agent/v1/sites/{site}/audit-services/{service}/sessions",
+        "DELETE /api/agent/v1/sites/{site}/audit-services/{service}/sessions/current",
+        "POST /api/agent/v1/sites/{site}/audit-services/{service}/heartbeat",
+        "POST /api/agent/v1/sites/{site}/audit-services/{service}/poll",
+        "POST /api/agent/v1/sites/{site}/audit-services/{service}/tasks/{task}/progress",
+        "POST /api/agent/v1/sites/{site}/audit-services/{service}/tasks/{task}/end",
     ];
     expected.sort();
     assert_eq!(operations, expected);

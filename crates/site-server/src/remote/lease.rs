@@ -1,0 +1,341 @@
+//! Leases of remote Audit Services: what is stored (`agent_leases`,
+//! migration 0008) and what each service's runtime keeps of its current
+//! or last lease, for `GET …/audit-services` and the events.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use site_api::{AuditServiceState, Timestamp};
+use sqlx::SqlitePool;
+use tokio::sync::watch;
+
+use crate::config::AuditServiceConfig;
+use crate::db;
+use crate::error::AppError;
+
+/// Milliseconds since the Unix epoch: lease times are kept in these.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn to_ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// One lease as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LeaseRow {
+    /// Its number: the attempt every report belongs to.
+    pub id: i64,
+    /// The agent's address as this server saw it.
+    pub address: Option<String>,
+    /// The agent's version.
+    pub version: String,
+    /// The agent process's own random id.
+    pub instance: String,
+    /// The most tasks the agent runs at once.
+    pub slots: i64,
+    /// When it was granted (ms).
+    pub connected_at: i64,
+    /// The last heartbeat (ms).
+    pub last_heartbeat: i64,
+    /// When it runs out without another heartbeat (ms).
+    pub expires_at: i64,
+    /// When it ended, if it has (ms).
+    pub ended_at: Option<i64>,
+}
+
+impl LeaseRow {
+    /// Live: not ended, and not run out at `now` (ms).
+    pub fn is_live(&self, now: i64) -> bool {
+        self.ended_at.is_none() && self.expires_at > now
+    }
+
+    /// The last heartbeat as a timestamp.
+    pub fn last_heartbeat(&self) -> Option<Timestamp> {
+        chrono::DateTime::from_timestamp_millis(self.last_heartbeat)
+    }
+}
+
+const LEASE_COLUMNS: &str =
+    "id, address, version, instance, slots, connected_at, last_heartbeat, expires_at, ended_at";
+
+/// What a remote Audit Service's runtime knows of its agent.
+pub struct RemoteLink {
+    lease: Mutex<Option<LeaseRow>>,
+    /// Since when it has been offline, if no agent has joined since the server started.
+    started: Timestamp,
+    busy: AtomicU32,
+    work: watch::Sender<u64>,
+    lease_length: Duration,
+}
+
+impl RemoteLink {
+    /// The link of `config`, with no agent yet.
+    pub fn new(config: &AuditServiceConfig) -> RemoteLink {
+        RemoteLink {
+            lease: Mutex::new(None),
+            started: db::now(),
+            busy: AtomicU32::new(0),
+            work: watch::Sender::new(0),
+            lease_length: config.lease(),
+        }
+    }
+
+    /// How long a lease lasts without a heartbeat.
+    pub fn lease_length(&self) -> Duration {
+        self.lease_length
+    }
+
+    /// The lease length in milliseconds.
+    pub fn lease_ms(&self) -> i64 {
+        to_ms(self.lease_length)
+    }
+
+    /// The current or last lease.
+    pub fn lease(&self) -> Option<LeaseRow> {
+        self.lease.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Keeps `row` as what is known of the lease, unless a newer lease is known.
+    pub fn remember(&self, row: LeaseRow) {
+        let mut lease = self.lease.lock().unwrap_or_else(|e| e.into_inner());
+        if lease.as_ref().is_none_or(|known| known.id <= row.id) {
+            if !row.is_live(now_ms()) {
+                self.busy.store(0, Ordering::SeqCst);
+            }
+            *lease = Some(row);
+        }
+    }
+
+    /// Marks lease `id` ended at `at` (ms), if it is the one known.
+    pub fn forget(&self, id: i64, at: i64) {
+        let mut lease = self.lease.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = lease.as_mut().filter(|known| known.id == id) {
+            known.ended_at.get_or_insert(at);
+            self.busy.store(0, Ordering::SeqCst);
+        }
+        drop(lease);
+        self.wake();
+    }
+
+    /// Online while a live lease is known.
+    pub fn state(&self) -> AuditServiceState {
+        match self.lease() {
+            Some(lease) if lease.is_live(now_ms()) => AuditServiceState::Online,
+            _ => AuditServiceState::Offline,
+        }
+    }
+
+    /// Since when it has been offline, as the `audit_service_offline` signal says.
+    pub fn offline_since(&self) -> Timestamp {
+        self.lease()
+            .and_then(|lease| lease.last_heartbeat())
+            .unwrap_or(self.started)
+    }
+
+    /// Busy slots: the lease's running tasks, as last counted.
+    pub fn busy(&self) -> u32 {
+        match self.state() {
+            AuditServiceState::Online => self.busy.load(Ordering::SeqCst),
+            AuditServiceState::Offline => 0,
+        }
+    }
+
+    /// Records how many tasks the lease runs.
+    pub fn set_busy(&self, busy: usize) {
+        self.busy
+            .store(u32::try_from(busy).unwrap_or(u32::MAX), Ordering::SeqCst);
+    }
+
+    /// Wakes the agent's waiting poll: tasks were queued, one of its tasks
+    /// was cancelled, or its lease ended.
+    pub fn wake(&self) {
+        self.work.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees every later [`RemoteLink::wake`].
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.work.subscribe()
+    }
+}
+
+/// The lease of `token_hash` on the given service, if any (live or not).
+pub async fn find_by_token(
+    pool: &SqlitePool,
+    site: &str,
+    service: &str,
+    token_hash: &str,
+) -> Result<Option<LeaseRow>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {LEASE_COLUMNS} FROM agent_leases
+          WHERE token_hash = ? AND site_id = ? AND service_id = ?"
+    ))
+    .bind(token_hash)
+    .bind(site)
+    .bind(service)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The newest lease of a service, live or not.
+pub async fn latest(
+    pool: &SqlitePool,
+    site: &str,
+    service: &str,
+) -> Result<Option<LeaseRow>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {LEASE_COLUMNS} FROM agent_leases
+          WHERE site_id = ? AND service_id = ? ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(site)
+    .bind(service)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Why a lease was not granted.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Another agent holds a live lease.
+    Held(LeaseRow),
+    /// The same agent process holds a live lease it never received: end
+    /// that one, then ask again.
+    Superseded(LeaseRow),
+}
+
+/// What a new lease is for.
+pub struct NewLease<'a> {
+    /// The Site.
+    pub site: &'a str,
+    /// The service.
+    pub service: &'a str,
+    /// The hash of the session token.
+    pub token_hash: &'a str,
+    /// The agent's address.
+    pub address: Option<String>,
+    /// The agent's version.
+    pub version: &'a str,
+    /// The agent process's own random id.
+    pub instance: &'a str,
+    /// The most tasks it runs at once.
+    pub slots: u32,
+    /// How long it lasts without a heartbeat (ms).
+    pub lease_ms: i64,
+}
+
+/// Grants a lease unless a live one is held, in one `IMMEDIATE`
+/// transaction: of two agents racing, one wins.
+pub async fn open(
+    pool: &SqlitePool,
+    new: NewLease<'_>,
+) -> Result<Result<LeaseRow, Refusal>, AppError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let now = now_ms();
+    let held: Option<LeaseRow> = sqlx::query_as(&format!(
+        "SELECT {LEASE_COLUMNS} FROM agent_leases
+          WHERE site_id = ? AND service_id = ? AND ended_at IS NULL AND expires_at > ?
+          ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(new.site)
+    .bind(new.service)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(held) = held {
+        if held.instance != new.instance {
+            return Ok(Err(Refusal::Held(held)));
+        }
+        // The same agent again: its earlier answer was lost on the way.
+        // That lease never reached it, so it ran nothing under it.
+        tx.rollback().await?;
+        return Ok(Err(Refusal::Superseded(held)));
+    }
+    let row: LeaseRow = sqlx::query_as(&format!(
+        "INSERT INTO agent_leases (site_id, service_id, token_hash, address, version, instance,
+                                   slots, connected_at, last_heartbeat, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         RETURNING {LEASE_COLUMNS}"
+    ))
+    .bind(new.site)
+    .bind(new.service)
+    .bind(new.token_hash)
+    .bind(&new.address)
+    .bind(new.version)
+    .bind(new.instance)
+    .bind(i64::from(new.slots))
+    .bind(now)
+    .bind(now)
+    .bind(now.saturating_add(new.lease_ms))
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(row))
+}
+
+/// Renews live lease `id` for `lease_ms` from now: the renewed row, or
+/// `None` if it has ended or run out (a heartbeat cannot revive it).
+pub async fn renew(
+    pool: &SqlitePool,
+    id: i64,
+    lease_ms: i64,
+) -> Result<Option<LeaseRow>, AppError> {
+    let now = now_ms();
+    Ok(sqlx::query_as(&format!(
+        "UPDATE agent_leases SET last_heartbeat = ?, expires_at = ?
+          WHERE id = ? AND ended_at IS NULL AND expires_at > ?
+         RETURNING {LEASE_COLUMNS}"
+    ))
+    .bind(now)
+    .bind(now.saturating_add(lease_ms))
+    .bind(id)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// At start: every live lease of the service gets a whole lease from now,
+/// so an agent that was cut off by the restart has the lease's length,
+/// counted from the server's start, to come back.
+pub async fn extend_from_start(
+    pool: &SqlitePool,
+    site: &str,
+    service: &str,
+    lease_ms: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE agent_leases SET expires_at = MAX(expires_at, ?)
+          WHERE site_id = ? AND service_id = ? AND ended_at IS NULL",
+    )
+    .bind(now_ms().saturating_add(lease_ms))
+    .bind(site)
+    .bind(service)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Leases of the Site not ended by `now` (ms) that belong to a service
+/// `keep` refuses (no longer remote, or gone), or that ran out: `(id, service)`.
+pub async fn to_end(
+    pool: &SqlitePool,
+    site: &str,
+    now: i64,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<(i64, String, bool)>, AppError> {
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT id, service_id, expires_at FROM agent_leases
+          WHERE site_id = ? AND ended_at IS NULL",
+    )
+    .bind(site)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, service, expires_at)| {
+            let kept = keep(&service);
+            (!kept || expires_at <= now).then_some((id, service, kept))
+        })
+        .collect())
+}

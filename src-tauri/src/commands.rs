@@ -471,6 +471,32 @@ pub(crate) async fn audit_services(
     client.audit_services(&site_id).await
 }
 
+/// The tasks an Audit Service of the shown Site is running now, oldest
+/// first (the 1.1 `audit_service` filter), at most a page of them.
+#[tauri::command]
+pub(crate) async fn audit_service_tasks(
+    app: AppHandle,
+    audit_service: String,
+) -> Result<site_api::ActiveTasksPage, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.page(&site_id, &running_on(audit_service)).await
+}
+
+/// The query of the tasks `audit_service` runs, oldest first.
+fn running_on(audit_service: String) -> site_api::ActiveTasksQuery {
+    site_api::ActiveTasksQuery {
+        filter: site_api::TaskFilter {
+            statuses: vec![site_api::TaskStatus::Running],
+            audit_service: Some(audit_service),
+            ..site_api::TaskFilter::default()
+        },
+        sort: site_api::SortKey::StartDate,
+        order: site_api::Order::Asc,
+        limit: site_api::PageLimit::MAX,
+        cursor: None,
+    }
+}
+
 /// The shown Site's queue and slots now, and the last 24 h by minute.
 #[tauri::command]
 pub(crate) async fn stats(app: AppHandle) -> Result<site_api::Stats, Error> {

@@ -72,6 +72,7 @@ pub fn run() {
             commands::cancel_matching,
             commands::count_tasks,
             commands::audit_services,
+            commands::audit_service_tasks,
             commands::stats,
             commands::schedules,
             commands::create_schedule,

@@ -37,6 +37,15 @@ pub fn bundle() -> Result<(), String> {
         recompress_deb(&newest("deb", ".deb")?)?;
     }
     crate::appimage::build(&bundle_dir())?;
+    if cfg!(target_os = "linux") {
+        let agent = crate::agent_deb::build()?;
+        let bytes = std::fs::metadata(&agent).map_err(|e| e.to_string())?.len();
+        eprintln!(
+            "xtask: {} {:.2} MB ({bytes} bytes)",
+            agent.display(),
+            bytes as f64 / 1e6
+        );
+    }
     report_sizes()
 }
 
@@ -126,7 +135,7 @@ pub fn test_bundle() -> Result<(), String> {
         }
     }
     eprintln!("xtask: the .deb installed, ran and was removed cleanly");
-    Ok(())
+    crate::agent_deb::test_installed(&crate::agent_deb::deb_path())
 }
 
 fn install_package(deb: &Path) -> Result<(), String> {

@@ -19,6 +19,7 @@
 //!   integration over HTTP, end-to-end through tauri-driver) inside a D-Bus
 //!   session with Xvfb and an unlocked gnome-keyring.
 
+mod agent_deb;
 mod appimage;
 mod bundle;
 mod session;

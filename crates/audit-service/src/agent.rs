@@ -378,24 +378,37 @@ impl Session {
             Some(completion) => Some(AgentEnd {
                 status: completion.status,
                 error_messages: completion.error_messages,
+                // Move on to the next task in the same call.
+                take: u32::from(!self.stop_all.is_cancelled()),
             }),
             None if self.stopping() => Some(AgentEnd {
                 status: TaskStatus::Failed,
                 error_messages: vec![INTERRUPTED_MESSAGE.to_owned()],
+                take: 0,
             }),
             // The server ended the task (a cancel, or the lease is gone).
             None => None,
         };
-        if let Some(end) = end {
-            tracing::info!(task = %id, status = %end.status, "ended");
-            self.report_end(id, &end).await;
-        }
+        let next = match end {
+            Some(end) => {
+                tracing::info!(task = %id, status = %end.status, "ended");
+                self.report_end(id, &end).await
+            }
+            None => Vec::new(),
+        };
         {
             let mut slots = self.slots();
             slots.running.remove(&id);
             slots.ended.insert(id);
         }
-        self.slot_freed.notify_one();
+        let took = next.len();
+        for task in next {
+            self.start(task);
+        }
+        if took == 0 {
+            // A slot is free: a full agent's waiting poll asks again.
+            self.slot_freed.notify_one();
+        }
     }
 
     /// Sends the latest progress whenever it changes, one call at a time.
@@ -417,28 +430,29 @@ impl Session {
         }
     }
 
-    /// Reports a task's end until the server takes it or says it is gone;
-    /// a stopping agent gives up after [`REPORT_DEADLINE`].
-    async fn report_end(&self, id: TaskId, end: &AgentEnd) {
+    /// Reports a task's end until the server takes it or says it is gone
+    /// (a stopping agent gives up after [`REPORT_DEADLINE`]): the tasks the
+    /// server gave the freed slot.
+    async fn report_end(&self, id: TaskId, end: &AgentEnd) -> Vec<Task> {
         let mut backoff = Backoff::default();
         let deadline = Instant::now() + REPORT_DEADLINE;
         loop {
             match self.agent.client.end(&self.token, id, end).await {
-                Ok(()) => return,
+                Ok(ended) => return ended.next,
                 Err(CallError::TaskGone(message)) => {
                     tracing::info!(task = %id, "the server had already ended the task: {message}");
-                    return;
+                    return Vec::new();
                 }
                 Err(CallError::LeaseLost(message)) => {
                     tracing::warn!(task = %id, "the end was not taken: {message}");
                     self.lose();
-                    return;
+                    return Vec::new();
                 }
                 Err(error) => {
                     let delay = backoff.next();
                     if self.stopping() && Instant::now() + delay > deadline {
                         tracing::warn!(%error, task = %id, "giving up reporting the end");
-                        return;
+                        return Vec::new();
                     }
                     tracing::warn!(%error, task = %id, "cannot report the end; trying again in {delay:?}");
                     tokio::time::sleep(delay).await;

@@ -8,8 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use site_api::{
-    AgentEnd, AgentHeartbeat, AgentHeartbeatReply, AgentHello, AgentPoll, AgentProgress,
-    AgentSession, AgentWork, ErrorBody, TaskId, AGENT_API_BASE,
+    AgentEnd, AgentEnded, AgentHeartbeat, AgentHeartbeatReply, AgentHello, AgentPoll,
+    AgentProgress, AgentSession, AgentWork, ErrorBody, TaskId, AGENT_API_BASE,
 };
 
 /// How long any call but a poll may take.
@@ -175,13 +175,18 @@ impl SiteClient {
         answer(response).await.map(drop)
     }
 
-    /// Reports how a task's program ended.
-    pub async fn end(&self, token: &str, task: TaskId, end: &AgentEnd) -> Result<(), CallError> {
+    /// Reports how a task's program ended: the tasks taken on its slot.
+    pub async fn end(
+        &self,
+        token: &str,
+        task: TaskId,
+        end: &AgentEnd,
+    ) -> Result<AgentEnded, CallError> {
         let path = format!("/tasks/{task}/end");
         let response = self
             .send(Method::POST, &path, token, Some(end), CALL_TIMEOUT)
             .await?;
-        answer(response).await.map(drop)
+        json(answer(response).await?).await
     }
 
     async fn send<B: Serialize>(

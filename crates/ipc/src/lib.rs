@@ -93,6 +93,9 @@ pub mod commands {
     pub const COUNT_TASKS: &str = "count_tasks";
     /// `() -> AuditServicesResponse`: the shown Site's Audit Services.
     pub const AUDIT_SERVICES: &str = "audit_services";
+    /// `(auditService: String) -> ActiveTasksPage`: the tasks one Audit
+    /// Service of the shown Site runs now, oldest first.
+    pub const AUDIT_SERVICE_TASKS: &str = "audit_service_tasks";
     /// `() -> Stats`: the shown Site's queue now and by minute.
     pub const STATS: &str = "stats";
     /// `() -> SchedulesResponse`: the shown Site's schedules.

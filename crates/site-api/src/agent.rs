@@ -120,4 +120,18 @@ pub struct AgentEnd {
     pub status: TaskStatus,
     /// One message per error (a failed task counts at least one).
     pub error_messages: Vec<String>,
+    /// How many queued tasks to take on the slot this frees, in the same
+    /// call (0 or 1): a busy agent moves on without waiting for a poll.
+    #[serde(default)]
+    pub take: u32,
+}
+
+/// The answer to an end report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentEnded {
+    /// The task as it ended.
+    pub task: Task,
+    /// The tasks taken on the freed slot (at most `take`): run them.
+    pub next: Vec<Task>,
 }

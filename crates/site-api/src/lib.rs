@@ -30,8 +30,8 @@ mod stats;
 mod task;
 
 pub use agent::{
-    AgentEnd, AgentHeartbeat, AgentHeartbeatReply, AgentHello, AgentPoll, AgentProgress,
-    AgentSession, AgentWork, AGENT_API_BASE,
+    AgentEnd, AgentEnded, AgentHeartbeat, AgentHeartbeatReply, AgentHello, AgentPoll,
+    AgentProgress, AgentSession, AgentWork, AGENT_API_BASE,
 };
 pub use audit_service::{AuditService, AuditServiceState, AuditServicesResponse, RunnerKind};
 pub use auth::{

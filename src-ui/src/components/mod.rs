@@ -245,6 +245,8 @@ pub fn App() -> impl IntoView {
         })
     });
     let (audit_services, audit_services_error) = audit_services::keep_audit_services(site_id);
+    let online_since = audit_services::keep_online_since(audit_services);
+    let focus_service = RwSignal::new(None::<String>);
     let slots = Signal::derive(move || {
         audit_services.with(|services| {
             (!services.is_empty()).then(|| {
@@ -469,7 +471,10 @@ pub fn App() -> impl IntoView {
                 is_admin=is_admin
                 ask=ask
                 detail=detail
-                open_audit_services=Callback::new(move |_| page.set(Page::AuditServices))
+                open_audit_services=Callback::new(move |service: Option<String>| {
+                    focus_service.set(service);
+                    page.set(Page::AuditServices);
+                })
             />
             <main class="content">
                 <nav class="tabs" aria-label="Pages">
@@ -501,7 +506,14 @@ pub fn App() -> impl IntoView {
                     <log_table::LogTable kind=site_api::TaskKind::Audit changes=changes focus=focus />
                 </Show>
                 <Show when=move || page.get() == Page::AuditServices>
-                    <audit_services::AuditServicesPage services=audit_services error=audit_services_error />
+                    <audit_services::AuditServicesPage
+                        services=audit_services
+                        error=audit_services_error
+                        online_since=online_since
+                        signals=signals
+                        focus=focus_service
+                        detail=detail
+                    />
                 </Show>
                 <Show when=move || page.get() == Page::Schedules>
                     <schedules::SchedulesPage site_id=site_id is_admin=is_admin />

@@ -13,8 +13,9 @@ pub fn Signals(
     is_admin: Signal<bool>,
     ask: RwSignal<Option<Vec<TaskId>>>,
     detail: RwSignal<Option<TaskId>>,
-    /// Opens the Audit Services page (from a long queue's banner).
-    open_audit_services: Callback<()>,
+    /// Opens the Audit Services page, at the service a banner names (from
+    /// a long queue's banner: at none).
+    open_audit_services: Callback<Option<String>>,
 ) -> impl IntoView {
     let list = move || signals.with(|s| s.as_ref().map(|s| s.signals.clone()).unwrap_or_default());
     view! {
@@ -27,10 +28,14 @@ pub fn Signals(
                         SiteSignal::TaskRunningLong { task, .. } => Some(*task),
                         _ => None,
                     };
-                    let services = matches!(
-                        signal,
-                        SiteSignal::QueueLong { .. } | SiteSignal::AuditServiceOffline { .. }
-                    );
+                    let services = match &signal {
+                        SiteSignal::QueueLong { .. } => Some((None, "Audit Services".to_owned())),
+                        SiteSignal::AuditServiceOffline { audit_service, .. } => Some((
+                            Some(audit_service.id.clone()),
+                            format!("Show {}", audit_service.name),
+                        )),
+                        SiteSignal::TaskRunningLong { .. } => None,
+                    };
                     view! {
                         <div
                             class=format!("notice notice-warning signal signal-{}", signal.kind())
@@ -39,10 +44,15 @@ pub fn Signals(
                             data-kind=signal.kind()
                         >
                             {signal.message().to_owned()}
-                            {services.then(|| view! {
+                            {services.map(|(service, label)| view! {
                                 <span class="signal-actions">
-                                    <button class="button" data-testid="signal-audit-services" on:click=move |_| open_audit_services.run(())>
-                                        "Audit Services"
+                                    <button
+                                        class="button"
+                                        data-testid="signal-audit-services"
+                                        data-audit-service-id=service.clone()
+                                        on:click=move |_| open_audit_services.run(service.clone())
+                                    >
+                                        {label}
                                     </button>
                                 </span>
                             })}

@@ -22,8 +22,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use site_api::{
-    AgentEnd, AgentHeartbeat, AgentHeartbeatReply, AgentHello, AgentPoll, AgentProgress,
-    AgentSession, AgentWork, Task, TaskId, TaskStatus,
+    AgentEnd, AgentEnded, AgentHeartbeat, AgentHeartbeatReply, AgentHello, AgentPoll,
+    AgentProgress, AgentSession, AgentWork, Task, TaskId, TaskStatus,
 };
 use sqlx::SqlitePool;
 
@@ -459,7 +459,7 @@ async fn poll(
             .count();
         let free = poll.free.saturating_sub(given as u32);
         if free > 0 {
-            let slots = (leased.lease.slots.max(0) as u32).min(leased.service.config().slots);
+            let slots = lease_slots(&leased);
             let claimed = lifecycle::claim_for(
                 state.pool(),
                 &leased.site,
@@ -561,7 +561,7 @@ fn service_path(path: ServiceTaskPath) -> ServicePath {
     params(ServiceTaskPath),
     request_body = AgentEnd,
     responses(
-        (status = 200, description = "The task as it ended", body = Task),
+        (status = 200, description = "The task as it ended, and the tasks taken on the freed slot", body = AgentEnded),
         (status = 401, description = "The lease has ended", body = site_api::ErrorBody),
         (status = 409, description = "The task is no longer this lease's", body = site_api::ErrorBody),
     ),
@@ -572,7 +572,7 @@ async fn end_task(
     ApiPath(path): ApiPath<ServiceTaskPath>,
     headers: HeaderMap,
     ApiJson(report): ApiJson<AgentEnd>,
-) -> Result<Json<Task>, AppError> {
+) -> Result<Json<AgentEnded>, AppError> {
     let id = task_id(&path.task)?;
     let leased = authorize(&state, &service_path(path), &headers).await?;
     if !matches!(report.status, TaskStatus::Finished | TaskStatus::Failed) {
@@ -588,7 +588,29 @@ async fn end_task(
     let task = lifecycle::complete(state.pool(), &leased.site, id, leased.holder(), completion)
         .await?
         .ok_or_else(|| not_held(id))?;
-    Ok(Json(task))
+    let next = match report.take.min(1) {
+        0 => Vec::new(),
+        take => lifecycle::claim_for(
+            state.pool(),
+            &leased.site,
+            &leased.service.reference(),
+            leased.holder(),
+            take,
+            Some(lease_slots(&leased)),
+        )
+        .await?
+        .into_iter()
+        .map(|(task, _)| task)
+        .collect(),
+    };
+    Ok(Json(AgentEnded { task, next }))
+}
+
+/// The most tasks `leased` may hold: its agent's slots, at most the service's.
+fn lease_slots(leased: &Leased) -> u32 {
+    u32::try_from(leased.lease.slots.max(1))
+        .unwrap_or(u32::MAX)
+        .min(leased.service.config().slots)
 }
 
 /// Ends the Site's leases that ran out by now, and those of services that

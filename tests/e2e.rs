@@ -1398,6 +1398,128 @@ async fn selected_ids(app: &WebDriver) -> Vec<String> {
         .unwrap()
 }
 
+/// The agent binary, built beside the test binaries by the workspace's
+/// `cargo test` (the agent's own tests need it).
+fn agent_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let agent = profile.join(format!(
+        "taskdeck-audit-service{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    assert!(
+        agent.exists(),
+        "{} is missing: run `cargo test --workspace` (or `cargo build -p taskdeck-audit-service`)",
+        agent.display()
+    );
+    agent
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_audit_service_and_its_running_task_show_on_the_audit_services_page() {
+    use tokio::io::AsyncBufReadExt;
+    let site_dir = tempfile::tempdir().unwrap();
+    let mut config = support::config(site_dir.path(), "127.0.0.1:0", 1);
+    // Only the remote service takes tasks, so the one queued is its.
+    config.sites[0].audit_services = vec![taskdeck_site::config::AuditServiceConfig {
+        id: "as-branch".to_owned(),
+        name: "AS-Branch".to_owned(),
+        slots: 2,
+        runner: taskdeck_site::config::RunnerKind::Remote,
+        command: Vec::new(),
+        timeout: None,
+        agent_secret_hash: None,
+        agent_secret: Some("e2e-agent-secret".to_owned()),
+        lease: Some(Duration::from_secs(10)),
+    }];
+    let server = taskdeck_site::start(config).await.unwrap();
+    let url = server.url();
+    let secret = site_dir.path().join("agent-secret");
+    std::fs::write(&secret, "e2e-agent-secret\n").unwrap();
+    let mut agent = tokio::process::Command::new(agent_binary())
+        .args(["--server", &url, "--site", "hq", "--service", "as-branch"])
+        .arg("--secret-file")
+        .arg(&secret)
+        .args(["--", "sleep", "300"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(agent.stdout.take().unwrap()).lines();
+    let connected = tokio::time::timeout(Duration::from_secs(20), stdout.next_line())
+        .await
+        .expect("the agent connected")
+        .unwrap()
+        .unwrap();
+    assert_eq!(connected, format!("connected to {url} as as-branch"));
+    let id = long_scans(&url, &["branch-pc-07"], 3_600_000)
+        .await
+        .remove(0);
+
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        let url = url.clone();
+        let id = id.clone();
+        async move {
+            connect_admin(&app, &url).await;
+            click(&app, "nav-audit-services").await;
+            let row = "[data-testid='audit-service-row'][data-audit-service-id='as-branch']";
+            let runner = wait_until(
+                "the remote service's row",
+                Duration::from_secs(30),
+                || async {
+                    let row = app.find(By::Css(row)).await.ok()?;
+                    cell_text(&row, "audit-service-runner").await
+                },
+            )
+            .await;
+            assert_eq!(runner, "Remote agent");
+            let row = app.find(By::Css(row)).await.unwrap();
+            let state = cell_text(&row, "audit-service-state").await.unwrap();
+            assert!(state.starts_with("Online"), "{state}");
+            let agent_cell = cell_text(&row, "audit-service-agent").await.unwrap();
+            assert_eq!(
+                agent_cell,
+                format!("127.0.0.1 · v{}", env!("CARGO_PKG_VERSION"))
+            );
+            assert_eq!(
+                cell_text(&row, "audit-service-busy").await.unwrap(),
+                "1 / 2"
+            );
+            // Its running task, under its row; a click opens the task.
+            let task = wait_until("the service's running task", Duration::from_secs(30), || async {
+                app.find(By::Css(format!(
+                    "[data-testid='audit-service'][data-audit-service-id='as-branch'] [data-testid='audit-service-task'][data-task-id='{id}']"
+                )))
+                .await
+                .ok()
+            })
+            .await;
+            assert!(task.text().await.unwrap().contains("branch-pc-07"));
+            task.click().await.unwrap();
+            let timeline = wait_until("the task's timeline", Duration::from_secs(10), || async {
+                text_of(&app, "detail-timeline")
+                    .await
+                    .filter(|t| t.contains("Running on"))
+            })
+            .await;
+            assert!(timeline.contains("AS-Branch"), "{timeline}");
+            click(&app, "detail-close").await;
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+    // SAFETY: kill has no memory effects.
+    unsafe {
+        libc::kill(agent.id().unwrap() as i32, libc::SIGTERM);
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(15), agent.wait()).await;
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hung_task_raises_a_banner_an_admin_investigates_and_cancels_it() {
     let site_dir = tempfile::tempdir().unwrap();

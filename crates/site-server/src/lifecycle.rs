@@ -393,6 +393,29 @@ pub async fn claim_for(
         return Ok(Vec::new());
     }
     let mut write = SiteWrite::begin(pool, site).await?;
+    let rows = claim_in(&mut write, site, audit_service, holder, free, slots).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tasks = write
+        .commit(
+            rows.iter()
+                .map(|row| (Some(TaskStatus::Queued), row.clone()))
+                .collect(),
+        )
+        .await?;
+    Ok(tasks.into_iter().zip(rows).collect())
+}
+
+/// [`claim_for`] inside `write`: the claimed rows, oldest first.
+async fn claim_in(
+    write: &mut SiteWrite<'_>,
+    site: &SiteRuntime,
+    audit_service: &ObjectRef,
+    holder: Holder,
+    free: u32,
+    slots: Option<u32>,
+) -> Result<Vec<TaskRow>, AppError> {
     let mut free = i64::from(free);
     if let Some(slots) = slots {
         let running: i64 = sqlx::query_scalar(
@@ -404,9 +427,9 @@ pub async fn claim_for(
         .fetch_one(&mut *write.tx)
         .await?;
         free = free.min(i64::from(slots) - running);
-        if free <= 0 {
-            return Ok(Vec::new());
-        }
+    }
+    if free <= 0 {
+        return Ok(Vec::new());
     }
     let mut rows: Vec<TaskRow> = sqlx::query_as(&format!(
         "UPDATE tasks
@@ -428,19 +451,74 @@ pub async fn claim_for(
     .bind(status_column(TaskStatus::Queued))
     .fetch_all(&mut *write.tx)
     .await?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
     // RETURNING gives no order: the events and slots go oldest first.
     rows.sort_by_key(TaskRow::fifo_key);
-    let tasks = write
-        .commit(
-            rows.iter()
-                .map(|row| (Some(TaskStatus::Queued), row.clone()))
-                .collect(),
-        )
-        .await?;
-    Ok(tasks.into_iter().zip(rows).collect())
+    Ok(rows)
+}
+
+/// One end report of a remote agent, and how many tasks it takes on the
+/// slot it frees.
+pub struct EndAndTake {
+    /// The task that ended.
+    pub id: TaskId,
+    /// How.
+    pub completion: Completion,
+    /// How many queued tasks to take in its place.
+    pub take: u32,
+}
+
+/// Ends the tasks of `ends` (each only while `holder` has it) and claims
+/// for `holder` the tasks they take, in one transaction (group commit: a
+/// busy agent's many ends cost one write). One result per end, in order:
+/// the task as it ended (`None`: no longer `holder`'s, nothing taken), and
+/// the tasks it took. The service never runs more than `slots`.
+pub async fn complete_and_claim(
+    pool: &SqlitePool,
+    site: &SiteRuntime,
+    audit_service: &ObjectRef,
+    holder: Holder,
+    slots: u32,
+    ends: Vec<EndAndTake>,
+) -> Result<Vec<(Option<Task>, Vec<Task>)>, AppError> {
+    let mut write = SiteWrite::begin(pool, site).await?;
+    let mut takes = Vec::with_capacity(ends.len());
+    let mut completions = Vec::with_capacity(ends.len());
+    for end in ends {
+        takes.push(end.take);
+        completions.push((end.id, end.completion));
+    }
+    let (mut changed, ended) = complete_in(&mut write, holder, site, completions).await?;
+    let wanted: u32 = takes
+        .iter()
+        .zip(&ended)
+        .filter(|(_, ended)| **ended)
+        .map(|(take, _)| *take)
+        .sum();
+    let claimed = match wanted {
+        0 => Vec::new(),
+        wanted => claim_in(&mut write, site, audit_service, holder, wanted, Some(slots)).await?,
+    };
+    let n_ended = changed.len();
+    // The claimed tasks leave the queue.
+    changed.extend(
+        claimed
+            .into_iter()
+            .map(|row| (Some(TaskStatus::Queued), row)),
+    );
+    let mut tasks = write.commit(changed).await?;
+    let mut claimed_tasks = tasks.split_off(n_ended).into_iter();
+    let mut ended_tasks = tasks.into_iter();
+    Ok(takes
+        .into_iter()
+        .zip(ended)
+        .map(|(take, ended)| match ended {
+            true => (
+                ended_tasks.next(),
+                claimed_tasks.by_ref().take(take as usize).collect(),
+            ),
+            false => (None, Vec::new()),
+        })
+        .collect())
 }
 
 /// Records progress of a running task of `holder`. `None` if it is no
@@ -495,6 +573,24 @@ pub async fn complete_many(
     completions: Vec<(TaskId, Completion)>,
 ) -> Result<Vec<Option<Task>>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
+    let (changed, ended) = complete_in(&mut write, holder, site, completions).await?;
+    let mut tasks = write.commit(changed).await?.into_iter();
+    Ok(ended
+        .into_iter()
+        .map(|ended| if ended { tasks.next() } else { None })
+        .collect())
+}
+
+/// The running tasks changed by [`complete_many`] inside `write`, and for
+/// each completion whether it ended its task.
+type Completed = (Vec<(Option<TaskStatus>, TaskRow)>, Vec<bool>);
+
+async fn complete_in(
+    write: &mut SiteWrite<'_>,
+    holder: Holder,
+    site: &SiteRuntime,
+    completions: Vec<(TaskId, Completion)>,
+) -> Result<Completed, AppError> {
     let now = db::to_db_time(db::now());
     let mut changed = Vec::new();
     let mut ended = Vec::with_capacity(completions.len());
@@ -531,11 +627,7 @@ pub async fn complete_many(
         ended.push(row.is_some());
         changed.extend(row.map(|row| (Some(TaskStatus::Running), row)));
     }
-    let mut tasks = write.commit(changed).await?.into_iter();
-    Ok(ended
-        .into_iter()
-        .map(|ended| if ended { tasks.next() } else { None })
-        .collect())
+    Ok((changed, ended))
 }
 
 /// Ends every running task of the Site's own (simulated and command)

@@ -61,8 +61,24 @@ impl LeaseRow {
 const LEASE_COLUMNS: &str =
     "id, address, version, instance, slots, connected_at, last_heartbeat, expires_at, ended_at";
 
+/// An end report waiting for the next group write, and who waits for it.
+pub(crate) struct PendingEnd {
+    pub holder: crate::lifecycle::Holder,
+    pub slots: u32,
+    pub end: crate::lifecycle::EndAndTake,
+    pub reply: tokio::sync::oneshot::Sender<Result<EndResult, String>>,
+}
+
+/// What an end report did: the task as it ended (`None`: no longer the
+/// lease's), and the tasks it took.
+pub(crate) type EndResult = (Option<site_api::Task>, Vec<site_api::Task>);
+
 /// What a remote Audit Service's runtime knows of its agent.
 pub struct RemoteLink {
+    /// End reports waiting for the next write (group commit).
+    pub(crate) pending_ends: Mutex<Vec<PendingEnd>>,
+    /// Held by whoever writes the waiting end reports.
+    pub(crate) writing_ends: tokio::sync::Mutex<()>,
     lease: Mutex<Option<LeaseRow>>,
     /// Since when it has been offline, if no agent has joined since the server started.
     started: Timestamp,
@@ -75,6 +91,8 @@ impl RemoteLink {
     /// The link of `config`, with no agent yet.
     pub fn new(config: &AuditServiceConfig) -> RemoteLink {
         RemoteLink {
+            pending_ends: Mutex::new(Vec::new()),
+            writing_ends: tokio::sync::Mutex::new(()),
             lease: Mutex::new(None),
             started: db::now(),
             busy: AtomicU32::new(0),

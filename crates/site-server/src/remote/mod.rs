@@ -581,29 +581,89 @@ async fn end_task(
             report.status
         )));
     }
-    let completion = Completion {
-        status: report.status,
-        error_messages: report.error_messages,
+    let end = lifecycle::EndAndTake {
+        id,
+        completion: Completion {
+            status: report.status,
+            error_messages: report.error_messages,
+        },
+        take: report.take.min(1),
     };
-    let task = lifecycle::complete(state.pool(), &leased.site, id, leased.holder(), completion)
-        .await?
-        .ok_or_else(|| not_held(id))?;
-    let next = match report.take.min(1) {
-        0 => Vec::new(),
-        take => lifecycle::claim_for(
-            state.pool(),
-            &leased.site,
-            &leased.service.reference(),
-            leased.holder(),
-            take,
-            Some(lease_slots(&leased)),
-        )
-        .await?
-        .into_iter()
-        .map(|(task, _)| task)
-        .collect(),
+    let (task, next) = end_grouped(state.pool(), &leased, end).await?;
+    Ok(Json(AgentEnded {
+        task: task.ok_or_else(|| not_held(id))?,
+        next,
+    }))
+}
+
+/// Records an end report with group commit: it joins the service's
+/// waiting reports, and whoever writes next writes all of them in one
+/// transaction ([`lifecycle::complete_and_claim`]). The write runs on a
+/// task of its own, so a caller that goes away leaves no batch half done.
+async fn end_grouped(
+    pool: &SqlitePool,
+    leased: &Leased,
+    end: lifecycle::EndAndTake,
+) -> Result<lease::EndResult, AppError> {
+    let (reply, written) = tokio::sync::oneshot::channel();
+    leased
+        .link()
+        .pending_ends
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(lease::PendingEnd {
+            holder: leased.holder(),
+            slots: lease_slots(leased),
+            end,
+            reply,
+        });
+    let (pool, site, service) = (pool.clone(), leased.site.clone(), leased.service.clone());
+    tokio::spawn(async move { write_ends(&pool, &site, &service).await });
+    written
+        .await
+        .map_err(|_| AppError::Internal("the end report's write was dropped".to_owned()))?
+        .map_err(AppError::Internal)
+}
+
+/// Writes the service's waiting end reports, one transaction per lease.
+async fn write_ends(pool: &SqlitePool, site: &SiteRuntime, service: &AuditServiceRuntime) {
+    let Some(link) = service.remote() else {
+        return;
     };
-    Ok(Json(AgentEnded { task, next }))
+    let _writing = link.writing_ends.lock().await;
+    let waiting = std::mem::take(&mut *link.pending_ends.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut by_holder: Vec<(Holder, u32, Vec<lease::PendingEnd>)> = Vec::new();
+    for pending in waiting {
+        match by_holder
+            .iter_mut()
+            .find(|(holder, _, _)| *holder == pending.holder)
+        {
+            Some((_, _, group)) => group.push(pending),
+            None => by_holder.push((pending.holder, pending.slots, vec![pending])),
+        }
+    }
+    for (holder, slots, group) in by_holder {
+        let (ends, replies): (Vec<_>, Vec<_>) = group
+            .into_iter()
+            .map(|pending| (pending.end, pending.reply))
+            .unzip();
+        let written =
+            lifecycle::complete_and_claim(pool, site, &service.reference(), holder, slots, ends)
+                .await;
+        match written {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, site = site.id(), "cannot record the end of tasks");
+                for reply in replies {
+                    let _ = reply.send(Err(error.to_string()));
+                }
+            }
+        }
+    }
 }
 
 /// The most tasks `leased` may hold: its agent's slots, at most the service's.

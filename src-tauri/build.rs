@@ -30,6 +30,7 @@ fn main() {
             "cancel_matching",
             "count_tasks",
             "audit_services",
+            "audit_service_tasks",
             "stats",
             "schedules",
             "create_schedule",

@@ -1430,7 +1430,7 @@ async fn a_remote_audit_service_and_its_running_task_show_on_the_audit_services_
         timeout: None,
         agent_secret_hash: None,
         agent_secret: Some("e2e-agent-secret".to_owned()),
-        lease: Some(Duration::from_secs(10)),
+        lease: Some(Duration::from_secs(5)),
     }];
     let server = taskdeck_site::start(config).await.unwrap();
     let url = server.url();
@@ -1456,6 +1456,7 @@ async fn a_remote_audit_service_and_its_running_task_show_on_the_audit_services_
     let id = long_scans(&url, &["branch-pc-07"], 3_600_000)
         .await
         .remove(0);
+    let agent_pid = agent.id().unwrap() as i32;
 
     let driver = TauriDriver::start(&[]);
     let app = launch_app(&driver).await;
@@ -1508,13 +1509,51 @@ async fn a_remote_audit_service_and_its_running_task_show_on_the_audit_services_
             .await;
             assert!(timeline.contains("AS-Branch"), "{timeline}");
             click(&app, "detail-close").await;
+
+            // The agent falls silent (frozen): once its lease runs out, the
+            // banner names the service, and its button opens the page at
+            // that service's row.
+            // SAFETY: kill has no memory effects.
+            unsafe {
+                libc::kill(agent_pid, libc::SIGSTOP);
+            }
+            click(&app, "nav-active-tasks").await;
+            let banner = wait_until("the offline banner", Duration::from_secs(40), || async {
+                app.find(By::Css(
+                    "[data-testid='signal-banner'][data-kind='audit_service_offline']",
+                ))
+                .await
+                .ok()
+            })
+            .await;
+            assert!(banner.text().await.unwrap().contains("AS-Branch"));
+            let link = banner
+                .find(By::Css("[data-testid='signal-audit-services']"))
+                .await
+                .unwrap();
+            assert_eq!(link.text().await.unwrap(), "Show AS-Branch");
+            link.click().await.unwrap();
+            let focused = wait_until("the service's row, focused", Duration::from_secs(20), || async {
+                let row = app
+                    .find(By::Css(
+                        "[data-testid='audit-service-row'][data-audit-service-id='as-branch'][data-focused='true']",
+                    ))
+                    .await
+                    .ok()?;
+                let state = cell_text(&row, "audit-service-state").await?;
+                state.starts_with("Offline").then_some(state)
+            })
+            .await;
+            assert!(focused.contains("since"), "{focused}");
         }
     };
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
+    // Woken, it finds its lease gone and stops its program; then it stops.
     // SAFETY: kill has no memory effects.
     unsafe {
-        libc::kill(agent.id().unwrap() as i32, libc::SIGTERM);
+        libc::kill(agent_pid, libc::SIGCONT);
+        libc::kill(agent_pid, libc::SIGTERM);
     }
     let _ = tokio::time::timeout(Duration::from_secs(15), agent.wait()).await;
     server.stop().await;

@@ -316,8 +316,26 @@ impl Traffic {
             }
         };
         // A queue to look at from the first second (topped up, not doubled,
-        // when the demo's data was kept from an earlier run).
-        for _ in self.queued().await..SEED_QUEUE {
+        // when the demo's data was kept from an earlier run). A fresh queue
+        // starts with a scheduled scan of a Segment, so every filter of the
+        // Active tasks list has something to show, not just most of them.
+        let queued = self.queued().await;
+        if queued == 0 {
+            let mut task = random_task(&mut rand::rng(), &schedules);
+            // The Hourly LAN scan: a Segment, as its schedule says.
+            if let Some(schedule) = schedules.iter().find(|s| s.name.contains("LAN")) {
+                task.kind = TaskKind::Scan;
+                task.initiator = Initiator::Schedule;
+                task.schedule = Some(schedule.clone());
+                task.target = Target {
+                    target_type: TargetType::Segment,
+                    name: SEGMENTS[0].to_owned(),
+                };
+                task.scope = format!("Segment {}", SEGMENTS[0]);
+            }
+            self.queue(task).await;
+        }
+        for _ in queued.max(1)..SEED_QUEUE {
             self.add_task(&schedules).await;
         }
         loop {
@@ -363,6 +381,10 @@ impl Traffic {
 
     async fn add_task(&self, schedules: &[ObjectRef]) {
         let task = random_task(&mut rand::rng(), schedules);
+        self.queue(task).await;
+    }
+
+    async fn queue(&self, task: NewTask) {
         if let Err(error) = lifecycle::create(self.state.pool(), &self.site, task).await {
             tracing::warn!(%error, "demo traffic could not queue a task");
         }

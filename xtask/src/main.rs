@@ -9,6 +9,8 @@
 //! - `bundle`: the release `.deb`, `.rpm` and `.AppImage` (Tauri CLI from npm).
 //! - `test-bundle`: builds the bundles, installs the `.deb`, drives the
 //!   installed app and the AppImage, removes the package (part of `test`).
+//! - `agent-deb`: only the agent's `.deb`; as root, also installs, checks
+//!   and purges it (what `test-bundle` does with it).
 //! - `bench-window`: the window benchmark (a Site of 100,000 active tasks in
 //!   the real app) inside the same session as the tests.
 //! - `bench-budgets`: the shipped app's budgets (cold start, idle memory
@@ -41,13 +43,19 @@ fn main() -> ExitCode {
         "test" => test(extra_test_args(&args)),
         "bundle" => bundle::bundle(),
         "test-bundle" => bundle::test_bundle(),
+        "agent-deb" => agent_deb::build()
+            .and_then(|deb| match setup::is_root() {
+                true => agent_deb::test_installed(&deb),
+                false => Ok(()),
+            })
+            .map(|()| eprintln!("xtask: {}", agent_deb::deb_path().display())),
         "bench-window" => bench_window(),
         "bench-budgets" => bench_budgets(),
         "screenshots" => screenshots(),
         // Internal: the part of `test` that runs inside `dbus-run-session`.
         "test-session" => session::run_tests(extra_test_args(&args)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|bench-window|bench-budgets|screenshots>");
+            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|agent-deb|bench-window|bench-budgets|screenshots>");
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; try cargo xtask help")),

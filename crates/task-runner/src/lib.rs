@@ -27,6 +27,12 @@ use tokio_util::sync::CancellationToken;
 pub const GRACE_PERIOD: Duration = Duration::from_secs(5);
 /// How much of standard error is kept for the failure message, in characters.
 const STDERR_TAIL: usize = 1000;
+/// The most `ERROR ` lines kept as messages; past it, one more message
+/// says how many more there were. A report stays far below the Site's 1 MiB
+/// body limit whatever a program prints.
+pub const MAX_ERROR_MESSAGES: usize = 200;
+/// The longest message kept from one `ERROR ` line, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 500;
 /// The timeout when the service names none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -134,7 +140,7 @@ where
             ))
         }
     };
-    let errors = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(Mutex::new(ErrorLines::default()));
     let stdout = child.stdout().take().map(|stdout| {
         let errors = errors.clone();
         tokio::spawn(async move {
@@ -146,7 +152,7 @@ where
                     errors
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .push(message.trim().to_owned());
+                        .add(message);
                 }
             }
         })
@@ -203,8 +209,39 @@ fn completion(
     }
 }
 
-fn take(errors: &Mutex<Vec<String>>) -> Vec<String> {
-    std::mem::take(&mut *errors.lock().unwrap_or_else(|e| e.into_inner()))
+/// The `ERROR ` lines of a run, bounded: the first [`MAX_ERROR_MESSAGES`]
+/// (each cut to [`MAX_MESSAGE_CHARS`]), and how many came after them.
+#[derive(Debug, Default)]
+struct ErrorLines {
+    kept: Vec<String>,
+    more: u64,
+}
+
+impl ErrorLines {
+    fn add(&mut self, message: &str) {
+        if self.kept.len() < MAX_ERROR_MESSAGES {
+            let message = message.trim();
+            let cut: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+            self.kept.push(match cut.len() < message.len() {
+                true => format!("{cut}…"),
+                false => cut,
+            });
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn into_messages(self) -> Vec<String> {
+        let mut messages = self.kept;
+        if self.more > 0 {
+            messages.push(format!("…and {} more errors", self.more));
+        }
+        messages
+    }
+}
+
+fn take(errors: &Mutex<ErrorLines>) -> Vec<String> {
+    std::mem::take(&mut *errors.lock().unwrap_or_else(|e| e.into_inner())).into_messages()
 }
 
 /// Stops the whole group: SIGTERM, then SIGKILL if it has not ended
@@ -258,6 +295,23 @@ mod tests {
         ] {
             assert_eq!(parse_progress(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn error_lines_are_bounded_and_the_rest_counted() {
+        let mut lines = ErrorLines::default();
+        lines.add("  disk C: is full ");
+        lines.add(&"x".repeat(MAX_MESSAGE_CHARS + 10));
+        for _ in 0..MAX_ERROR_MESSAGES + 3 {
+            lines.add("again");
+        }
+        let messages = lines.into_messages();
+        assert_eq!(messages.len(), MAX_ERROR_MESSAGES + 1);
+        assert_eq!(messages[0], "disk C: is full");
+        assert_eq!(messages[1].chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(messages[1].ends_with('…'));
+        assert_eq!(messages[MAX_ERROR_MESSAGES], "…and 5 more errors");
+        assert!(ErrorLines::default().into_messages().is_empty());
     }
 
     #[test]

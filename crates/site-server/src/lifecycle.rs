@@ -363,7 +363,7 @@ pub async fn claim(
 pub enum Holder {
     /// An Audit Service inside this server (simulated or command).
     Server,
-    /// The agent holding lease number `0` of a remote Audit Service.
+    /// The agent of a remote Audit Service, under the lease of this number.
     Lease(i64),
 }
 

@@ -165,7 +165,7 @@ async fn authorize(
             end(
                 state.pool(),
                 &site,
-                &service,
+                &path.service,
                 row.id,
                 Some(now_ms()),
                 LOST_MESSAGE,
@@ -183,11 +183,12 @@ async fn authorize(
     })
 }
 
-/// Ends lease `id` of `service` through the state machine, and forgets it.
+/// Ends lease `id` of service `service_id` through the state machine,
+/// and forgets it (if the service is still a remote one of the Site).
 async fn end(
     pool: &SqlitePool,
     site: &SiteRuntime,
-    service: &AuditServiceRuntime,
+    service_id: &str,
     id: i64,
     expired_by: Option<i64>,
     message: &str,
@@ -195,14 +196,18 @@ async fn end(
     if let Some(failed) = lifecycle::end_lease(pool, site, id, expired_by, message).await? {
         tracing::warn!(
             site = site.id(),
-            service = %service.reference().id,
+            service = service_id,
             lease = id,
             failed = failed.len(),
             "{}",
-            if expired_by.is_some() { "an agent's lease ran out" } else { "an agent's lease ended" }
+            if expired_by.is_some() {
+                "an agent's lease ran out"
+            } else {
+                "an agent's lease ended"
+            }
         );
     }
-    if let Some(link) = service.remote() {
+    if let Some(link) = site.audit_service(service_id).and_then(|s| s.remote()) {
         link.forget(id, now_ms());
     }
     Ok(())
@@ -286,7 +291,15 @@ async fn session_open(
             Ok(row) => break row,
             Err(lease::Refusal::Superseded(old)) if attempts == 0 => {
                 attempts += 1;
-                end(state.pool(), &site, &service, old.id, None, CLOSED_MESSAGE).await?;
+                end(
+                    state.pool(),
+                    &site,
+                    &path.service,
+                    old.id,
+                    None,
+                    CLOSED_MESSAGE,
+                )
+                .await?;
             }
             Err(lease::Refusal::Superseded(held) | lease::Refusal::Held(held)) => {
                 let age = (now_ms() - held.last_heartbeat).max(0) / 1000;
@@ -343,7 +356,7 @@ async fn session_close(
     end(
         state.pool(),
         &leased.site,
-        &leased.service,
+        &path.service,
         leased.lease.id,
         None,
         CLOSED_MESSAGE,
@@ -685,13 +698,15 @@ pub async fn expire(pool: &SqlitePool, site: &SiteRuntime) -> Result<(), AppErro
         } else {
             NOT_REMOTE_MESSAGE
         };
-        let expired_by = still_remote.then_some(now);
-        match site.audit_service(&service_id) {
-            Some(service) => end(pool, site, service, id, expired_by, message).await?,
-            None => {
-                lifecycle::end_lease(pool, site, id, expired_by, message).await?;
-            }
-        }
+        end(
+            pool,
+            site,
+            &service_id,
+            id,
+            still_remote.then_some(now),
+            message,
+        )
+        .await?;
     }
     Ok(())
 }

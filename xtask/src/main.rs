@@ -24,6 +24,7 @@
 mod agent_deb;
 mod appimage;
 mod bundle;
+mod postgres;
 mod session;
 mod setup;
 mod tools;

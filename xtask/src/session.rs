@@ -139,7 +139,11 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
             run_counting(&mut test)
         }
         _ => {
+            // The PostgreSQL store's tests (`api_postgres`, the multi-server
+            // ones) run against a throwaway cluster of their own.
+            let postgres = crate::postgres::Cluster::start()?;
             let mut test = session_cargo();
+            test.env("TASKDECK_TEST_POSTGRES", postgres.url());
             // Every test binary runs even when one fails, so the count is complete.
             test.args(["test", "--workspace", "--no-fail-fast"])
                 .args(["--features", "taskdeck/e2e"]);

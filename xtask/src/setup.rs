@@ -41,6 +41,7 @@ const TEST_PACKAGES: &[&str] = &[
     "dbus-x11",
     "dunst",
     "imagemagick",
+    "postgresql",
 ];
 
 /// tauri-driver's version: 2.1.0 builds with our rustc.

@@ -141,7 +141,7 @@ async fn main() {
         .await
         .unwrap();
     if wanted("logs") {
-        let pool = taskdeck_site::db::open(&data).await.unwrap();
+        let pool = taskdeck_site::db::open_sqlite(&data).await.unwrap();
         let mut tx = pool.begin().await.unwrap();
         let now = chrono::Utc::now().timestamp();
         // 1,000,000 Scan-log and Audit-log rows behind the active ones.
@@ -151,7 +151,7 @@ async fn main() {
             sqlx::query(
                 "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator,
                                     status, start_date, end_date, errors, error_messages)
-                 VALUES ('hq', ?, ?, 'device', ?, ?, 'Schedule', ?, ?, ?, ?, ?)",
+                 VALUES ('hq', $1, $2, 'device', $3, $4, 'Schedule', $5, $6, $7, $8, $9)",
             )
             .bind(kind)
             .bind((N_TASKS + i) as i64 + 1)
@@ -166,7 +166,7 @@ async fn main() {
             .await
             .unwrap();
         }
-        sqlx::query("UPDATE task_numbers SET last = ? WHERE site_id = 'hq'")
+        sqlx::query("UPDATE task_numbers SET last = $1 WHERE site_id = 'hq'")
             .bind((N_TASKS + N_LOG_ROWS) as i64)
             .execute(&mut *tx)
             .await
@@ -525,7 +525,7 @@ async fn throughput(http: &reqwest::Client, server: &taskdeck_site::RunningServe
 /// transaction per transition, and with 500 tasks per transaction.
 async fn raw_sqlite_ceiling() -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
-    let pool = taskdeck_site::db::open(dir.path()).await.unwrap();
+    let pool = taskdeck_site::db::open_sqlite(dir.path()).await.unwrap();
     sqlx::query("INSERT INTO sites (id) VALUES ('raw')")
         .execute(&pool)
         .await
@@ -551,12 +551,12 @@ async fn raw_sqlite_ceiling() -> (f64, f64) {
                     let sql = match step {
                         0 => "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope,
                                                  initiator, status, start_date)
-                              VALUES ('raw', 'scan', ?, 'device', 'TP', 'tp', 'alice@example.com', 'queued', 0)",
+                              VALUES ('raw', 'scan', $1, 'device', 'TP', 'tp', 'alice@example.com', 'queued', 0)",
                         1 => "UPDATE tasks SET status = 'running', audit_service_id = 'as', audit_service_name = 'AS',
                                                running_since = 0
-                               WHERE site_id = 'raw' AND kind = 'scan' AND number = ? AND status = 'queued'",
+                               WHERE site_id = 'raw' AND kind = 'scan' AND number = $1 AND status = 'queued'",
                         _ => "UPDATE tasks SET status = 'finished', end_date = 0
-                               WHERE site_id = 'raw' AND kind = 'scan' AND number = ? AND status = 'running'",
+                               WHERE site_id = 'raw' AND kind = 'scan' AND number = $1 AND status = 'running'",
                     };
                     sqlx::query(sql)
                         .bind(number)
@@ -567,7 +567,7 @@ async fn raw_sqlite_ceiling() -> (f64, f64) {
                 // The kept counts, one upsert per group as ours does.
                 sqlx::query(
                     "INSERT INTO active_counts (site_id, kind, status, target_type, n)
-                     VALUES ('raw', 'scan', ?, 'device', ?)
+                     VALUES ('raw', 'scan', $1, 'device', $2)
                      ON CONFLICT (site_id, kind, status, target_type) DO UPDATE SET n = n + excluded.n",
                 )
                 .bind(["queued", "running", "running"][step])
@@ -575,7 +575,7 @@ async fn raw_sqlite_ceiling() -> (f64, f64) {
                 .execute(&mut *connection)
                 .await
                 .unwrap();
-                sqlx::query("UPDATE sites SET revision = revision + ? WHERE id = 'raw'")
+                sqlx::query("UPDATE sites SET revision = revision + $1 WHERE id = 'raw'")
                     .bind(chunk.len() as i64)
                     .execute(&mut *connection)
                     .await

@@ -14,7 +14,7 @@ use site_api::{
     AuditService, AuditServiceState, ObjectRef, Progress, SimulateSpec, SimulatedOutcome, Task,
     TaskId, TaskKind, TaskStatus, Timestamp,
 };
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -137,7 +137,7 @@ impl AuditServiceRuntime {
 
 /// Runs the dispatch loop of `service` until `shutdown`.
 pub async fn dispatch(
-    pool: SqlitePool,
+    pool: AnyPool,
     site: Arc<SiteRuntime>,
     service: Arc<AuditServiceRuntime>,
     shutdown: CancellationToken,
@@ -182,7 +182,7 @@ pub async fn dispatch(
 
 /// One busy slot of a service.
 struct Slot {
-    pool: SqlitePool,
+    pool: AnyPool,
     site: Arc<SiteRuntime>,
     service: Arc<AuditServiceRuntime>,
     completions: Completer,
@@ -204,7 +204,7 @@ const MAX_COMPLETIONS_PER_WRITE: usize = 256;
 
 impl Completer {
     /// Starts the writer; it stops when the last sender is dropped.
-    fn spawn(pool: SqlitePool, site: Arc<SiteRuntime>) -> Completer {
+    fn spawn(pool: AnyPool, site: Arc<SiteRuntime>) -> Completer {
         let (sender, mut receiver) = mpsc::unbounded_channel::<PendingCompletion>();
         tokio::spawn(async move {
             while let Some(first) = receiver.recv().await {

@@ -16,8 +16,14 @@ use crate::error::StartError;
 pub struct Config {
     /// Address to listen on; port 0 takes a free port.
     pub listen: SocketAddr,
-    /// Where the SQLite database lives; created if missing.
-    pub data_dir: PathBuf,
+    /// Where the SQLite database lives; created if missing. May be left
+    /// out with `database_url`.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// (1.1) A PostgreSQL database holding the state instead of SQLite:
+    /// any number of servers on one database serve its Sites as one.
+    #[serde(default)]
+    pub database_url: Option<String>,
     /// `production` or `test`.
     #[serde(default)]
     pub mode: Mode,
@@ -36,6 +42,34 @@ pub struct Config {
     /// The app registrations (client credentials).
     #[serde(default)]
     pub app_registrations: Vec<AppRegistrationConfig>,
+}
+
+/// Where a server keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Store {
+    /// `data_dir/site.db`: the embedded default, for one server.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, shared by any number of servers.
+    Postgres(String),
+}
+
+/// `url` with any password replaced by `***`, for messages and logs.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let Some((credentials, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let user = credentials.split(':').next().unwrap_or("");
+    let password = if credentials.contains(':') {
+        ":***"
+    } else {
+        ""
+    };
+    let slash = if rest.contains('/') { "/" } else { "" };
+    format!("{scheme}://{user}{password}@{host}{slash}{path}")
 }
 
 /// How the server treats test-only inputs.
@@ -278,7 +312,7 @@ impl Config {
             message: e.to_string(),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        config.data_dir = base.join(&config.data_dir);
+        config.data_dir = config.data_dir.map(|dir| base.join(dir));
         if let Some(tls) = &mut config.tls {
             tls.cert = base.join(&tls.cert);
             tls.key = base.join(&tls.key);
@@ -292,8 +326,29 @@ impl Config {
         Ok(config)
     }
 
+    /// Where the state lives: `database_url` if given, else `data_dir`.
+    pub fn store(&self) -> Result<Store, String> {
+        match (&self.database_url, &self.data_dir) {
+            (Some(url), _) => {
+                if crate::db::Dialect::of_url(url) != crate::db::Dialect::Postgres {
+                    return Err(format!(
+                        "database_url must be postgres://USER[:PASSWORD]@HOST[:PORT]/DB, not {:?}",
+                        redact_password(url)
+                    ));
+                }
+                Ok(Store::Postgres(url.clone()))
+            }
+            (None, Some(dir)) => Ok(Store::Sqlite(dir.clone())),
+            (None, None) => Err(
+                "give data_dir (the SQLite database's folder) or database_url (PostgreSQL)"
+                    .to_owned(),
+            ),
+        }
+    }
+
     /// Checks what serde cannot: id formats, references, test-only fields.
     pub fn validate(&self) -> Result<(), String> {
+        self.store()?;
         let mut site_ids = std::collections::HashSet::new();
         for site in &self.sites {
             if !is_valid_site_id(&site.id) {

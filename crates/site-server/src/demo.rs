@@ -164,7 +164,8 @@ pub fn demo_config(
     };
     Config {
         listen,
-        data_dir,
+        data_dir: Some(data_dir),
+        database_url: None,
         mode: Mode::Demo,
         rate_limit_per_minute: 6000,
         tls: None,

@@ -134,6 +134,14 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error("cannot open the database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The PostgreSQL database could not be reached.
+    #[error("cannot connect to the database {url}: {source}")]
+    Connect {
+        /// Its URL, without the password.
+        url: String,
+        /// Why.
+        source: sqlx::Error,
+    },
     /// The migrations failed.
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -138,7 +138,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             path: "(configuration)".into(),
             message,
         })?;
-    let pool = db::open(&config.data_dir).await?;
+    let store = config
+        .store()
+        .map_err(|message| StartError::InvalidConfig {
+            path: "(configuration)".into(),
+            message,
+        })?;
+    let pool = db::open(&store).await?;
     sync_configuration(&pool, &config).await?;
     let mut site_configs = config.sites.clone();
     hash_agent_secrets(&mut site_configs, config.mode)?;
@@ -265,7 +271,7 @@ fn hash_agent_secrets(sites: &mut [config::SiteConfig], mode: Mode) -> Result<()
 }
 
 /// Makes the stored Sites, users, roles and registrations match `config`.
-async fn sync_configuration(pool: &sqlx::SqlitePool, config: &Config) -> Result<(), StartError> {
+async fn sync_configuration(pool: &sqlx::AnyPool, config: &Config) -> Result<(), StartError> {
     let mut hashed = Vec::with_capacity(config.app_registrations.len());
     for registration in &config.app_registrations {
         let hash = match (
@@ -282,7 +288,7 @@ async fn sync_configuration(pool: &sqlx::SqlitePool, config: &Config) -> Result<
     }
     let mut tx = pool.begin().await?;
     for site in &config.sites {
-        sqlx::query("INSERT OR IGNORE INTO sites (id) VALUES (?)")
+        sqlx::query("INSERT INTO sites (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")
             .bind(&site.id)
             .execute(&mut *tx)
             .await?;
@@ -293,13 +299,13 @@ async fn sync_configuration(pool: &sqlx::SqlitePool, config: &Config) -> Result<
         .execute(&mut *tx)
         .await?;
     for user in &config.users {
-        sqlx::query("INSERT INTO users (email, display_name) VALUES (?, ?)")
+        sqlx::query("INSERT INTO users (email, display_name) VALUES ($1, $2)")
             .bind(&user.email)
             .bind(&user.display_name)
             .execute(&mut *tx)
             .await?;
         for (site, role) in &user.roles {
-            sqlx::query("INSERT INTO roles (email, site_id, role) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO roles (email, site_id, role) VALUES ($1, $2, $3)")
                 .bind(&user.email)
                 .bind(site)
                 .bind(role.as_str())
@@ -310,7 +316,7 @@ async fn sync_configuration(pool: &sqlx::SqlitePool, config: &Config) -> Result<
     for (registration, hash) in config.app_registrations.iter().zip(hashed) {
         sqlx::query(
             "INSERT INTO app_registrations (client_id, secret_hash, owner, name, expires_at)
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&registration.client_id)
         .bind(hash)

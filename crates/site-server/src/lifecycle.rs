@@ -15,10 +15,10 @@ use site_api::{
     CancelOutcome, CancelResult, Initiator, ObjectRef, Progress, SimulateSpec, Target, TargetType,
     Task, TaskId, TaskKind, TaskStatus,
 };
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{oneshot, MutexGuard};
 
-use crate::db::{self, kind_column, status_column, TaskRow, TASK_COLUMNS};
+use crate::db::{self, kind_column, status_column, Dialect, TaskRow, TASK_COLUMNS};
 use crate::error::AppError;
 use crate::events::{Change, SiteEvent};
 use crate::state::SiteRuntime;
@@ -87,27 +87,40 @@ impl Moves {
 struct SiteWrite<'a> {
     site: &'a SiteRuntime,
     _guard: MutexGuard<'a, ()>,
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Any>,
+    dialect: Dialect,
 }
 
 impl<'a> SiteWrite<'a> {
-    async fn begin(pool: &SqlitePool, site: &'a SiteRuntime) -> Result<SiteWrite<'a>, AppError> {
+    async fn begin(pool: &AnyPool, site: &'a SiteRuntime) -> Result<SiteWrite<'a>, AppError> {
         let guard = site.lock_writes().await;
         SiteWrite::begin_locked(pool, site, guard).await
     }
 
     /// [`SiteWrite::begin`] with the Site's write lock already held.
     async fn begin_locked(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         site: &'a SiteRuntime,
         guard: MutexGuard<'a, ()>,
     ) -> Result<SiteWrite<'a>, AppError> {
-        // IMMEDIATE: take SQLite's write lock now, not at the first write.
-        let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let dialect = Dialect::of(pool);
+        // SQLite: IMMEDIATE takes the write lock now, not at the first write.
+        let mut tx = pool.begin_with(dialect.begin_write()).await?;
+        if dialect == Dialect::Postgres {
+            // Every server writing to the Site waits here for the others'
+            // writes to commit: transitions of one Site are serialised
+            // across servers as the write lock serialises them in one, so
+            // slots are counted right and revisions commit in order.
+            sqlx::query("SELECT revision FROM sites WHERE id = $1 FOR UPDATE")
+                .bind(site.id())
+                .execute(&mut *tx)
+                .await?;
+        }
         Ok(SiteWrite {
             site,
             _guard: guard,
             tx,
+            dialect,
         })
     }
 
@@ -134,8 +147,8 @@ impl<'a> SiteWrite<'a> {
         for ((kind, status, target_type), n) in &moves.0 {
             sqlx::query(
                 "INSERT INTO active_counts (site_id, kind, status, target_type, n)
-                 VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (site_id, kind, status, target_type) DO UPDATE SET n = n + excluded.n",
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (site_id, kind, status, target_type) DO UPDATE SET n = active_counts.n + excluded.n",
             )
             .bind(self.site.id())
             .bind(kind_column(*kind))
@@ -146,8 +159,8 @@ impl<'a> SiteWrite<'a> {
             .await?;
         }
         let last: i64 = sqlx::query_scalar(
-            "UPDATE sites SET revision = revision + ?, queued = queued + ?, running = running + ?
-              WHERE id = ? RETURNING revision",
+            "UPDATE sites SET revision = revision + $1, queued = queued + $2, running = running + $3
+              WHERE id = $4 RETURNING revision",
         )
         .bind(changes.len() as i64)
         .bind(moves.of_status(TaskStatus::Queued))
@@ -197,7 +210,7 @@ const MAX_CREATIONS_PER_WRITE: usize = 256;
 /// runs on a task of its own, so a caller that goes away (a closed
 /// connection) never leaves the others' creations half written.
 pub async fn create(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &Arc<SiteRuntime>,
     new: NewTask,
 ) -> Result<Task, AppError> {
@@ -213,7 +226,7 @@ pub async fn create(
 
 /// Writes every creation queued on the Site (at most
 /// [`MAX_CREATIONS_PER_WRITE`]) in one transaction, if any is left.
-async fn write_queued_creations(pool: &SqlitePool, site: &SiteRuntime) {
+async fn write_queued_creations(pool: &AnyPool, site: &SiteRuntime) {
     let guard = site.lock_writes().await;
     let batch = site.take_creations(MAX_CREATIONS_PER_WRITE);
     if batch.is_empty() {
@@ -243,7 +256,7 @@ async fn write_queued_creations(pool: &SqlitePool, site: &SiteRuntime) {
 /// Queues `news` in one transaction, all or none, numbered in their order:
 /// one result per task, in order.
 pub async fn create_many(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     news: Vec<NewTask>,
 ) -> Result<Vec<Task>, AppError> {
@@ -273,7 +286,7 @@ async fn write_creations(
 /// `next_run`) and queues `new`, in one transaction. `None` when the firing
 /// was already claimed or the schedule changed meanwhile.
 pub async fn fire_schedule(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     seq: i64,
     due: i64,
@@ -282,8 +295,8 @@ pub async fn fire_schedule(
 ) -> Result<Option<Task>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
     let claimed = sqlx::query(
-        "UPDATE schedules SET next_run = ?
-          WHERE site_id = ? AND seq = ? AND enabled = 1 AND next_run = ?",
+        "UPDATE schedules SET next_run = $1
+          WHERE site_id = $2 AND seq = $3 AND enabled = 1 AND next_run = $4",
     )
     .bind(next_run)
     .bind(site.id())
@@ -303,13 +316,13 @@ pub async fn fire_schedule(
 
 /// Inserts a queued task with the Site's next number for its kind.
 async fn insert_task(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     site: &SiteRuntime,
     new: NewTask,
 ) -> Result<TaskRow, AppError> {
     let number: i64 = sqlx::query_scalar(
-        "INSERT INTO task_numbers (site_id, kind, last) VALUES (?, ?, 1)
-         ON CONFLICT (site_id, kind) DO UPDATE SET last = last + 1
+        "INSERT INTO task_numbers (site_id, kind, last) VALUES ($1, $2, 1)
+         ON CONFLICT (site_id, kind) DO UPDATE SET last = task_numbers.last + 1
          RETURNING last",
     )
     .bind(site.id())
@@ -324,7 +337,7 @@ async fn insert_task(
     let row: TaskRow = sqlx::query_as(&format!(
         "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator,
                             schedule_id, schedule_name, status, start_date, simulate)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          RETURNING {TASK_COLUMNS}"
     ))
     .bind(site.id())
@@ -348,7 +361,7 @@ async fn insert_task(
 /// them, to `audit_service` in one transaction: `queued -> running`. Empty
 /// when nothing is queued. Returned oldest first.
 pub async fn claim(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     audit_service: &ObjectRef,
     free: u32,
@@ -382,7 +395,7 @@ impl Holder {
 /// counted inside the claiming transaction, so however many claims race,
 /// the service never runs more than its slots.
 pub async fn claim_for(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     audit_service: &ObjectRef,
     holder: Holder,
@@ -419,7 +432,7 @@ async fn claim_in(
     let mut free = i64::from(free);
     if let Some(slots) = slots {
         let running: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tasks WHERE site_id = ? AND status = ? AND audit_service_id = ?",
+            "SELECT COUNT(*) FROM tasks WHERE site_id = $1 AND status = $2 AND audit_service_id = $3",
         )
         .bind(site.id())
         .bind(status_column(TaskStatus::Running))
@@ -431,13 +444,18 @@ async fn claim_in(
     if free <= 0 {
         return Ok(Vec::new());
     }
+    // The CTE is a fence: the update changes no more rows than its LIMIT.
+    let skip_locked = match write.dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
     let mut rows: Vec<TaskRow> = sqlx::query_as(&format!(
-        "UPDATE tasks
-            SET status = ?, audit_service_id = ?, audit_service_name = ?, running_since = ?,
-                agent_lease = ?
-          WHERE seq IN (SELECT seq FROM tasks WHERE site_id = ? AND status = ?
-                         ORDER BY start_date, seq LIMIT ?)
-            AND status = ?
+        "WITH picked AS (SELECT seq FROM tasks WHERE site_id = $6 AND status = $7
+                          ORDER BY start_date, seq LIMIT $8{skip_locked})
+         UPDATE tasks
+            SET status = $1, audit_service_id = $2, audit_service_name = $3, running_since = $4,
+                agent_lease = $5
+          WHERE seq IN (SELECT seq FROM picked) AND status = $9
          RETURNING {TASK_COLUMNS}"
     ))
     .bind(status_column(TaskStatus::Running))
@@ -473,7 +491,7 @@ pub struct EndAndTake {
 /// the task as it ended (`None`: no longer `holder`'s, nothing taken), and
 /// the tasks it took. The service never runs more than `slots`.
 pub async fn complete_and_claim(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     audit_service: &ObjectRef,
     holder: Holder,
@@ -524,7 +542,7 @@ pub async fn complete_and_claim(
 /// Records progress of a running task of `holder`. `None` if it is no
 /// longer running, or no longer `holder`'s.
 pub async fn report_progress(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     id: TaskId,
     holder: Holder,
@@ -532,8 +550,8 @@ pub async fn report_progress(
 ) -> Result<Option<Task>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
     let row: Option<TaskRow> = sqlx::query_as(&format!(
-        "UPDATE tasks SET progress_done = ?, progress_total = ?
-          WHERE site_id = ? AND kind = ? AND number = ? AND status = ? AND agent_lease IS ?
+        "UPDATE tasks SET progress_done = $1, progress_total = $2
+          WHERE site_id = $3 AND kind = $4 AND number = $5 AND status = $6 AND agent_lease IS NOT DISTINCT FROM $7
          RETURNING {TASK_COLUMNS}"
     ))
     .bind(progress.done as i64)
@@ -552,7 +570,7 @@ pub async fn report_progress(
 /// A failed task always counts at least one error. `None` if the task was
 /// no longer running (cancelled meanwhile): the earlier terminal state stands.
 pub async fn complete(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     id: TaskId,
     holder: Holder,
@@ -567,7 +585,7 @@ pub async fn complete(
 /// [`complete`] for many tasks of one holder in one transaction (group
 /// commit): one result per completion, in order.
 pub async fn complete_many(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     holder: Holder,
     completions: Vec<(TaskId, Completion)>,
@@ -609,8 +627,8 @@ async fn complete_in(
         let messages =
             serde_json::to_string(&messages).map_err(|e| AppError::Internal(e.to_string()))?;
         let row: Option<TaskRow> = sqlx::query_as(&format!(
-            "UPDATE tasks SET status = ?, end_date = ?, errors = ?, error_messages = ?
-              WHERE site_id = ? AND kind = ? AND number = ? AND status = ? AND agent_lease IS ?
+            "UPDATE tasks SET status = $1, end_date = $2, errors = $3, error_messages = $4
+              WHERE site_id = $5 AND kind = $6 AND number = $7 AND status = $8 AND agent_lease IS NOT DISTINCT FROM $9
              RETURNING {TASK_COLUMNS}"
         ))
         .bind(status_column(completion.status))
@@ -635,7 +653,7 @@ async fn complete_in(
 /// and at start for tasks a crash left running. Tasks of remote services
 /// run on in their agents; their leases decide their fate.
 pub async fn interrupt_running(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     message: &str,
 ) -> Result<Vec<Task>, AppError> {
@@ -651,11 +669,11 @@ async fn fail_running(
     lease: Option<i64>,
     message: &str,
 ) -> Result<Vec<(Option<TaskStatus>, TaskRow)>, AppError> {
+    let messages = write.dialect.json_push("error_messages", 3);
     let rows: Vec<TaskRow> = sqlx::query_as(&format!(
         "UPDATE tasks
-            SET status = ?, end_date = ?, errors = errors + 1,
-                error_messages = json_insert(error_messages, '$[#]', ?)
-          WHERE site_id = ? AND status = ? AND agent_lease IS ?
+            SET status = $1, end_date = $2, errors = errors + 1, error_messages = {messages}
+          WHERE site_id = $4 AND status = $5 AND agent_lease IS NOT DISTINCT FROM $6
          RETURNING {TASK_COLUMNS}"
     ))
     .bind(status_column(TaskStatus::Failed))
@@ -678,7 +696,7 @@ async fn fail_running(
 /// lease had already ended (or, with `expired_by`, is still live): nothing
 /// changed, so however many servers and requests race, it ends once.
 pub async fn end_lease(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     lease: i64,
     expired_by: Option<i64>,
@@ -686,8 +704,8 @@ pub async fn end_lease(
 ) -> Result<Option<Vec<Task>>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
     let ended = sqlx::query(
-        "UPDATE agent_leases SET ended_at = ?
-          WHERE id = ? AND site_id = ? AND ended_at IS NULL AND (? IS NULL OR expires_at <= ?)",
+        "UPDATE agent_leases SET ended_at = $1
+          WHERE id = $2 AND site_id = $3 AND ended_at IS NULL AND ($4 IS NULL OR expires_at <= $5)",
     )
     .bind(crate::remote::now_ms())
     .bind(lease)
@@ -711,7 +729,7 @@ pub async fn end_lease(
 /// Results come in request order. Running tasks are told to stop on their
 /// Audit Service once the cancellation is committed.
 pub async fn cancel(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     ids: &[TaskId],
     by: &str,
@@ -723,8 +741,8 @@ pub async fn cancel(
     let mut to_stop = Vec::new();
     for &id in ids {
         let row: Option<TaskRow> = sqlx::query_as(&format!(
-            "UPDATE tasks SET status = ?, end_date = ?, cancelled_by = ?
-              WHERE site_id = ? AND kind = ? AND number = ? AND status IN (?, ?)
+            "UPDATE tasks SET status = $1, end_date = $2, cancelled_by = $3
+              WHERE site_id = $4 AND kind = $5 AND number = $6 AND status IN ($7, $8)
              RETURNING {TASK_COLUMNS}"
         ))
         .bind(status_column(TaskStatus::Cancelled))
@@ -753,7 +771,7 @@ pub async fn cancel(
             continue;
         }
         let current: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM tasks WHERE site_id = ? AND kind = ? AND number = ?",
+            "SELECT status FROM tasks WHERE site_id = $1 AND kind = $2 AND number = $3",
         )
         .bind(site.id())
         .bind(kind_column(id.kind))
@@ -784,7 +802,7 @@ pub async fn cancel(
 /// slots or state, a new signal) under new revisions of the Site, so they
 /// take their place in the one ordered, resumable stream of events.
 pub async fn announce(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     changes: Vec<Change>,
 ) -> Result<(), AppError> {
@@ -798,9 +816,9 @@ pub async fn announce(
 }
 
 /// The task `id` of the Site, active or terminal.
-pub async fn get(pool: &SqlitePool, site: &SiteRuntime, id: TaskId) -> Result<Task, AppError> {
+pub async fn get(pool: &AnyPool, site: &SiteRuntime, id: TaskId) -> Result<Task, AppError> {
     let row: Option<TaskRow> = sqlx::query_as(&format!(
-        "SELECT {TASK_COLUMNS} FROM tasks WHERE site_id = ? AND kind = ? AND number = ?"
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE site_id = $1 AND kind = $2 AND number = $3"
     ))
     .bind(site.id())
     .bind(kind_column(id.kind))

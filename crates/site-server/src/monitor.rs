@@ -11,7 +11,7 @@ use site_api::{
     AuditService, AuditServiceState, Signal, Stats, StatsBucket, StatsNow, TaskId, TaskStatus,
     Timestamp,
 };
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::{self, kind_column, parse_column, status_column};
@@ -38,18 +38,18 @@ pub struct SiteCounters {
 }
 
 /// The Site's counters now.
-pub async fn counters(pool: &SqlitePool, site: &SiteRuntime) -> Result<SiteCounters, AppError> {
+pub async fn counters(pool: &AnyPool, site: &SiteRuntime) -> Result<SiteCounters, AppError> {
     let mut connection = pool.acquire().await?;
     counters_in(&mut connection, site).await
 }
 
 /// [`counters`] on a given connection (or inside a transaction).
 pub async fn counters_in(
-    connection: &mut sqlx::SqliteConnection,
+    connection: &mut sqlx::AnyConnection,
     site: &SiteRuntime,
 ) -> Result<SiteCounters, AppError> {
     let (revision, queued, running): (i64, i64, i64) =
-        sqlx::query_as("SELECT revision, queued, running FROM sites WHERE id = ?")
+        sqlx::query_as("SELECT revision, queued, running FROM sites WHERE id = $1")
             .bind(site.id())
             .fetch_one(connection)
             .await?;
@@ -61,7 +61,7 @@ pub async fn counters_in(
 }
 
 /// Queued and running tasks of a Site now.
-pub async fn queue_counts(pool: &SqlitePool, site: &SiteRuntime) -> Result<(u64, u64), AppError> {
+pub async fn queue_counts(pool: &AnyPool, site: &SiteRuntime) -> Result<(u64, u64), AppError> {
     let counters = counters(pool, site).await?;
     Ok((counters.queued, counters.running))
 }
@@ -71,7 +71,7 @@ pub const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// Until `shutdown`: announces Audit Service changes every [`WATCH_EVERY`],
 /// and every [`SAMPLE_EVERY`] samples the queue and announces new signals.
-pub async fn run(pool: SqlitePool, site: Arc<SiteRuntime>, shutdown: CancellationToken) {
+pub async fn run(pool: AnyPool, site: Arc<SiteRuntime>, shutdown: CancellationToken) {
     let mut announced = Announced::new(&site);
     let mut next_sample = tokio::time::Instant::now();
     loop {
@@ -179,12 +179,12 @@ fn signal_key(signal: &Signal) -> String {
     }
 }
 
-async fn sample(pool: &SqlitePool, site: &SiteRuntime) -> Result<(), AppError> {
+async fn sample(pool: &AnyPool, site: &SiteRuntime) -> Result<(), AppError> {
     let (queued, running) = queue_counts(pool, site).await?;
     let now = db::now();
     site.observe_queue(queued, now);
     sqlx::query(
-        "INSERT INTO queue_samples (site_id, minute, queued, running) VALUES (?, ?, ?, ?)
+        "INSERT INTO queue_samples (site_id, minute, queued, running) VALUES ($1, $2, $3, $4)
          ON CONFLICT (site_id, minute) DO UPDATE SET queued = excluded.queued, running = excluded.running",
     )
     .bind(site.id())
@@ -232,7 +232,7 @@ impl QueueWatch {
 }
 
 /// Every signal in force on the Site now.
-pub async fn signals(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Signal>, AppError> {
+pub async fn signals(pool: &AnyPool, site: &SiteRuntime) -> Result<Vec<Signal>, AppError> {
     let now = db::now();
     let mut signals = Vec::new();
     signals.extend(site.queue_watch().signal(
@@ -244,7 +244,7 @@ pub async fn signals(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Signal
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT kind, number, running_since FROM tasks
-          WHERE site_id = ? AND status = ? AND running_since <= ?
+          WHERE site_id = $1 AND status = $2 AND running_since <= $3
           ORDER BY running_since",
     )
     .bind(site.id())
@@ -299,7 +299,7 @@ pub async fn signals(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Signal
 }
 
 /// The queue and slots now, and one-minute buckets over the last 24 hours.
-pub async fn stats(pool: &SqlitePool, site: &SiteRuntime) -> Result<Stats, AppError> {
+pub async fn stats(pool: &AnyPool, site: &SiteRuntime) -> Result<Stats, AppError> {
     let now = db::now();
     let (queued, running) = queue_counts(pool, site).await?;
     let (mut slots_total, mut slots_busy) = (0, 0);
@@ -312,7 +312,7 @@ pub async fn stats(pool: &SqlitePool, site: &SiteRuntime) -> Result<Stats, AppEr
     let first_minute = this_minute - HISTORY_MINUTES + 1;
     let samples: Vec<(i64, i64, i64)> = sqlx::query_as(
         "SELECT minute, queued, running FROM queue_samples
-          WHERE site_id = ? AND minute >= ? ORDER BY minute",
+          WHERE site_id = $1 AND minute >= $2 ORDER BY minute",
     )
     .bind(site.id())
     .bind(first_minute)
@@ -320,7 +320,7 @@ pub async fn stats(pool: &SqlitePool, site: &SiteRuntime) -> Result<Stats, AppEr
     .await?;
     let ended: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT end_date / 60, status, COUNT(*) FROM tasks
-          WHERE site_id = ? AND kind IN (?, ?) AND end_date >= ?
+          WHERE site_id = $1 AND kind IN ($2, $3) AND end_date >= $4
           GROUP BY end_date / 60, status",
     )
     .bind(site.id())

@@ -18,7 +18,7 @@ use site_api::{
     Initiator, ObjectRef, Schedule, ScheduleCreate, ScheduleUpdate, SchedulesResponse, Target,
     TargetType, Timestamp,
 };
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Caller;
@@ -81,7 +81,8 @@ struct ScheduleRow {
     target_type: String,
     target_name: String,
     scope: String,
-    enabled: bool,
+    /// 1 or 0: both stores keep it as an integer.
+    enabled: i64,
     next_run: Option<i64>,
 }
 
@@ -100,7 +101,7 @@ impl ScheduleRow {
                 name: self.target_name.clone(),
             },
             scope: self.scope.clone(),
-            enabled: self.enabled,
+            enabled: self.enabled != 0,
             next_run: self.next_run.map(db::from_db_time).transpose()?,
         })
     }
@@ -116,9 +117,9 @@ fn parse_schedule_id(id: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::NotFound(format!("there is no schedule {id:?} on this Site")))
 }
 
-async fn find(pool: &SqlitePool, site: &SiteRuntime, seq: i64) -> Result<ScheduleRow, AppError> {
+async fn find(pool: &AnyPool, site: &SiteRuntime, seq: i64) -> Result<ScheduleRow, AppError> {
     sqlx::query_as(&format!(
-        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE site_id = ? AND seq = ?"
+        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE site_id = $1 AND seq = $2"
     ))
     .bind(site.id())
     .bind(seq)
@@ -195,7 +196,7 @@ async fn schedules_create(
 
 /// Validates and stores a new schedule of the Site.
 pub async fn insert(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     request: &ScheduleCreate,
 ) -> Result<Schedule, AppError> {
@@ -209,7 +210,7 @@ pub async fn insert(
         .flatten();
     let row: ScheduleRow = sqlx::query_as(&format!(
         "INSERT INTO schedules (site_id, name, kind, cron, target_type, target_name, scope, enabled, next_run)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {SCHEDULE_COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {SCHEDULE_COLUMNS}"
     ))
     .bind(site.id())
     .bind(&request.name)
@@ -218,7 +219,7 @@ pub async fn insert(
     .bind(request.target.target_type.as_str())
     .bind(&request.target.name)
     .bind(&request.scope)
-    .bind(request.enabled)
+    .bind(i64::from(request.enabled))
     .bind(next_run.map(db::to_db_time))
     .fetch_one(pool)
     .await?;
@@ -226,9 +227,10 @@ pub async fn insert(
 }
 
 /// Every schedule of the Site, by name.
-pub async fn list(pool: &SqlitePool, site: &SiteRuntime) -> Result<Vec<Schedule>, AppError> {
+pub async fn list(pool: &AnyPool, site: &SiteRuntime) -> Result<Vec<Schedule>, AppError> {
+    let name = db::Dialect::of(pool).nocase("name");
     let rows: Vec<ScheduleRow> = sqlx::query_as(&format!(
-        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE site_id = ? ORDER BY name COLLATE NOCASE, seq"
+        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE site_id = $1 ORDER BY {name}, seq"
     ))
     .bind(site.id())
     .fetch_all(pool)
@@ -268,9 +270,9 @@ async fn schedules_update(
     let cron = parse_cron(&cron_text)?;
     let next_run = enabled.then(|| next_occurrence(&cron, db::now())).flatten();
     let row: ScheduleRow = sqlx::query_as(&format!(
-        "UPDATE schedules SET name = ?, kind = ?, cron = ?, target_type = ?, target_name = ?,
-                scope = ?, enabled = ?, next_run = ?
-          WHERE site_id = ? AND seq = ? RETURNING {SCHEDULE_COLUMNS}"
+        "UPDATE schedules SET name = $1, kind = $2, cron = $3, target_type = $4, target_name = $5,
+                scope = $6, enabled = $7, next_run = $8
+          WHERE site_id = $9 AND seq = $10 RETURNING {SCHEDULE_COLUMNS}"
     ))
     .bind(&name)
     .bind(kind_column(kind))
@@ -278,7 +280,7 @@ async fn schedules_update(
     .bind(target.target_type.as_str())
     .bind(&target.name)
     .bind(&scope)
-    .bind(enabled)
+    .bind(i64::from(enabled))
     .bind(next_run.map(db::to_db_time))
     .bind(access.site.id())
     .bind(seq)
@@ -305,7 +307,7 @@ async fn schedules_delete(
     let access = caller.site_access(&state, &site).await?;
     access.require_admin()?;
     let seq = parse_schedule_id(&id)?;
-    let deleted = sqlx::query("DELETE FROM schedules WHERE site_id = ? AND seq = ?")
+    let deleted = sqlx::query("DELETE FROM schedules WHERE site_id = $1 AND seq = $2")
         .bind(access.site.id())
         .bind(seq)
         .execute(state.pool())
@@ -320,7 +322,7 @@ async fn schedules_delete(
 }
 
 /// Fires the Site's due schedules until `shutdown`.
-pub async fn run(pool: SqlitePool, site: Arc<SiteRuntime>, shutdown: CancellationToken) {
+pub async fn run(pool: AnyPool, site: Arc<SiteRuntime>, shutdown: CancellationToken) {
     loop {
         if let Err(error) = fire_due(&pool, &site).await {
             tracing::warn!(%error, site = site.id(), "cannot fire schedules");
@@ -334,11 +336,11 @@ pub async fn run(pool: SqlitePool, site: Arc<SiteRuntime>, shutdown: Cancellatio
 
 /// Queues one task for each schedule whose `next_run` has come, and moves
 /// its `next_run` past now.
-pub async fn fire_due(pool: &SqlitePool, site: &SiteRuntime) -> Result<usize, AppError> {
+pub async fn fire_due(pool: &AnyPool, site: &SiteRuntime) -> Result<usize, AppError> {
     let now = db::now();
     let due: Vec<ScheduleRow> = sqlx::query_as(&format!(
         "SELECT {SCHEDULE_COLUMNS} FROM schedules
-          WHERE site_id = ? AND enabled = 1 AND next_run <= ?"
+          WHERE site_id = $1 AND enabled = 1 AND next_run <= $2"
     ))
     .bind(site.id())
     .bind(db::to_db_time(now))

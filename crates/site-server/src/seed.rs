@@ -5,17 +5,28 @@
 
 use std::path::Path;
 
+use crate::config::Store;
+
 /// Puts `count` queued tasks on Site `site_id` in the database under
 /// `data_dir` (created if needed), the newest starting now, and sets the
 /// Site's counters (and kept counts) to match. Scans and audits alternate (one in three an
 /// audit); targets are mostly devices `WS-00000`… (one in ten a segment,
 /// one in fifty a cloud resource); 50 scopes; a quarter come from schedules.
 pub async fn queued_tasks(data_dir: &Path, site_id: &str, count: usize) -> Result<(), sqlx::Error> {
-    let pool = crate::db::open(data_dir)
+    queued_tasks_in(&Store::Sqlite(data_dir.to_owned()), site_id, count).await
+}
+
+/// [`queued_tasks`] in either store.
+pub async fn queued_tasks_in(
+    store: &Store,
+    site_id: &str,
+    count: usize,
+) -> Result<(), sqlx::Error> {
+    let pool = crate::db::open(store)
         .await
         .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT OR IGNORE INTO sites (id) VALUES (?)")
+    sqlx::query("INSERT INTO sites (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")
         .bind(site_id)
         .execute(&mut *tx)
         .await?;
@@ -24,7 +35,7 @@ pub async fn queued_tasks(data_dir: &Path, site_id: &str, count: usize) -> Resul
         let kind = if i % 3 == 0 { "audit" } else { "scan" };
         sqlx::query(
             "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator, status, start_date)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8)",
         )
         .bind(site_id)
         .bind(kind)
@@ -46,7 +57,8 @@ pub async fn queued_tasks(data_dir: &Path, site_id: &str, count: usize) -> Resul
         .await?;
     }
     sqlx::query(
-        "INSERT OR REPLACE INTO task_numbers (site_id, kind, last) VALUES (?, 'scan', ?), (?, 'audit', ?)",
+        "INSERT INTO task_numbers (site_id, kind, last) VALUES ($1, 'scan', $2), ($3, 'audit', $4)
+         ON CONFLICT (site_id, kind) DO UPDATE SET last = excluded.last",
     )
     .bind(site_id)
     .bind(count as i64)
@@ -55,20 +67,20 @@ pub async fn queued_tasks(data_dir: &Path, site_id: &str, count: usize) -> Resul
     .execute(&mut *tx)
     .await?;
     // The kept counts, as the state machine would have moved them.
-    sqlx::query("DELETE FROM active_counts WHERE site_id = ?")
+    sqlx::query("DELETE FROM active_counts WHERE site_id = $1")
         .bind(site_id)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
         "INSERT INTO active_counts (site_id, kind, status, target_type, n)
          SELECT site_id, kind, status, target_type, COUNT(*) FROM tasks
-          WHERE site_id = ? AND status IN ('queued', 'running')
+          WHERE site_id = $1 AND status IN ('queued', 'running')
           GROUP BY site_id, kind, status, target_type",
     )
     .bind(site_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE sites SET queued = ?, revision = ? WHERE id = ?")
+    sqlx::query("UPDATE sites SET queued = $1, revision = $2 WHERE id = $3")
         .bind(count as i64)
         .bind(count as i64)
         .bind(site_id)

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use site_api::{SiteRole, TaskId, TaskStatus};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::{broadcast, Mutex, MutexGuard};
 use tokio_util::sync::CancellationToken;
 
@@ -25,7 +25,7 @@ pub struct AppState {
 }
 
 struct Inner {
-    pool: SqlitePool,
+    pool: AnyPool,
     mode: Mode,
     shutdown: CancellationToken,
     limits: Limits,
@@ -35,7 +35,7 @@ struct Inner {
 impl AppState {
     /// State over an opened database and the configured Sites.
     pub fn new(
-        pool: SqlitePool,
+        pool: AnyPool,
         mode: Mode,
         sites: Vec<Arc<SiteRuntime>>,
         shutdown: CancellationToken,
@@ -57,7 +57,7 @@ impl AppState {
     }
 
     /// The database.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.inner.pool
     }
 

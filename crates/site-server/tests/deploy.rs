@@ -15,7 +15,10 @@ fn the_sample_configuration_is_valid() {
     let config: taskdeck_site::Config =
         toml::from_str(&deploy("site.toml")).expect("the sample parses");
     config.validate().expect("the sample is valid");
-    assert_eq!(config.data_dir, Path::new("/var/lib/taskdeck-site"));
+    assert_eq!(
+        config.data_dir.as_deref(),
+        Some(Path::new("/var/lib/taskdeck-site"))
+    );
     assert_eq!(config.sites.len(), 1);
     assert_eq!(config.users.len(), 2);
     assert!(

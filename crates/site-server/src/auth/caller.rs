@@ -42,8 +42,8 @@ impl FromRequestParts<AppState> for Caller {
                FROM access_tokens t
                JOIN app_registrations r ON r.client_id = t.client_id
                JOIN users u ON u.email = r.owner
-              WHERE t.token_hash = ? AND t.revoked = 0 AND t.expires_at > ?
-                AND (r.expires_at IS NULL OR r.expires_at > ?)",
+              WHERE t.token_hash = $1 AND t.revoked = 0 AND t.expires_at > $2
+                AND (r.expires_at IS NULL OR r.expires_at > $3)",
         )
         .bind(super::token_hash(token))
         .bind(now)
@@ -76,7 +76,7 @@ impl Caller {
         let not_found = || AppError::NotFound(format!("there is no Site {site_id:?}"));
         let site = state.site(site_id).ok_or_else(not_found)?;
         let role: Option<String> =
-            sqlx::query_scalar("SELECT role FROM roles WHERE email = ? AND site_id = ?")
+            sqlx::query_scalar("SELECT role FROM roles WHERE email = $1 AND site_id = $2")
                 .bind(&self.email)
                 .bind(site_id)
                 .fetch_optional(state.pool())

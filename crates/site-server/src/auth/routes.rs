@@ -157,11 +157,12 @@ async fn issue_token(
     client_id: &str,
     secret: &str,
 ) -> Result<TokenOutcome, AppError> {
-    let row: Option<(String, Option<i64>)> =
-        sqlx::query_as("SELECT secret_hash, expires_at FROM app_registrations WHERE client_id = ?")
-            .bind(client_id)
-            .fetch_optional(state.pool())
-            .await?;
+    let row: Option<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT secret_hash, expires_at FROM app_registrations WHERE client_id = $1",
+    )
+    .bind(client_id)
+    .fetch_optional(state.pool())
+    .await?;
     let Some((secret_hash, expires_at)) = row else {
         return Ok(TokenOutcome::Wrong);
     };
@@ -178,12 +179,14 @@ async fn issue_token(
         return Ok(TokenOutcome::Expired);
     }
     let token = new_token();
-    sqlx::query("INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES (?, ?, ?)")
-        .bind(token_hash(&token))
-        .bind(client_id)
-        .bind(now + TOKEN_LIFETIME_SECS as i64)
-        .execute(state.pool())
-        .await?;
+    sqlx::query(
+        "INSERT INTO access_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash(&token))
+    .bind(client_id)
+    .bind(now + TOKEN_LIFETIME_SECS as i64)
+    .execute(state.pool())
+    .await?;
     Ok(TokenOutcome::Issued(TokenResponse {
         access_token: token,
         token_type: "Bearer".to_owned(),
@@ -211,7 +214,7 @@ async fn token_revoke(State(state): State<AppState>, body: Bytes) -> Response {
         return invalid_request("token is missing.");
     };
     // RFC 7009: an unknown token is not an error.
-    match sqlx::query("UPDATE access_tokens SET revoked = 1 WHERE token_hash = ?")
+    match sqlx::query("UPDATE access_tokens SET revoked = 1 WHERE token_hash = $1")
         .bind(token_hash(token))
         .execute(state.pool())
         .await
@@ -224,7 +227,7 @@ async fn token_revoke(State(state): State<AppState>, body: Bytes) -> Response {
 /// The Sites `email` has a role on, ordered by name.
 async fn memberships(state: &AppState, email: &str) -> Result<Vec<SiteMembership>, AppError> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT site_id, role FROM roles WHERE email = ?")
+        sqlx::query_as("SELECT site_id, role FROM roles WHERE email = $1")
             .bind(email)
             .fetch_all(state.pool())
             .await?;

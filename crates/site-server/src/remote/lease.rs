@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use site_api::{AuditServiceState, Timestamp};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::watch;
 
 use crate::config::AuditServiceConfig;
@@ -181,14 +181,14 @@ impl RemoteLink {
 
 /// The lease of `token_hash` on the given service, if any (live or not).
 pub async fn find_by_token(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &str,
     service: &str,
     token_hash: &str,
 ) -> Result<Option<LeaseRow>, AppError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {LEASE_COLUMNS} FROM agent_leases
-          WHERE token_hash = ? AND site_id = ? AND service_id = ?"
+          WHERE token_hash = $1 AND site_id = $2 AND service_id = $3"
     ))
     .bind(token_hash)
     .bind(site)
@@ -199,13 +199,13 @@ pub async fn find_by_token(
 
 /// The newest lease of a service, live or not.
 pub async fn latest(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &str,
     service: &str,
 ) -> Result<Option<LeaseRow>, AppError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {LEASE_COLUMNS} FROM agent_leases
-          WHERE site_id = ? AND service_id = ? ORDER BY id DESC LIMIT 1"
+          WHERE site_id = $1 AND service_id = $2 ORDER BY id DESC LIMIT 1"
     ))
     .bind(site)
     .bind(service)
@@ -243,17 +243,30 @@ pub struct NewLease<'a> {
     pub lease_ms: i64,
 }
 
-/// Grants a lease unless a live one is held, in one `IMMEDIATE`
-/// transaction: of two agents racing, one wins.
+/// Grants a lease unless a live one is held, in one transaction that
+/// holds the store's write lock (SQLite) or the Audit Service's lease row
+/// lock (PostgreSQL, `agent_lease_locks`): of two agents racing, through
+/// one server or two, one wins.
 pub async fn open(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     new: NewLease<'_>,
 ) -> Result<Result<LeaseRow, Refusal>, AppError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let dialect = crate::db::Dialect::of(pool);
+    let mut tx = pool.begin_with(dialect.begin_write()).await?;
+    if dialect == crate::db::Dialect::Postgres {
+        sqlx::query(
+            "INSERT INTO agent_lease_locks (site_id, service_id) VALUES ($1, $2)
+             ON CONFLICT (site_id, service_id) DO UPDATE SET site_id = excluded.site_id",
+        )
+        .bind(new.site)
+        .bind(new.service)
+        .execute(&mut *tx)
+        .await?;
+    }
     let now = now_ms();
     let held: Option<LeaseRow> = sqlx::query_as(&format!(
         "SELECT {LEASE_COLUMNS} FROM agent_leases
-          WHERE site_id = ? AND service_id = ? AND ended_at IS NULL AND expires_at > ?
+          WHERE site_id = $1 AND service_id = $2 AND ended_at IS NULL AND expires_at > $3
           ORDER BY id DESC LIMIT 1"
     ))
     .bind(new.site)
@@ -273,7 +286,7 @@ pub async fn open(
     let row: LeaseRow = sqlx::query_as(&format!(
         "INSERT INTO agent_leases (site_id, service_id, token_hash, address, version, instance,
                                    slots, connected_at, last_heartbeat, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          RETURNING {LEASE_COLUMNS}"
     ))
     .bind(new.site)
@@ -294,15 +307,11 @@ pub async fn open(
 
 /// Renews live lease `id` for `lease_ms` from now: the renewed row, or
 /// `None` if it has ended or run out (a heartbeat cannot revive it).
-pub async fn renew(
-    pool: &SqlitePool,
-    id: i64,
-    lease_ms: i64,
-) -> Result<Option<LeaseRow>, AppError> {
+pub async fn renew(pool: &AnyPool, id: i64, lease_ms: i64) -> Result<Option<LeaseRow>, AppError> {
     let now = now_ms();
     Ok(sqlx::query_as(&format!(
-        "UPDATE agent_leases SET last_heartbeat = ?, expires_at = ?
-          WHERE id = ? AND ended_at IS NULL AND expires_at > ?
+        "UPDATE agent_leases SET last_heartbeat = $1, expires_at = $2
+          WHERE id = $3 AND ended_at IS NULL AND expires_at > $4
          RETURNING {LEASE_COLUMNS}"
     ))
     .bind(now)
@@ -317,15 +326,16 @@ pub async fn renew(
 /// so an agent that was cut off by the restart has the lease's length,
 /// counted from the server's start, to come back.
 pub async fn extend_from_start(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &str,
     service: &str,
     lease_ms: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE agent_leases SET expires_at = MAX(expires_at, ?)
-          WHERE site_id = ? AND service_id = ? AND ended_at IS NULL",
-    )
+    let greatest = crate::db::Dialect::of(pool).greatest();
+    sqlx::query(&format!(
+        "UPDATE agent_leases SET expires_at = {greatest}(expires_at, $1)
+          WHERE site_id = $2 AND service_id = $3 AND ended_at IS NULL"
+    ))
     .bind(now_ms().saturating_add(lease_ms))
     .bind(site)
     .bind(service)
@@ -337,14 +347,14 @@ pub async fn extend_from_start(
 /// Leases of the Site not ended by `now` (ms) that belong to a service
 /// `keep` refuses (no longer remote, or gone), or that ran out: `(id, service)`.
 pub async fn to_end(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &str,
     now: i64,
     keep: impl Fn(&str) -> bool,
 ) -> Result<Vec<(i64, String, bool)>, AppError> {
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT id, service_id, expires_at FROM agent_leases
-          WHERE site_id = ? AND ended_at IS NULL",
+          WHERE site_id = $1 AND ended_at IS NULL",
     )
     .bind(site)
     .fetch_all(pool)

@@ -25,7 +25,7 @@ use site_api::{
     AgentEnd, AgentEnded, AgentHeartbeat, AgentHeartbeatReply, AgentHello, AgentPoll,
     AgentProgress, AgentSession, AgentWork, Task, TaskId, TaskStatus,
 };
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 pub use lease::{now_ms, LeaseRow, RemoteLink};
 
@@ -186,7 +186,7 @@ async fn authorize(
 /// Ends lease `id` of service `service_id` through the state machine,
 /// and forgets it (if the service is still a remote one of the Site).
 async fn end(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     service_id: &str,
     id: i64,
@@ -407,10 +407,10 @@ async fn heartbeat(
 }
 
 /// The running tasks `leased` holds, oldest first.
-async fn held_tasks(pool: &SqlitePool, leased: &Leased) -> Result<Vec<Task>, AppError> {
+async fn held_tasks(pool: &AnyPool, leased: &Leased) -> Result<Vec<Task>, AppError> {
     let rows: Vec<TaskRow> = sqlx::query_as(&format!(
         "SELECT {TASK_COLUMNS} FROM tasks
-          WHERE site_id = ? AND status = ? AND audit_service_id = ? AND agent_lease = ?
+          WHERE site_id = $1 AND status = $2 AND audit_service_id = $3 AND agent_lease = $4
           ORDER BY start_date, seq"
     ))
     .bind(leased.site.id())
@@ -614,7 +614,7 @@ async fn end_task(
 /// transaction ([`lifecycle::complete_and_claim`]). The write runs on a
 /// task of its own, so a caller that goes away leaves no batch half done.
 async fn end_grouped(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     leased: &Leased,
     end: lifecycle::EndAndTake,
 ) -> Result<lease::EndResult, AppError> {
@@ -639,7 +639,7 @@ async fn end_grouped(
 }
 
 /// Writes the service's waiting end reports, one transaction per lease.
-async fn write_ends(pool: &SqlitePool, site: &SiteRuntime, service: &AuditServiceRuntime) {
+async fn write_ends(pool: &AnyPool, site: &SiteRuntime, service: &AuditServiceRuntime) {
     let Some(link) = service.remote() else {
         return;
     };
@@ -689,7 +689,7 @@ fn lease_slots(leased: &Leased) -> u32 {
 /// Ends the Site's leases that ran out by now, and those of services that
 /// are no longer remote. Called every second by the monitor, and before a
 /// lease is granted.
-pub async fn expire(pool: &SqlitePool, site: &SiteRuntime) -> Result<(), AppError> {
+pub async fn expire(pool: &AnyPool, site: &SiteRuntime) -> Result<(), AppError> {
     let now = now_ms();
     let remote = |id: &str| site.audit_service(id).is_some_and(|s| s.remote().is_some());
     for (id, service_id, still_remote) in lease::to_end(pool, site.id(), now, remote).await? {
@@ -714,7 +714,7 @@ pub async fn expire(pool: &SqlitePool, site: &SiteRuntime) -> Result<(), AppErro
 /// At start: gives each live lease of the Site a whole lease from now,
 /// ends those of services no longer remote, and loads what is known of
 /// each remote service's agent.
-pub async fn restore(pool: &SqlitePool, site: &SiteRuntime) -> Result<(), AppError> {
+pub async fn restore(pool: &AnyPool, site: &SiteRuntime) -> Result<(), AppError> {
     for service in &site.audit_services {
         let Some(link) = service.remote() else {
             continue;

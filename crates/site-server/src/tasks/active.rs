@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 use site_api::{
     ActiveTasksPage, ActiveTasksQuery, Order, SortKey, StatusCounts, TaskFilter, TaskKind,
 };
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::AnyPool;
 
 use super::counts::{count_matching, from_matching};
 use super::cursor;
 use super::filter::{push_filters, running_only};
 use super::search::Search;
-use crate::db::{kind_column, TaskRow, TASK_COLUMNS};
+use crate::db::{kind_column, Dialect, Sql, TaskRow, TASK_COLUMNS};
 use crate::error::AppError;
 use crate::state::SiteRuntime;
 
@@ -81,14 +81,14 @@ impl Position {
 }
 
 /// The SQL expression a sort orders by, before the number and kind tie-breakers.
-fn sort_column(key: SortKey) -> &'static str {
+fn sort_column(dialect: Dialect, key: SortKey) -> String {
     match key {
-        SortKey::StartDate => "start_date",
-        SortKey::Task => "kind",
-        SortKey::Target => "target_name COLLATE NOCASE",
-        SortKey::Scope => "scope COLLATE NOCASE",
-        SortKey::Initiator => "initiator COLLATE NOCASE",
-        SortKey::Status => "status",
+        SortKey::StartDate => "start_date".to_owned(),
+        SortKey::Task => "kind".to_owned(),
+        SortKey::Target => dialect.nocase("target_name"),
+        SortKey::Scope => dialect.nocase("scope"),
+        SortKey::Initiator => dialect.nocase("initiator"),
+        SortKey::Status => "status".to_owned(),
     }
 }
 
@@ -153,7 +153,7 @@ impl Plan {
 
 /// One page of the Site's active tasks, read from one snapshot.
 pub async fn active_tasks(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     query: &ActiveTasksQuery,
 ) -> Result<ActiveTasksPage, AppError> {
@@ -176,17 +176,18 @@ pub async fn active_tasks(
         ),
     };
 
-    let column = sort_column(query.sort);
+    let dialect = Dialect::of(pool);
+    let column = sort_column(dialect, query.sort);
     let order = match query.order {
         Order::Asc => "ASC",
         Order::Desc => "DESC",
     };
-    let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS}"));
+    let mut select = Sql::new(dialect, format!("SELECT {TASK_COLUMNS}"));
     if plan == Plan::InOrder && !search.is_some_and(Search::is_narrow) {
         let index = ordered.unwrap_or_else(|| sort_index(query.sort));
-        select.push(format!(" FROM tasks INDEXED BY {index}"));
+        select.push(dialect.tasks_indexed_by(index));
     } else {
-        select.push(from_matching(&query.filter, search));
+        select.push(from_matching(dialect, &query.filter, search));
     }
     push_filters(&mut select, site, &query.filter, search);
     if let Some(position) = &position {
@@ -197,7 +198,7 @@ pub async fn active_tasks(
         select.push(format!(" AND ({column}, number, kind) {after} ("));
         match &position.value {
             SortValue::Int(value) => select.push_bind(*value),
-            SortValue::Text(value) => select.push_bind(value.clone()),
+            SortValue::Text(value) => select.push_bind_nocase(value.clone()),
         };
         select
             .push(", ")
@@ -210,7 +211,7 @@ pub async fn active_tasks(
     // is to read the matching rows and sort them.
     let unary = match plan {
         Plan::InOrder => "",
-        Plan::Matching => "+",
+        Plan::Matching => dialect.not_for_order(),
     };
     select.push(format!(
         " ORDER BY {unary}{column} {order}, {unary}number {order}, {unary}kind {order} LIMIT "

@@ -7,11 +7,11 @@
 //! initiator, a date range or the running ones, not the queue.
 
 use site_api::{TargetType, TaskFilter, TaskKind, TaskStatus};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::AnyConnection;
 
 use super::filter::{finding_index, is_counted, push_filters};
 use super::search::Search;
-use crate::db::parse_column;
+use crate::db::{parse_column, Dialect, Sql};
 use crate::error::AppError;
 use crate::state::SiteRuntime;
 
@@ -39,11 +39,11 @@ impl KeptCount {
 
 /// The Site's kept counts.
 pub async fn kept_counts(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     site: &SiteRuntime,
 ) -> Result<Vec<KeptCount>, AppError> {
     let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT kind, status, target_type, n FROM active_counts WHERE site_id = ? AND n > 0",
+        "SELECT kind, status, target_type, n FROM active_counts WHERE site_id = $1 AND n > 0",
     )
     .bind(site.id())
     .fetch_all(&mut *connection)
@@ -63,7 +63,7 @@ pub async fn kept_counts(
 /// The number of the Site's active tasks matching `filter` (the search
 /// as `search` planned it).
 pub async fn count_matching(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     site: &SiteRuntime,
     filter: &TaskFilter,
     search: Option<&Search>,
@@ -72,8 +72,9 @@ pub async fn count_matching(
         let kept = kept_counts(connection, site).await?;
         return Ok(kept.iter().filter(|c| c.passes(filter)).map(|c| c.n).sum());
     }
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-    count.push(from_matching(filter, search));
+    let dialect = Dialect::of_connection(connection);
+    let mut count = Sql::new(dialect, "SELECT COUNT(*)");
+    count.push(from_matching(dialect, filter, search));
     push_filters(&mut count, site, filter, search);
     let total: i64 = count
         .build_query_scalar()
@@ -84,10 +85,12 @@ pub async fn count_matching(
 
 /// The `FROM` clause that reads just the tasks `filter` may match: a
 /// narrow search's trigram matches, else its finding index.
-pub fn from_matching(filter: &TaskFilter, search: Option<&Search>) -> String {
+pub fn from_matching(dialect: Dialect, filter: &TaskFilter, search: Option<&Search>) -> String {
     match (search, finding_index(filter)) {
-        (Some(search), _) if search.is_narrow() => Search::from_tasks(Some(search)).to_owned(),
-        (_, Some(index)) => format!(" FROM tasks INDEXED BY {index}"),
-        (search, None) => Search::from_tasks(search).to_owned(),
+        (Some(search), _) if search.is_narrow() => {
+            Search::from_tasks(dialect, Some(search)).to_owned()
+        }
+        (_, Some(index)) => dialect.tasks_indexed_by(index),
+        (search, None) => Search::from_tasks(dialect, search).to_owned(),
     }
 }

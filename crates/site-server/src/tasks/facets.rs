@@ -15,11 +15,12 @@
 use site_api::{
     FacetField, FacetValue, FacetsQuery, FacetsResponse, TaskFilter, TaskStatus, MAX_FACET_VALUES,
 };
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 use super::counts::{count_matching, kept_counts};
 use super::filter::{is_counted, push_filters, selective_index};
 use super::search::Search;
+use crate::db::{Dialect, Sql};
 use crate::error::AppError;
 use crate::state::SiteRuntime;
 
@@ -54,7 +55,7 @@ fn folds_case(field: FacetField) -> bool {
 
 /// The facet counts of `query.field` on the Site's active tasks.
 pub async fn facets(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     query: &FacetsQuery,
 ) -> Result<FacetsResponse, AppError> {
@@ -91,7 +92,7 @@ pub async fn facets(
 /// The values of a kind, status or target type facet from the kept
 /// counts, and how many tasks they count.
 async fn kept_values(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     site: &SiteRuntime,
     field: FacetField,
     filter: &TaskFilter,
@@ -123,7 +124,7 @@ async fn kept_values(
 /// The values of a facet counted over the matching tasks, grouped, and
 /// how many tasks the groups hold (those without a value included).
 async fn grouped_values(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     site: &SiteRuntime,
     field: FacetField,
     filter: &TaskFilter,
@@ -139,20 +140,23 @@ async fn grouped_values(
         // Queued tasks alone: none has a service yet.
         return Ok((Vec::new(), 0));
     }
+    let dialect = Dialect::of_connection(connection);
     let from = match (search, selective_index(&filter)) {
-        (Some(search), _) if search.is_narrow() => Search::from_tasks(Some(search)).to_owned(),
-        (_, Some(selective)) => format!(" FROM tasks INDEXED BY {selective}"),
-        (_, None) => format!(" FROM tasks INDEXED BY {}", index(field)),
+        (Some(search), _) if search.is_narrow() => {
+            Search::from_tasks(dialect, Some(search)).to_owned()
+        }
+        (_, Some(selective)) => dialect.tasks_indexed_by(selective),
+        (_, None) => dialect.tasks_indexed_by(index(field)),
     };
     let column = column(field);
+    let folded = dialect.nocase(column);
     let grouped = |select: &str, extra: Option<&str>| {
-        let mut sql = QueryBuilder::<Sqlite>::new(select);
+        let mut sql = Sql::new(dialect, select);
         sql.push(&from);
         push_filters(&mut sql, site, &filter, search);
         if let Some(spelling) = extra {
-            sql.push(format!(" AND {column} = "))
-                .push_bind(spelling.to_owned())
-                .push(" COLLATE NOCASE");
+            sql.push(format!(" AND {folded} = "))
+                .push_bind_nocase(spelling.to_owned());
         }
         sql
     };
@@ -164,7 +168,7 @@ async fn grouped_values(
             &format!("SELECT MIN({column}), MAX({column}), COUNT(*)"),
             None,
         )
-        .push(format!(" GROUP BY {column} COLLATE NOCASE"))
+        .push(format!(" GROUP BY {folded}"))
         .build_query_as()
         .fetch_all(&mut *connection)
         .await?
@@ -195,9 +199,9 @@ async fn grouped_values(
 }
 
 /// The counts of each stored spelling of a case-insensitive value.
-async fn spellings<'q>(
-    connection: &mut SqliteConnection,
-    grouped: &impl Fn(&str, Option<&str>) -> QueryBuilder<'q, Sqlite>,
+async fn spellings(
+    connection: &mut AnyConnection,
+    grouped: &impl Fn(&str, Option<&str>) -> Sql,
     column: &str,
     spelling: &str,
 ) -> Result<Vec<FacetValue>, AppError> {

@@ -2,16 +2,15 @@
 //! count and its facets, so the three can never disagree on what matches.
 
 use site_api::{TaskFilter, TaskStatus, Timestamp};
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::search::{push_search, Search};
-use crate::db::{kind_column, status_column, ACTIVE_PREDICATE};
+use crate::db::{kind_column, status_column, Sql, ACTIVE_PREDICATE};
 use crate::state::SiteRuntime;
 
 /// Adds `WHERE` with the Site, the active predicate and every filter of
 /// `filter` (the search as `search` planned it).
 pub fn push_filters(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+    sql: &mut Sql,
     site: &SiteRuntime,
     filter: &TaskFilter,
     search: Option<&Search>,
@@ -43,9 +42,9 @@ pub fn push_filters(
     }
     push_initiator(sql, filter.initiator.as_deref());
     if let Some(scope) = &filter.scope {
-        sql.push(" AND scope = ")
-            .push_bind(scope.clone())
-            .push(" COLLATE NOCASE");
+        let column = sql.dialect().nocase("scope");
+        sql.push(format!(" AND {column} = "))
+            .push_bind_nocase(scope.clone());
     }
     // Start dates are whole seconds: `since` rounds up, `until` down.
     if let Some(since) = filter.since {
@@ -116,31 +115,24 @@ pub fn finding_index(filter: &TaskFilter) -> Option<&'static str> {
 }
 
 /// Adds the `initiator` filter (case-insensitive), shared with the logs.
-pub fn push_initiator(sql: &mut QueryBuilder<'_, Sqlite>, initiator: Option<&str>) {
+pub fn push_initiator(sql: &mut Sql, initiator: Option<&str>) {
     if let Some(initiator) = initiator {
-        sql.push(" AND initiator = ")
-            .push_bind(initiator.to_owned())
-            .push(" COLLATE NOCASE");
+        let column = sql.dialect().nocase("initiator");
+        sql.push(format!(" AND {column} = "))
+            .push_bind_nocase(initiator.to_owned());
     }
 }
 
 /// Adds ` AND <column> IN (<values>)`; no values match no row.
-pub fn push_in_list(
-    sql: &mut QueryBuilder<'_, Sqlite>,
-    column: &str,
-    values: impl IntoIterator<Item = &'static str>,
-) {
+pub fn push_in_list(sql: &mut Sql, column: &str, values: impl IntoIterator<Item = &'static str>) {
     let mut values = values.into_iter().peekable();
     if values.peek().is_none() {
-        sql.push(" AND 0");
+        sql.push(" AND FALSE");
         return;
     }
-    sql.push(format!(" AND {column} IN ("));
-    let mut list = sql.separated(", ");
-    for value in values {
-        list.push_bind(value);
-    }
-    sql.push(")");
+    sql.push(format!(" AND {column} IN ("))
+        .push_bind_list(values)
+        .push(")");
 }
 
 /// The first whole second at or after `time`.

@@ -2,18 +2,18 @@
 //! keyset-paged.
 
 use site_api::{LogPage, LogQuery, TaskKind, TaskStatus};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::AnyPool;
 
 use super::cursor;
 use super::filter::{push_in_list, push_initiator};
 use super::search::{push_search, Search};
-use crate::db::{kind_column, status_column, TaskRow, TASK_COLUMNS};
+use crate::db::{kind_column, status_column, Dialect, Sql, TaskRow, TASK_COLUMNS};
 use crate::error::AppError;
 use crate::state::SiteRuntime;
 
 /// Log rows of one kind, newest `end_date` first, keyset-paged.
 pub async fn log_entries(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     site: &SiteRuntime,
     kind: TaskKind,
     query: &LogQuery,
@@ -24,8 +24,9 @@ pub async fn log_entries(
     let mut connection = pool.acquire().await?;
     let search = Search::plan(&mut connection, query.q.as_deref()).await?;
     let search = search.as_ref();
-    let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS}"));
-    sql.push(Search::from_tasks(search));
+    let dialect = Dialect::of(pool);
+    let mut sql = Sql::new(dialect, format!("SELECT {TASK_COLUMNS}"));
+    sql.push(Search::from_tasks(dialect, search));
     sql.push(" WHERE site_id = ")
         .push_bind(site.id().to_owned())
         .push(" AND kind = ")

@@ -1,9 +1,15 @@
 //! The `q` search: a case-insensitive substring of target name, label,
-//! scope or initiator, planned against the `task_search` trigram index.
+//! scope or initiator, planned against a trigram index: SQLite's
+//! `task_search` FTS5 table, or PostgreSQL's `pg_trgm` index over
+//! [`SEARCH_DOCUMENT`].
 
-use sqlx::{QueryBuilder, Sqlite};
-
+use crate::db::{Dialect, Sql};
 use crate::error::AppError;
+
+/// The four searched texts of a task in one, as PostgreSQL's
+/// `tasks_search` trigram index holds them (its migration writes the same
+/// expression): a task matches only if this holds the search text.
+pub const SEARCH_DOCUMENT: &str = "(target_name || E'\\n' || (CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END) || CAST(number AS text) || E'\\n' || scope || E'\\n' || initiator)";
 
 /// A `q` search, and how it reads the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,8 +17,11 @@ pub struct Search {
     /// The LIKE pattern that decides what matches.
     pattern: String,
     /// The trigram phrase, when few enough rows match it that reading them
-    /// by rowid beats walking the list's index in order.
+    /// by rowid beats walking the list's index in order (SQLite).
     narrow: Option<String>,
+    /// True if and only if PostgreSQL's trigram index can narrow the
+    /// search (three characters or more); its planner decides whether to.
+    trigrams: bool,
 }
 
 /// Up to this many trigram matches, a search reads the matching rows by
@@ -22,16 +31,24 @@ const NARROW_SEARCH_ROWS: i64 = 5_000;
 impl Search {
     /// Plans the search for `q`, asking the trigram index how broad it is.
     pub async fn plan(
-        connection: &mut sqlx::SqliteConnection,
+        connection: &mut sqlx::AnyConnection,
         q: Option<&str>,
     ) -> Result<Option<Search>, AppError> {
         let Some(q) = q else {
             return Ok(None);
         };
+        let pattern = format!("%{}%", escape_like(q));
+        if Dialect::of_connection(connection) == Dialect::Postgres {
+            return Ok(Some(Search {
+                pattern,
+                narrow: None,
+                trigrams: q.chars().count() >= 3,
+            }));
+        }
         let mut narrow = None;
         if let Some(phrase) = trigram_phrase(q) {
             let matches: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM task_search WHERE task_search MATCH ? LIMIT ?)",
+                "SELECT COUNT(*) FROM (SELECT 1 FROM task_search WHERE task_search MATCH $1 LIMIT $2)",
             )
             .bind(&phrase)
             .bind(NARROW_SEARCH_ROWS + 1)
@@ -42,8 +59,9 @@ impl Search {
             }
         }
         Ok(Some(Search {
-            pattern: format!("%{}%", escape_like(q)),
+            pattern,
             narrow,
+            trigrams: false,
         }))
     }
 
@@ -53,21 +71,32 @@ impl Search {
     }
 
     /// The `FROM` clause: a narrow search must not walk an index.
-    pub fn from_tasks(search: Option<&Search>) -> &'static str {
+    pub fn from_tasks(dialect: Dialect, search: Option<&Search>) -> &'static str {
         match search {
             Some(Search {
                 narrow: Some(_), ..
-            }) => " FROM tasks NOT INDEXED",
+            }) => dialect.tasks_not_indexed(),
             _ => " FROM tasks",
         }
     }
 }
 
 /// Adds the `q` search to a `WHERE` clause: shared by every list.
-pub fn push_search(sql: &mut QueryBuilder<'_, Sqlite>, search: Option<&Search>) {
+pub fn push_search(sql: &mut Sql, search: Option<&Search>) {
     let Some(search) = search else {
         return;
     };
+    let like = match sql.dialect() {
+        Dialect::Sqlite => "LIKE",
+        Dialect::Postgres => "ILIKE",
+    };
+    if search.trigrams {
+        // What the trigram index can find; the tests below keep the
+        // exact meaning (a match in one of the four texts).
+        sql.push(format!(" AND {SEARCH_DOCUMENT} {like} "))
+            .push_bind(search.pattern.clone())
+            .push(" ESCAPE '\\'");
+    }
     if let Some(phrase) = &search.narrow {
         // The trigram index finds the candidates; the LIKE test below
         // keeps the exact meaning (the index folds case more widely).
@@ -76,13 +105,15 @@ pub fn push_search(sql: &mut QueryBuilder<'_, Sqlite>, search: Option<&Search>) 
             .push(")");
     }
     let pattern = &search.pattern;
-    sql.push(" AND (target_name LIKE ")
+    sql.push(format!(" AND (target_name {like} "))
         .push_bind(pattern.clone())
-        .push(" ESCAPE '\\' OR scope LIKE ")
+        .push(format!(" ESCAPE '\\' OR scope {like} "))
         .push_bind(pattern.clone())
-        .push(" ESCAPE '\\' OR initiator LIKE ")
+        .push(format!(" ESCAPE '\\' OR initiator {like} "))
         .push_bind(pattern.clone())
-        .push(" ESCAPE '\\' OR ((CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END) || number) LIKE ")
+        .push(format!(
+            " ESCAPE '\\' OR ((CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END) || CAST(number AS text)) {like} "
+        ))
         .push_bind(pattern.clone())
         .push(" ESCAPE '\\')");
 }
@@ -107,15 +138,15 @@ fn escape_like(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::SqlitePool;
+    use sqlx::AnyPool;
 
     use super::*;
 
     /// The seqs a search selects, with the given plan.
-    async fn searched(pool: &SqlitePool, search: &Search) -> Vec<i64> {
-        let mut sql = QueryBuilder::<Sqlite>::new("SELECT seq");
-        sql.push(Search::from_tasks(Some(search)));
-        sql.push(" WHERE 1");
+    async fn searched(pool: &AnyPool, search: &Search) -> Vec<i64> {
+        let mut sql = Sql::new(Dialect::Sqlite, "SELECT seq");
+        sql.push(Search::from_tasks(Dialect::Sqlite, Some(search)));
+        sql.push(" WHERE TRUE");
         push_search(&mut sql, Some(search));
         sql.push(" ORDER BY seq");
         sql.build_query_scalar().fetch_all(pool).await.unwrap()
@@ -124,13 +155,13 @@ mod tests {
     #[tokio::test]
     async fn narrow_and_broad_searches_find_exactly_what_like_finds() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = crate::db::open(dir.path()).await.unwrap();
+        let pool = crate::db::open_sqlite(dir.path()).await.unwrap();
         let mut tx = pool.begin().await.unwrap();
         for number in 1..=(NARROW_SEARCH_ROWS + 100) {
             sqlx::query(
                 "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope,
                                     initiator, status, start_date)
-                 VALUES ('hq', 'scan', ?, 'device', ?, 'Segment HQ', 'ann@example.com', 'queued', ?)",
+                 VALUES ('hq', 'scan', $1, 'device', $2, 'Segment HQ', 'ann@example.com', 'queued', $3)",
             )
             .bind(number)
             .bind(format!("WS-{number:05}"))

@@ -1,5 +1,13 @@
-//! SQLite storage: opening the database, and the one place where rows and
-//! columns map to the contract's types (statuses, kinds and times included).
+//! The store: opening the database (SQLite under `data_dir`, or a shared
+//! PostgreSQL database), and the one place where rows and columns map to
+//! the contract's types (statuses, kinds and times included).
+//!
+//! Every query goes through sqlx's `Any` driver and is written once, in
+//! the SQL both stores take; [`Dialect`] spells the few terms that differ,
+//! and [`Sql`] builds the queries made at run time.
+
+mod dialect;
+mod sql;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -10,31 +18,97 @@ use site_api::{
     Initiator, LogEntry, ObjectRef, Progress, Target, TargetType, Task, TaskId, TaskKind,
     TaskStatus, Timestamp,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
 
-use crate::config::FailedLabel;
+pub use dialect::Dialect;
+pub use sql::Sql;
+
+use crate::config::{FailedLabel, Store};
 use crate::error::{AppError, StartError};
 
-/// Opens (creating if needed) `data_dir/site.db` in WAL mode and migrates it.
-pub async fn open(data_dir: &Path) -> Result<SqlitePool, StartError> {
+/// The database: a pool of connections to either store.
+pub type Pool = AnyPool;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Opens `store` and migrates it.
+///
+/// SQLite: `data_dir/site.db`, created if needed, in WAL mode. PostgreSQL:
+/// the schema is created and migrated once, however many servers start at
+/// the same moment (sqlx's migrator holds an advisory lock meanwhile).
+pub async fn open(store: &Store) -> Result<Pool, StartError> {
+    sqlx::any::install_default_drivers();
+    match store {
+        Store::Sqlite(data_dir) => open_sqlite(data_dir).await,
+        Store::Postgres(url) => open_postgres(url).await,
+    }
+}
+
+/// Opens (creating if needed) `data_dir/site.db` and migrates it.
+pub async fn open_sqlite(data_dir: &Path) -> Result<Pool, StartError> {
+    sqlx::any::install_default_drivers();
     std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
         path: data_dir.to_owned(),
         source,
     })?;
-    let options = SqliteConnectOptions::new()
-        .filename(data_dir.join("site.db"))
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // FULL: a committed transition survives power loss, not only a crash.
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
+    let url = sqlite_url(&data_dir.join("site.db"))?;
+    let pool = AnyPoolOptions::new()
         .max_connections(8)
-        .connect_with(options)
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                // FULL: a committed transition survives power loss, not only a crash.
+                connection
+                    .execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect(url.as_str())
         .await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
+    SQLITE_MIGRATIONS.run(&pool).await?;
+    Ok(pool)
+}
+
+/// The `sqlite://` URL of the database file `path`, created if missing.
+fn sqlite_url(path: &Path) -> Result<String, StartError> {
+    let path = std::path::absolute(path).map_err(|source| StartError::DataDir {
+        path: path.to_owned(),
+        source,
+    })?;
+    let text = path.to_string_lossy().replace('\\', "/");
+    // Percent-encoded, so that `?`, `#` or `%` in a folder's name stay in it.
+    let encoded: String = text
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                char::from(b).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect();
+    // `sqlite:PATH`, not `sqlite://PATH`: a URL parser would take a
+    // Windows drive (`C:`) for a host.
+    Ok(format!("sqlite:{encoded}?mode=rwc"))
+}
+
+/// Connects to the PostgreSQL database at `url` and migrates it.
+async fn open_postgres(url: &str) -> Result<Pool, StartError> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .map_err(|source| StartError::Connect {
+            url: crate::config::redact_password(url),
+            source,
+        })?;
+    POSTGRES_MIGRATIONS.run(&pool).await?;
     Ok(pool)
 }
 

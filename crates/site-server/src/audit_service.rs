@@ -152,7 +152,17 @@ pub async fn dispatch(
                 .config
                 .slots
                 .saturating_sub(service.busy.load(Ordering::SeqCst));
-            match lifecycle::claim(&pool, &site, &reference, free).await {
+            // The service's slots bound the claim across every server
+            // claiming for it (counted in the claiming transaction).
+            let claim = lifecycle::claim_for(
+                &pool,
+                &site,
+                &reference,
+                Holder::Server,
+                free,
+                Some(service.config.slots),
+            );
+            match claim.await {
                 Ok(claimed) if claimed.is_empty() => break,
                 Ok(claimed) => {
                     for (task, row) in claimed {

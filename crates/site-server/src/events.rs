@@ -34,6 +34,19 @@ impl Change {
         }
     }
 
+    /// The change an event of `name` with `data` carries, as stored.
+    pub fn from_json(name: &str, data: &str) -> Result<Change, String> {
+        let parsed = match name {
+            site_api::LiveEvent::TASK => serde_json::from_str(data).map(Change::Task),
+            site_api::LiveEvent::AUDIT_SERVICE => {
+                serde_json::from_str(data).map(Change::AuditService)
+            }
+            site_api::LiveEvent::SIGNAL => serde_json::from_str(data).map(Change::Signal),
+            other => return Err(format!("stored event {other:?} is not an event name")),
+        };
+        parsed.map_err(|e| format!("stored {name} event: {e}"))
+    }
+
     /// The event's data: the changed object as the contract's JSON.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         match self {

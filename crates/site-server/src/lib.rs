@@ -27,6 +27,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 mod extract;
+pub mod follow;
 mod health;
 pub mod lifecycle;
 pub mod limits;
@@ -56,6 +57,7 @@ pub use error::{AppError, StartError};
 pub use state::{AppState, SiteRuntime};
 
 use config::Mode;
+use lifecycle::Interrupted;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -119,8 +121,13 @@ impl RunningServer {
         self.shutdown.cancel();
         while self.tasks.join_next().await.is_some() {}
         for site in self.state.sites() {
-            if let Err(error) =
-                lifecycle::interrupt_running(self.state.pool(), site, INTERRUPTED_MESSAGE).await
+            if let Err(error) = lifecycle::interrupt_running(
+                self.state.pool(),
+                site,
+                Interrupted::OfServer(site.server_id()),
+                INTERRUPTED_MESSAGE,
+            )
+            .await
             {
                 tracing::error!(%error, site = site.id(), "cannot end running tasks");
             }
@@ -148,17 +155,53 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     sync_configuration(&pool, &config).await?;
     let mut site_configs = config.sites.clone();
     hash_agent_secrets(&mut site_configs, config.mode)?;
+    let server_id = new_server_id();
     let sites: Vec<Arc<SiteRuntime>> = site_configs
         .into_iter()
-        .map(|site| Arc::new(SiteRuntime::new(site)))
+        .map(|site| Arc::new(SiteRuntime::on_server(site, &server_id)))
         .collect();
+    let dialect = db::Dialect::of(&pool);
     let shutdown = CancellationToken::new();
     let limits = limits::Limits::new(config.rate_limit_per_minute);
     let state = AppState::new(pool.clone(), config.mode, sites, shutdown.clone(), limits);
+    let mut followed = Vec::new();
+    let liveness = match &store {
+        config::Store::Postgres(url) => {
+            let mut liveness = follow::Liveness::register(url, &server_id)
+                .await
+                .map_err(StartError::Recover)?;
+            // The tasks of servers that died (this one's last life among
+            // them) end now, not at the next sweep.
+            let sites: Vec<Arc<SiteRuntime>> = state.sites().cloned().collect();
+            liveness
+                .sweep(&pool, &sites)
+                .await
+                .map_err(StartError::Recover)?;
+            Some(liveness)
+        }
+        config::Store::Sqlite(_) => None,
+    };
     for site in state.sites() {
-        let ended = lifecycle::interrupt_running(&pool, site, INTERRUPTED_MESSAGE)
-            .await
-            .map_err(StartError::Recover)?;
+        if dialect == db::Dialect::Postgres {
+            // Another server's in-process tasks are its own, or, once it
+            // is dead, failed by the sweep of the servers still up.
+            let last = follow::preload(&pool, site)
+                .await
+                .map_err(StartError::Recover)?;
+            followed.push((site.clone(), last));
+            remote::restore(&pool, site)
+                .await
+                .map_err(StartError::Recover)?;
+            continue;
+        }
+        let ended = lifecycle::interrupt_running(
+            &pool,
+            site,
+            Interrupted::AllInProcess,
+            INTERRUPTED_MESSAGE,
+        )
+        .await
+        .map_err(StartError::Recover)?;
         if !ended.is_empty() {
             tracing::warn!(
                 site = site.id(),
@@ -233,6 +276,22 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             "https"
         }
     };
+    if let config::Store::Postgres(url) = &store {
+        let sites: Vec<Arc<SiteRuntime>> = state.sites().cloned().collect();
+        tasks.spawn(follow::listen(url.clone(), sites.clone(), shutdown.clone()));
+        if let Some(liveness) = liveness {
+            tasks.spawn(follow::beat(
+                url.clone(),
+                liveness,
+                pool.clone(),
+                sites,
+                shutdown.clone(),
+            ));
+        }
+        for (site, last) in followed {
+            tasks.spawn(follow::follow(pool.clone(), site, last, shutdown.clone()));
+        }
+    }
     for site in state.sites() {
         tasks.spawn(monitor::run(pool.clone(), site.clone(), shutdown.clone()));
         tasks.spawn(schedules::run(pool.clone(), site.clone(), shutdown.clone()));
@@ -252,6 +311,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutdown,
         tasks,
     })
+}
+
+/// A new server's id: random, so each start is a server of its own.
+fn new_server_id() -> String {
+    use rand::Rng;
+    let bytes: [u8; 12] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Gives every remote Audit Service the hash of its agent secret: a plain
@@ -287,6 +353,12 @@ async fn sync_configuration(pool: &sqlx::AnyPool, config: &Config) -> Result<(),
         hashed.push(hash);
     }
     let mut tx = pool.begin().await?;
+    if db::Dialect::of(pool) == db::Dialect::Postgres {
+        // Servers starting at once rewrite these tables one after another.
+        sqlx::query("SELECT pg_advisory_xact_lock(7215001)")
+            .execute(&mut *tx)
+            .await?;
+    }
     for site in &config.sites {
         sqlx::query("INSERT INTO sites (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")
             .bind(&site.id)

@@ -169,13 +169,53 @@ impl<'a> SiteWrite<'a> {
         .fetch_one(&mut *self.tx)
         .await?;
         let first = last - changes.len() as i64 + 1;
-        self.tx.commit().await?;
-        for (revision, change) in (first..).zip(changes) {
-            self.site.publish(SiteEvent {
-                revision: revision as u64,
-                change,
-            });
+        if self.dialect == Dialect::Sqlite {
+            self.tx.commit().await?;
+            for (revision, change) in (first..).zip(changes) {
+                self.site.publish(SiteEvent {
+                    revision: revision as u64,
+                    change,
+                });
+            }
+            return Ok(());
         }
+        // PostgreSQL: the events go into the table, in this transaction;
+        // every server's follower (this one's too) streams them from there.
+        for (chunk_first, chunk) in (first..)
+            .step_by(EVENTS_PER_INSERT)
+            .zip(changes.chunks(EVENTS_PER_INSERT))
+        {
+            let mut insert = db::Sql::new(
+                self.dialect,
+                "INSERT INTO events (site_id, revision, name, data) VALUES ",
+            );
+            for (i, (revision, change)) in (chunk_first..).zip(chunk).enumerate() {
+                let data = change
+                    .to_json()
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                if i > 0 {
+                    insert.push(", ");
+                }
+                insert
+                    .push("(")
+                    .push_bind(self.site.id().to_owned())
+                    .push(", ")
+                    .push_bind(revision)
+                    .push(", ")
+                    .push_bind(change.event_name())
+                    .push(", ")
+                    .push_bind(data)
+                    .push(")");
+            }
+            insert.build().execute(&mut *self.tx).await?;
+        }
+        // Delivered at commit; the payload is only the Site's id.
+        sqlx::query("SELECT pg_notify('taskdeck_events', $1)")
+            .bind(self.site.id())
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        self.site.wake_follower();
         Ok(())
     }
 
@@ -193,6 +233,9 @@ impl<'a> SiteWrite<'a> {
         }
     }
 }
+
+/// The most events written by one `INSERT` (four values each).
+const EVENTS_PER_INSERT: usize = 500;
 
 /// A single creation waiting to be written, and who waits for its task.
 pub(crate) type PendingCreation = (NewTask, oneshot::Sender<Result<Task, String>>);
@@ -454,7 +497,7 @@ async fn claim_in(
                           ORDER BY start_date, seq LIMIT $8{skip_locked})
          UPDATE tasks
             SET status = $1, audit_service_id = $2, audit_service_name = $3, running_since = $4,
-                agent_lease = $5
+                agent_lease = $5, server_id = $10
           WHERE seq IN (SELECT seq FROM picked) AND status = $9
          RETURNING {TASK_COLUMNS}"
     ))
@@ -467,6 +510,11 @@ async fn claim_in(
     .bind(status_column(TaskStatus::Queued))
     .bind(free)
     .bind(status_column(TaskStatus::Queued))
+    .bind(match holder {
+        // Which server runs it: if that server dies, the others fail it.
+        Holder::Server => Some(site.server_id().to_owned()),
+        Holder::Lease(_) => None,
+    })
     .fetch_all(&mut *write.tx)
     .await?;
     // RETURNING gives no order: the events and slots go oldest first.
@@ -648,40 +696,69 @@ async fn complete_in(
     Ok((changed, ended))
 }
 
-/// Ends every running task of the Site's own (simulated and command)
-/// Audit Services as `failed` with `message`: used when the server stops,
-/// and at start for tasks a crash left running. Tasks of remote services
-/// run on in their agents; their leases decide their fate.
+/// Which running tasks [`interrupt_running`] ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupted<'a> {
+    /// Those of every in-process Audit Service: at the start of a server
+    /// on SQLite (one server), for tasks a crash left running.
+    AllInProcess,
+    /// Those this server (by its id) runs: when it stops.
+    OfServer(&'a str),
+    /// Those of servers without a `servers` row (PostgreSQL): removed as
+    /// dead, or never written.
+    OfServersGone,
+}
+
+/// Ends running tasks of the Site's own (simulated and command) Audit
+/// Services as `failed` with `message`, as `which` says. Tasks of remote
+/// services run on in their agents; their leases decide their fate.
 pub async fn interrupt_running(
     pool: &AnyPool,
     site: &SiteRuntime,
+    which: Interrupted<'_>,
     message: &str,
 ) -> Result<Vec<Task>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
-    let changed = fail_running(&mut write, site, None, message).await?;
+    let changed = fail_running(&mut write, site, Some(which), None, message).await?;
     write.commit(changed).await
 }
 
-/// Fails, in `write`, the running tasks held by `lease` (`None`: by the server).
+/// Fails, in `write`, the running in-process tasks `server` names, or
+/// those held by `lease`.
 async fn fail_running(
     write: &mut SiteWrite<'_>,
     site: &SiteRuntime,
+    server: Option<Interrupted<'_>>,
     lease: Option<i64>,
     message: &str,
 ) -> Result<Vec<(Option<TaskStatus>, TaskRow)>, AppError> {
     let messages = write.dialect.json_push("error_messages", 3);
-    let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+    let held = match server {
+        None => "agent_lease = $6".to_owned(),
+        Some(Interrupted::AllInProcess) => "agent_lease IS NULL AND $6 IS NULL".to_owned(),
+        Some(Interrupted::OfServer(_)) => "agent_lease IS NULL AND server_id = $6".to_owned(),
+        Some(Interrupted::OfServersGone) => "agent_lease IS NULL AND $6 IS NULL AND \
+             (server_id IS NULL OR server_id NOT IN (SELECT id FROM servers))"
+            .to_owned(),
+    };
+    let sql = format!(
         "UPDATE tasks
             SET status = $1, end_date = $2, errors = errors + 1, error_messages = {messages}
-          WHERE site_id = $4 AND status = $5 AND agent_lease IS NOT DISTINCT FROM $6
+          WHERE site_id = $4 AND status = $5 AND {held}
          RETURNING {TASK_COLUMNS}"
-    ))
-    .bind(status_column(TaskStatus::Failed))
-    .bind(db::to_db_time(db::now()))
-    .bind(message)
-    .bind(site.id())
-    .bind(status_column(TaskStatus::Running))
-    .bind(lease)
+    );
+    let rows = sqlx::query_as::<_, TaskRow>(&sql)
+        .bind(status_column(TaskStatus::Failed))
+        .bind(db::to_db_time(db::now()))
+        .bind(message)
+        .bind(site.id())
+        .bind(status_column(TaskStatus::Running));
+    let rows = match server {
+        None => rows.bind(lease),
+        Some(Interrupted::AllInProcess) => rows.bind(None::<i64>),
+        Some(Interrupted::OfServer(id)) => rows.bind(id.to_owned()),
+        Some(Interrupted::OfServersGone) => rows.bind(None::<i64>),
+    }
     .fetch_all(&mut *write.tx)
     .await?;
     Ok(rows
@@ -718,7 +795,7 @@ pub async fn end_lease(
     if ended == 0 {
         return Ok(None);
     }
-    let changed = fail_running(&mut write, site, Some(lease), message).await?;
+    let changed = fail_running(&mut write, site, None, Some(lease), message).await?;
     Ok(Some(write.commit(changed).await?))
 }
 

@@ -64,11 +64,16 @@ async fn events_stream(
             .unwrap_or(u64::MAX),
     };
     let (resume, receiver) = access.site.resume(last_seen, current);
-    let first: Vec<Event> = match resume {
-        Resume::Replay(events) => events.iter().map(to_sse).collect(),
-        Resume::Reset => vec![reset_event(current)],
+    let (first, sent): (Vec<Event>, u64) = match resume {
+        Resume::Replay(events) => (
+            events.iter().map(to_sse).collect(),
+            events
+                .last()
+                .map_or(last_seen, |e| e.revision.max(last_seen)),
+        ),
+        Resume::Reset => (vec![reset_event(current)], current),
     };
-    let live = live_events(receiver);
+    let live = live_events(receiver, sent);
     let stream = stream::iter(first.into_iter().map(Ok))
         .chain(live)
         .take_until(state.shutdown().clone().cancelled_owned());
@@ -77,17 +82,26 @@ async fn events_stream(
         .into_response())
 }
 
-/// Events as they are published; a subscriber that fell behind is told to reset.
+/// Events as they are published, after revision `sent` (with several
+/// servers, this one's follower may still be publishing what a client saw
+/// through another); a subscriber that fell behind is told to reset.
 fn live_events(
     receiver: broadcast::Receiver<SiteEvent>,
+    sent: u64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    stream::unfold(receiver, |mut receiver| async move {
-        let event = match receiver.recv().await {
-            Ok(event) => to_sse(&event),
-            Err(RecvError::Lagged(_)) => reset_event(0),
-            Err(RecvError::Closed) => return None,
+    stream::unfold((receiver, sent), |(mut receiver, mut sent)| async move {
+        let event = loop {
+            match receiver.recv().await {
+                Ok(event) if event.revision <= sent => continue,
+                Ok(event) => {
+                    sent = event.revision;
+                    break to_sse(&event);
+                }
+                Err(RecvError::Lagged(_)) => break reset_event(0),
+                Err(RecvError::Closed) => return None,
+            }
         };
-        Some((Ok(event), receiver))
+        Some((Ok(event), (receiver, sent)))
     })
 }
 

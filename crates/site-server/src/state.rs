@@ -16,7 +16,7 @@ use crate::limits::Limits;
 use crate::monitor::QueueWatch;
 
 /// Events each Site keeps for clients that reconnect.
-const REPLAY_CAPACITY: usize = 4096;
+pub(crate) const REPLAY_CAPACITY: usize = 4096;
 
 /// What every handler reads through axum's `State`: cheap to clone.
 #[derive(Clone)]
@@ -100,6 +100,9 @@ pub struct SiteRuntime {
     pending_creations: std::sync::Mutex<Vec<crate::lifecycle::PendingCreation>>,
     runners: std::sync::Mutex<HashMap<TaskId, CancellationToken>>,
     queue_watch: std::sync::Mutex<QueueWatch>,
+    server_id: String,
+    /// Wakes the event follower (PostgreSQL): a write was committed here.
+    committed: tokio::sync::Notify,
 }
 
 impl SiteRuntime {
@@ -121,7 +124,33 @@ impl SiteRuntime {
             pending_creations: std::sync::Mutex::new(Vec::new()),
             runners: std::sync::Mutex::new(HashMap::new()),
             queue_watch: std::sync::Mutex::new(QueueWatch::default()),
+            server_id: String::new(),
+            committed: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The runtime of a Site on the server `server_id`.
+    pub fn on_server(config: SiteConfig, server_id: &str) -> SiteRuntime {
+        SiteRuntime {
+            server_id: server_id.to_owned(),
+            ..SiteRuntime::new(config)
+        }
+    }
+
+    /// The id of the server this runtime lives in (random at each start):
+    /// the in-process tasks it claims carry it.
+    pub fn server_id(&self) -> &str {
+        &self.server_id
+    }
+
+    /// Tells the event follower that a write committed here.
+    pub(crate) fn wake_follower(&self) {
+        self.committed.notify_one();
+    }
+
+    /// Waits for [`SiteRuntime::wake_follower`].
+    pub(crate) async fn committed(&self) {
+        self.committed.notified().await
     }
 
     /// The Site id.

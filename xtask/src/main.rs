@@ -50,13 +50,20 @@ fn main() -> ExitCode {
                 false => Ok(()),
             })
             .map(|()| eprintln!("xtask: {}", agent_deb::deb_path().display())),
+        // A throwaway PostgreSQL cluster, as the tests get, for a test or
+        // a server run by hand (`TASKDECK_TEST_POSTGRES=… cargo test`).
+        "postgres" => postgres::Cluster::start().map(|cluster| {
+            println!("TASKDECK_TEST_POSTGRES={}", cluster.url());
+            let seconds = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3600);
+            std::thread::sleep(std::time::Duration::from_secs(seconds));
+        }),
         "bench-window" => bench_window(),
         "bench-budgets" => bench_budgets(),
         "screenshots" => screenshots(),
         // Internal: the part of `test` that runs inside `dbus-run-session`.
         "test-session" => session::run_tests(extra_test_args(&args)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|agent-deb|bench-window|bench-budgets|screenshots>");
+            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|agent-deb|postgres [SECONDS]|bench-window|bench-budgets|screenshots>");
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; try cargo xtask help")),

@@ -16,6 +16,8 @@ pub struct Cluster {
     dir: PathBuf,
     port: u16,
     server: Child,
+    bin: PathBuf,
+    user: Option<String>,
 }
 
 impl Cluster {
@@ -63,7 +65,13 @@ impl Cluster {
             .stderr(log)
             .spawn()
             .map_err(|e| format!("cannot start postgres: {e}"))?;
-        let cluster = Cluster { dir, port, server };
+        let cluster = Cluster {
+            dir,
+            port,
+            server,
+            bin,
+            user,
+        };
         cluster.wait_ready()?;
         eprintln!("xtask: PostgreSQL test cluster at {}", cluster.url());
         Ok(cluster)
@@ -86,11 +94,17 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        // SIGINT: PostgreSQL's fast shutdown.
-        let _ = Command::new("kill")
-            .args(["-INT", &self.server.id().to_string()])
+        // The child may be `runuser`, not the server: pg_ctl stops the
+        // server itself (a fast shutdown) and waits for it.
+        let _ = as_user(&self.user, &self.bin.join("pg_ctl"))
+            .arg("stop")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "-w", "-t", "20"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.server.try_wait() {
                 break;

@@ -8,3 +8,7 @@ const POSTGRES: bool = true;
 
 #[path = "api/suite.rs"]
 mod suite;
+
+/// Two and three servers on one database: the multi-server guarantees.
+#[path = "api/multi_server.rs"]
+mod multi_server;

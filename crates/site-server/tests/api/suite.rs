@@ -15,14 +15,14 @@ use taskdeck_site::{Config, RunningServer};
 #[path = "v1_1.rs"]
 mod v1_1;
 
-const ADMIN_ID: &str = "admin000000000000001";
-const ADMIN_SECRET: &str = "admin-secret";
+pub(crate) const ADMIN_ID: &str = "admin000000000000001";
+pub(crate) const ADMIN_SECRET: &str = "admin-secret";
 const USER_ID: &str = "user0000000000000001";
 const USER_SECRET: &str = "user-secret";
 const EXPIRED_ID: &str = "expired0000000000001";
 
 /// The test configuration as a file would hold it.
-fn test_config_text(data_dir: &Path, mode: &str, slots: u32) -> String {
+pub(crate) fn test_config_text(data_dir: &Path, mode: &str, slots: u32) -> String {
     format!(
         r#"
 listen = "127.0.0.1:0"
@@ -109,7 +109,7 @@ fn test_store(data_dir: &Path) -> Store {
 }
 
 /// The URL of the test database for `data_dir`, created if missing.
-fn postgres_database(data_dir: &Path) -> String {
+pub(crate) fn postgres_database(data_dir: &Path) -> String {
     use std::hash::{Hash, Hasher};
     let base = std::env::var("TASKDECK_TEST_POSTGRES").expect(
         "TASKDECK_TEST_POSTGRES is not set: run this test through `cargo xtask test`, which starts a PostgreSQL cluster for it",
@@ -144,24 +144,24 @@ fn postgres_database(data_dir: &Path) -> String {
     format!("{base}/{name}")
 }
 
-fn test_config(data_dir: &Path, mode: &str, slots: u32) -> Config {
+pub(crate) fn test_config(data_dir: &Path, mode: &str, slots: u32) -> Config {
     let config: Config = toml::from_str(&test_config_text(data_dir, mode, slots)).unwrap();
     config.validate().unwrap();
     config
 }
 
 /// A running test server and an HTTP client for it.
-struct Site {
-    server: RunningServer,
-    http: Client,
+pub(crate) struct Site {
+    pub(crate) server: RunningServer,
+    pub(crate) http: Client,
 }
 
 impl Site {
-    async fn start(data_dir: &Path) -> Site {
+    pub(crate) async fn start(data_dir: &Path) -> Site {
         Site::start_with(test_config(data_dir, "test", 2)).await
     }
 
-    async fn start_with(config: Config) -> Site {
+    pub(crate) async fn start_with(config: Config) -> Site {
         let server = taskdeck_site::start(config).await.unwrap();
         Site {
             server,
@@ -169,12 +169,12 @@ impl Site {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
     }
 
     /// Asks for a token with client credentials in the form body.
-    async fn request_token(&self, id: &str, secret: &str) -> reqwest::Response {
+    pub(crate) async fn request_token(&self, id: &str, secret: &str) -> reqwest::Response {
         self.http
             .post(self.url("/api/oauth/token"))
             .form(&[
@@ -187,17 +187,17 @@ impl Site {
             .unwrap()
     }
 
-    async fn token(&self, id: &str, secret: &str) -> String {
+    pub(crate) async fn token(&self, id: &str, secret: &str) -> String {
         let response = self.request_token(id, secret).await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json::<TokenResponse>().await.unwrap().access_token
     }
 
-    async fn admin(&self) -> String {
+    pub(crate) async fn admin(&self) -> String {
         self.token(ADMIN_ID, ADMIN_SECRET).await
     }
 
-    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
         let response = self
             .http
             .get(self.url(path))
@@ -209,7 +209,7 @@ impl Site {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
         let response = self
             .http
             .post(self.url(path))
@@ -222,7 +222,7 @@ impl Site {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn create(&self, token: &str, site: &str, body: Value) -> Task {
+    pub(crate) async fn create(&self, token: &str, site: &str, body: Value) -> Task {
         let (status, task) = self
             .post(token, &format!("/api/v1/sites/{site}/tasks"), &body)
             .await;
@@ -231,7 +231,7 @@ impl Site {
     }
 
     /// Polls the task until `done` holds, for at most 15 s.
-    async fn wait_for(
+    pub(crate) async fn wait_for(
         &self,
         token: &str,
         site: &str,
@@ -254,7 +254,7 @@ impl Site {
     }
 }
 
-fn scan(name: &str, outcome: &str, duration_ms: u64, errors: u64) -> Value {
+pub(crate) fn scan(name: &str, outcome: &str, duration_ms: u64, errors: u64) -> Value {
     json!({
         "kind": "scan",
         "target": {"type": "device", "name": name},
@@ -987,7 +987,10 @@ async fn audit_services_report_their_slots() {
 }
 
 /// Reads server-sent events until `count` events (not comments) arrived.
-async fn read_events(response: &mut reqwest::Response, count: usize) -> Vec<(u64, String, Value)> {
+pub(crate) async fn read_events(
+    response: &mut reqwest::Response,
+    count: usize,
+) -> Vec<(u64, String, Value)> {
     let mut buffer = String::new();
     let mut events = Vec::new();
     while events.len() < count {

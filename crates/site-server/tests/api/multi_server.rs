@@ -1,0 +1,196 @@
+//! Several taskdeck-site servers on one PostgreSQL database (1.1), black
+//! box: each a real server over HTTP, started from the same configuration.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use site_api::{ActiveTasksPage, Task};
+
+use crate::suite::{read_events, scan, test_config, Site};
+
+/// `n` servers on one fresh database, started at the same moment.
+async fn servers(dir: &std::path::Path, n: usize, slots: u32) -> Vec<Site> {
+    let starts = (0..n).map(|_| Site::start_with(test_config(dir, "test", slots)));
+    futures_util::future::join_all(starts).await
+}
+
+#[tokio::test]
+async fn three_servers_started_at_once_number_concurrent_creations_without_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = servers(dir.path(), 3, 1).await;
+    let tokens = futures_util::future::join_all(sites.iter().map(Site::admin)).await;
+    // A token from one server works on all.
+    for site in &sites {
+        let (status, _) = site.get(&tokens[0], "/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let creations = (0..60).map(|i| {
+        let (site, token) = (&sites[i % 3], &tokens[i % 3]);
+        async move {
+            site.create(
+                token,
+                "hq",
+                scan(&format!("WS-{i:03}"), "finished", 60_000, 0),
+            )
+            .await
+        }
+    });
+    let tasks: Vec<Task> = futures_util::future::join_all(creations).await;
+    let numbers: BTreeSet<u64> = tasks.iter().map(|t| t.number).collect();
+    assert_eq!(numbers, (1..=60).collect(), "gapless, never reused");
+    // Every server sees every task.
+    for site in &sites {
+        let (_, body) = site
+            .get(&tokens[0], "/api/v1/sites/hq/active-tasks?limit=200")
+            .await;
+        let page: ActiveTasksPage = serde_json::from_value(body).unwrap();
+        assert_eq!(page.total, 60);
+    }
+}
+
+#[tokio::test]
+async fn an_event_stream_on_one_server_carries_changes_made_through_another_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = servers(dir.path(), 2, 1).await;
+    let (a, b) = (&sites[0], &sites[1]);
+    let token = a.admin().await;
+    let mut stream = b
+        .http
+        .get(b.url("/api/v1/sites/hq/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let started = Instant::now();
+    let created = a
+        .create(&token, "hq", scan("WS-A", "finished", 60_000, 0))
+        .await;
+    let events = read_events(&mut stream, 1).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "delivered within 1 s, as the contract says"
+    );
+    assert_eq!(events[0].1, "task");
+    assert_eq!(events[0].2["id"], created.id.to_string());
+    let first = events[0].0;
+    // More changes through both servers: one ordered stream.
+    a.create(&token, "hq", scan("WS-B", "finished", 60_000, 0))
+        .await;
+    b.create(&token, "hq", scan("WS-C", "finished", 60_000, 0))
+        .await;
+    let more = read_events(&mut stream, 2).await;
+    let revisions: Vec<u64> = more.iter().map(|e| e.0).collect();
+    assert!(
+        revisions[0] > first && revisions[1] > revisions[0],
+        "{revisions:?}"
+    );
+
+    // A client that saw `first` through B resumes through A and misses nothing.
+    let mut resumed = a
+        .http
+        .get(a.url("/api/v1/sites/hq/events"))
+        .bearer_auth(&token)
+        .header("Last-Event-ID", first.to_string())
+        .send()
+        .await
+        .unwrap();
+    let replayed = read_events(&mut resumed, 2).await;
+    assert_eq!(
+        replayed.iter().map(|e| e.0).collect::<Vec<_>>(),
+        revisions,
+        "the same events, in the same order, on the other server"
+    );
+}
+
+#[tokio::test]
+async fn an_audit_service_never_runs_more_than_its_slots_whichever_server_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    // Both servers run the in-process service `as-1` with 2 slots.
+    let sites = servers(dir.path(), 2, 2).await;
+    let token = sites[0].admin().await;
+    for i in 0..8 {
+        sites[i % 2]
+            .create(&token, "hq", scan(&format!("WS-{i}"), "finished", 400, 0))
+            .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut most = 0;
+    loop {
+        let (_, body) = sites[1]
+            .get(&token, "/api/v1/sites/hq/active-tasks?limit=200")
+            .await;
+        let page: ActiveTasksPage = serde_json::from_value(body).unwrap();
+        most = most.max(page.counts.running);
+        assert!(page.counts.running <= 2, "{} running", page.counts.running);
+        if page.total == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the queue never drained");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(most >= 1);
+    let (_, log) = sites[0].get(&token, "/api/v1/sites/hq/scan-log").await;
+    assert_eq!(log["entries"].as_array().map(Vec::len), Some(8));
+}
+
+#[tokio::test]
+async fn a_token_revoked_on_one_server_is_refused_by_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = servers(dir.path(), 2, 1).await;
+    let token = sites[0].admin().await;
+    let response = sites[0]
+        .http
+        .post(sites[0].url("/api/oauth/revoke"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    for site in &sites {
+        let (status, _) = site.get(&token, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn cancel_racing_completion_across_servers_ends_each_task_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = servers(dir.path(), 2, 4).await;
+    let token = sites[0].admin().await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let task = sites[i % 2]
+            .create(&token, "hq", scan(&format!("WS-{i}"), "finished", 30, 0))
+            .await;
+        ids.push(task.id.to_string());
+    }
+    // Cancel through the other server while the tasks end.
+    let (status, body) = sites[1]
+        .post(
+            &token,
+            "/api/v1/sites/hq/active-tasks/cancel",
+            &json!({ "tasks": ids }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for id in &ids {
+        sites[0]
+            .wait_for(&token, "hq", id, |t| t.status.is_terminal())
+            .await;
+    }
+    let (_, log) = sites[1]
+        .get(&token, "/api/v1/sites/hq/scan-log?limit=200")
+        .await;
+    let logged: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    let unique: BTreeSet<&str> = logged.iter().copied().collect();
+    assert_eq!(logged.len(), 12, "one log row per task");
+    assert_eq!(unique.len(), 12);
+}

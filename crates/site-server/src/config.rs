@@ -451,6 +451,19 @@ pub fn is_valid_site_id(id: &str) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn database_urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact_password("postgres://taskdeck:s3cret@db.internal:5432/taskdeck"),
+            "postgres://taskdeck:***@db.internal:5432/taskdeck"
+        );
+        assert_eq!(
+            redact_password("postgres://taskdeck@db/taskdeck"),
+            "postgres://taskdeck@db/taskdeck"
+        );
+        assert_eq!(redact_password("not a url"), "not a url");
+    }
+
     const EXAMPLE: &str = r#"
 listen = "127.0.0.1:8080"
 data_dir = "data"

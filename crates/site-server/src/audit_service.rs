@@ -1,7 +1,7 @@
 //! Audit Services: slot pools that take queued tasks FIFO and run them.
 //!
 //! Each service runs one dispatch loop: while it has a free slot it claims the
-//! oldest queued tasks through [`lifecycle::claim`] and runs each on a slot.
+//! oldest queued tasks through [`lifecycle::claim_for`] and runs each on a slot.
 //! Runners report progress and the outcome through the lifecycle module too;
 //! they never touch a status themselves.
 

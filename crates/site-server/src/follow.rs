@@ -275,11 +275,11 @@ impl Liveness {
                 .await?;
         }
         for site in sites {
-            let orphans: i64 = sqlx::query_scalar(
+            let orphans: i64 = sqlx::query_scalar(&format!(
                 "SELECT COUNT(*) FROM tasks WHERE site_id = $1 AND status = 'running'
-                    AND agent_lease IS NULL
-                    AND (server_id IS NULL OR server_id NOT IN (SELECT id FROM servers))",
-            )
+                    AND {}",
+                lifecycle::OF_SERVERS_GONE
+            ))
             .bind(site.id())
             .fetch_one(pool)
             .await?;
@@ -334,7 +334,7 @@ pub async fn beat(
         };
         if let Err(error) = beaten {
             tracing::warn!(%error, "cannot beat this server's row; connecting again");
-            match Liveness::register(&url, &liveness.server_id.clone()).await {
+            match Liveness::register(&url, &liveness.server_id).await {
                 Ok(again) => liveness = again,
                 Err(error) => tracing::warn!(%error, "cannot reach the database"),
             }

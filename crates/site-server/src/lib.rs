@@ -160,10 +160,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .into_iter()
         .map(|site| Arc::new(SiteRuntime::on_server(site, &server_id)))
         .collect();
-    let dialect = db::Dialect::of(&pool);
     let shutdown = CancellationToken::new();
     let limits = limits::Limits::new(config.rate_limit_per_minute);
     let state = AppState::new(pool.clone(), config.mode, sites, shutdown.clone(), limits);
+    let all_sites: Vec<Arc<SiteRuntime>> = state.sites().cloned().collect();
     let mut followed = Vec::new();
     let liveness = match &store {
         config::Store::Postgres(url) => {
@@ -172,42 +172,38 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
                 .map_err(StartError::Recover)?;
             // The tasks of servers that died (this one's last life among
             // them) end now, not at the next sweep.
-            let sites: Vec<Arc<SiteRuntime>> = state.sites().cloned().collect();
             liveness
-                .sweep(&pool, &sites)
+                .sweep(&pool, &all_sites)
                 .await
                 .map_err(StartError::Recover)?;
             Some(liveness)
         }
         config::Store::Sqlite(_) => None,
     };
-    for site in state.sites() {
-        if dialect == db::Dialect::Postgres {
+    for site in &all_sites {
+        if liveness.is_some() {
             // Another server's in-process tasks are its own, or, once it
             // is dead, failed by the sweep of the servers still up.
             let last = follow::preload(&pool, site)
                 .await
                 .map_err(StartError::Recover)?;
             followed.push((site.clone(), last));
-            remote::restore(&pool, site)
-                .await
-                .map_err(StartError::Recover)?;
-            continue;
-        }
-        let ended = lifecycle::interrupt_running(
-            &pool,
-            site,
-            Interrupted::AllInProcess,
-            INTERRUPTED_MESSAGE,
-        )
-        .await
-        .map_err(StartError::Recover)?;
-        if !ended.is_empty() {
-            tracing::warn!(
-                site = site.id(),
-                n = ended.len(),
-                "ended tasks left running by a crash"
-            );
+        } else {
+            let ended = lifecycle::interrupt_running(
+                &pool,
+                site,
+                Interrupted::AllInProcess,
+                INTERRUPTED_MESSAGE,
+            )
+            .await
+            .map_err(StartError::Recover)?;
+            if !ended.is_empty() {
+                tracing::warn!(
+                    site = site.id(),
+                    n = ended.len(),
+                    "ended tasks left running by a crash"
+                );
+            }
         }
         remote::restore(&pool, site)
             .await
@@ -276,18 +272,19 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             "https"
         }
     };
-    if let config::Store::Postgres(url) = &store {
-        let sites: Vec<Arc<SiteRuntime>> = state.sites().cloned().collect();
-        tasks.spawn(follow::listen(url.clone(), sites.clone(), shutdown.clone()));
-        if let Some(liveness) = liveness {
-            tasks.spawn(follow::beat(
-                url.clone(),
-                liveness,
-                pool.clone(),
-                sites,
-                shutdown.clone(),
-            ));
-        }
+    if let (config::Store::Postgres(url), Some(liveness)) = (&store, liveness) {
+        tasks.spawn(follow::listen(
+            url.clone(),
+            all_sites.clone(),
+            shutdown.clone(),
+        ));
+        tasks.spawn(follow::beat(
+            url.clone(),
+            liveness,
+            pool.clone(),
+            all_sites,
+            shutdown.clone(),
+        ));
         for (site, last) in followed {
             tasks.spawn(follow::follow(pool.clone(), site, last, shutdown.clone()));
         }

@@ -400,18 +400,6 @@ async fn insert_task(
     Ok(row)
 }
 
-/// Gives the oldest queued tasks (FIFO by start date), at most `free` of
-/// them, to `audit_service` in one transaction: `queued -> running`. Empty
-/// when nothing is queued. Returned oldest first.
-pub async fn claim(
-    pool: &AnyPool,
-    site: &SiteRuntime,
-    audit_service: &ObjectRef,
-    free: u32,
-) -> Result<Vec<(Task, TaskRow)>, AppError> {
-    claim_for(pool, site, audit_service, Holder::Server, free, None).await
-}
-
 /// Who runs a task once claimed: the server itself, or the agent of a
 /// remote Audit Service under one lease. Every report names its holder,
 /// and changes a task only while that holder still has it (the fence).
@@ -433,7 +421,9 @@ impl Holder {
     }
 }
 
-/// [`claim`] for `holder`, giving the service at most `slots` running
+/// Gives the oldest queued tasks (FIFO by start date), at most `free` of
+/// them, to `audit_service` for `holder` in one transaction:
+/// `queued -> running`, giving the service at most `slots` running
 /// tasks in all (`None`: `free` alone limits it). The running tasks are
 /// counted inside the claiming transaction, so however many claims race,
 /// the service never runs more than its slots.
@@ -719,32 +709,43 @@ pub async fn interrupt_running(
     message: &str,
 ) -> Result<Vec<Task>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
-    let changed = fail_running(&mut write, site, Some(which), None, message).await?;
+    let changed = fail_running(&mut write, site, Held::InProcess(which), message).await?;
     write.commit(changed).await
 }
 
-/// Fails, in `write`, the running in-process tasks `server` names, or
-/// those held by `lease`.
+/// Whose running tasks [`fail_running`] ends.
+#[derive(Debug, Clone, Copy)]
+enum Held<'a> {
+    /// In-process tasks, as [`Interrupted`] says.
+    InProcess(Interrupted<'a>),
+    /// The tasks of a remote agent's lease.
+    Lease(i64),
+}
+
+/// The running in-process tasks of servers without a `servers` row: the
+/// predicate of [`Interrupted::OfServersGone`], shared with the sweep
+/// that looks for them (`follow.rs`).
+pub(crate) const OF_SERVERS_GONE: &str = "agent_lease IS NULL \
+     AND (server_id IS NULL OR server_id NOT IN (SELECT id FROM servers))";
+
+/// Fails, in `write`, the running tasks `held` names.
 async fn fail_running(
     write: &mut SiteWrite<'_>,
     site: &SiteRuntime,
-    server: Option<Interrupted<'_>>,
-    lease: Option<i64>,
+    held: Held<'_>,
     message: &str,
 ) -> Result<Vec<(Option<TaskStatus>, TaskRow)>, AppError> {
     let messages = write.dialect.json_push("error_messages", 3);
-    let held = match server {
-        None => "agent_lease = $6".to_owned(),
-        Some(Interrupted::AllInProcess) => "agent_lease IS NULL AND $6 IS NULL".to_owned(),
-        Some(Interrupted::OfServer(_)) => "agent_lease IS NULL AND server_id = $6".to_owned(),
-        Some(Interrupted::OfServersGone) => "agent_lease IS NULL AND $6 IS NULL AND \
-             (server_id IS NULL OR server_id NOT IN (SELECT id FROM servers))"
-            .to_owned(),
+    let holders = match held {
+        Held::Lease(_) => "agent_lease = $6",
+        Held::InProcess(Interrupted::AllInProcess) => "agent_lease IS NULL",
+        Held::InProcess(Interrupted::OfServer(_)) => "agent_lease IS NULL AND server_id = $6",
+        Held::InProcess(Interrupted::OfServersGone) => OF_SERVERS_GONE,
     };
     let sql = format!(
         "UPDATE tasks
             SET status = $1, end_date = $2, errors = errors + 1, error_messages = {messages}
-          WHERE site_id = $4 AND status = $5 AND {held}
+          WHERE site_id = $4 AND status = $5 AND {holders}
          RETURNING {TASK_COLUMNS}"
     );
     let rows = sqlx::query_as::<_, TaskRow>(&sql)
@@ -753,11 +754,10 @@ async fn fail_running(
         .bind(message)
         .bind(site.id())
         .bind(status_column(TaskStatus::Running));
-    let rows = match server {
-        None => rows.bind(lease),
-        Some(Interrupted::AllInProcess) => rows.bind(None::<i64>),
-        Some(Interrupted::OfServer(id)) => rows.bind(id.to_owned()),
-        Some(Interrupted::OfServersGone) => rows.bind(None::<i64>),
+    let rows = match held {
+        Held::Lease(lease) => rows.bind(lease),
+        Held::InProcess(Interrupted::OfServer(id)) => rows.bind(id.to_owned()),
+        Held::InProcess(Interrupted::AllInProcess | Interrupted::OfServersGone) => rows,
     }
     .fetch_all(&mut *write.tx)
     .await?;
@@ -795,7 +795,7 @@ pub async fn end_lease(
     if ended == 0 {
         return Ok(None);
     }
-    let changed = fail_running(&mut write, site, None, Some(lease), message).await?;
+    let changed = fail_running(&mut write, site, Held::Lease(lease), message).await?;
     Ok(Some(write.commit(changed).await?))
 }
 

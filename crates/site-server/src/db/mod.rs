@@ -40,7 +40,6 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// the schema is created and migrated once, however many servers start at
 /// the same moment (sqlx's migrator holds an advisory lock meanwhile).
 pub async fn open(store: &Store) -> Result<Pool, StartError> {
-    sqlx::any::install_default_drivers();
     match store {
         Store::Sqlite(data_dir) => open_sqlite(data_dir).await,
         Store::Postgres(url) => open_postgres(url).await,
@@ -99,6 +98,7 @@ fn sqlite_url(path: &Path) -> Result<String, StartError> {
 
 /// Connects to the PostgreSQL database at `url` and migrates it.
 async fn open_postgres(url: &str) -> Result<Pool, StartError> {
+    sqlx::any::install_default_drivers();
     let pool = AnyPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))

@@ -1,6 +1,9 @@
-//! The agent's own Debian package, `taskdeck-audit-service`: the release
+//! The agent's own Debian package, `taskdeck-audit-service`: the agent
 //! binary, the hardened systemd unit and the sample settings of `deploy/`,
 //! laid out and packed with `dpkg-deb` (xz), beside the app's bundles.
+//! `cargo xtask bundle` and `agent-deb` package the release binary; the
+//! test run packages the debug binary its tests built, into a folder of its
+//! own, since what it checks is the package rather than the optimiser.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,14 +17,42 @@ pub const INSTALLED_AGENT: &str = "/usr/bin/taskdeck-audit-service";
 /// Where it puts the unit.
 pub const INSTALLED_UNIT: &str = "/usr/lib/systemd/system/taskdeck-audit-service.service";
 
+/// Which build of the agent goes into the package.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// The shipped binary: `cargo build --release`.
+    Release,
+    /// The test run's binary (`target/debug`), already built by its tests.
+    Debug,
+}
+
+impl Build {
+    fn profile_dir(self) -> &'static str {
+        match self {
+            Build::Release => "release",
+            Build::Debug => "debug",
+        }
+    }
+
+    fn bundle_folder(self) -> &'static str {
+        match self {
+            Build::Release => "agent",
+            Build::Debug => "agent-debug",
+        }
+    }
+}
+
 /// Where the package is built: a folder of its own beside the app's
-/// bundles, so "the newest .deb" there stays the app's.
-pub fn deb_path() -> PathBuf {
-    crate::bundle::bundle_dir().join("agent").join(format!(
-        "{PACKAGE}_{}_{}.deb",
-        env!("CARGO_PKG_VERSION"),
-        deb_arch()
-    ))
+/// bundles, so "the newest .deb" there stays the app's, and a debug
+/// package never stands where a release one is expected.
+pub fn deb_path(build: Build) -> PathBuf {
+    crate::bundle::bundle_dir()
+        .join(build.bundle_folder())
+        .join(format!(
+            "{PACKAGE}_{}_{}.deb",
+            env!("CARGO_PKG_VERSION"),
+            deb_arch()
+        ))
 }
 
 fn deb_arch() -> &'static str {
@@ -32,9 +63,17 @@ fn deb_arch() -> &'static str {
     }
 }
 
-/// Builds the release agent and its `.deb`: the package's path.
-pub fn build() -> Result<PathBuf, String> {
-    run(cargo().args(["build", "--release", "--package", PACKAGE, "--bin", PACKAGE]))?;
+/// Builds the agent and its `.deb`: the package's path.
+pub fn build(build: Build) -> Result<PathBuf, String> {
+    match build {
+        Build::Release => {
+            run(cargo().args(["build", "--release", "--package", PACKAGE, "--bin", PACKAGE]))?
+        }
+        // The tests' own build (same packages and features, so nothing is
+        // rebuilt after they ran); building the agent alone would resolve
+        // other features and rebuild its dependencies.
+        Build::Debug => run(cargo().args(crate::WORKSPACE_TESTS).arg("--no-run"))?,
+    }
     let version = env!("CARGO_PKG_VERSION");
     let arch = deb_arch();
     let stage = target_dir().join("tmp").join("agent-deb");
@@ -49,7 +88,7 @@ pub fn build() -> Result<PathBuf, String> {
     };
     let deploy = root().join("deploy");
     place(
-        &target_dir().join("release").join(PACKAGE),
+        &target_dir().join(build.profile_dir()).join(PACKAGE),
         INSTALLED_AGENT,
         0o755,
     )?;
@@ -109,7 +148,7 @@ pub fn build() -> Result<PathBuf, String> {
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         set_mode(&path, mode)?;
     }
-    let deb = deb_path();
+    let deb = deb_path(build);
     std::fs::create_dir_all(deb.parent().expect("has a parent")).map_err(|e| e.to_string())?;
     run(Command::new("dpkg-deb")
         .args(["--root-owner-group", "-Zxz", "-z9", "--build"])

@@ -19,8 +19,19 @@ pub const INSTALLED_APP: &str = "/usr/bin/taskdeck";
 const PACKAGE: &str = "taskdeck";
 
 /// Builds the release UI and the `.deb`, `.rpm` and `.AppImage` bundles,
-/// and prints their sizes.
+/// then the agent's release `.deb`, and prints their sizes.
 pub fn bundle() -> Result<(), String> {
+    app_bundles()?;
+    if cfg!(target_os = "linux") {
+        let agent = crate::agent_deb::build(crate::agent_deb::Build::Release)?;
+        print_size(&agent)?;
+    }
+    report_sizes()
+}
+
+/// The app's bundles: `tauri build` (the one release, LTO build of a
+/// test run), the `.deb` repacked with xz, and the AppImage.
+fn app_bundles() -> Result<(), String> {
     crate::setup::install(crate::setup::Scope::Run)?;
     if cfg!(target_os = "linux") {
         // mksquashfs packs the AppImage.
@@ -30,23 +41,25 @@ pub fn bundle() -> Result<(), String> {
     let cli = crate::tools::npm_package("tauri-cli-2", "@tauri-apps/cli", TAURI_CLI)?
         .join(".bin")
         .join("tauri");
-    run(Command::new(&cli)
-        .args(["build", "--ci", "--bundles", "deb,rpm"])
-        .current_dir(root()))?;
+    crate::stage("app release build (tauri build)", || {
+        run(Command::new(&cli)
+            .args(["build", "--ci", "--bundles", "deb,rpm"])
+            .current_dir(root()))
+    })?;
     if cfg!(target_os = "linux") {
         recompress_deb(&newest("deb", ".deb")?)?;
     }
-    crate::appimage::build(&bundle_dir())?;
-    if cfg!(target_os = "linux") {
-        let agent = crate::agent_deb::build()?;
-        let bytes = std::fs::metadata(&agent).map_err(|e| e.to_string())?.len();
-        eprintln!(
-            "xtask: {} {:.2} MB ({bytes} bytes)",
-            agent.display(),
-            bytes as f64 / 1e6
-        );
-    }
-    report_sizes()
+    crate::stage("AppImage", || crate::appimage::build(&bundle_dir()))
+}
+
+fn print_size(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    eprintln!(
+        "xtask: {} {:.2} MB ({bytes} bytes)",
+        path.display(),
+        bytes as f64 / 1e6
+    );
+    Ok(())
 }
 
 /// Repacks the `.deb` with xz, as Debian's own packages are: `tauri build`
@@ -109,17 +122,24 @@ fn report_sizes() -> Result<(), String> {
 }
 
 /// Builds the bundles, installs the `.deb`, runs the installed-app tests in
-/// a test session, and removes the package — also when a test fails.
+/// a test session, and removes the package — also when a test fails. Then
+/// the agent's package, built around the debug agent the tests already
+/// built (a second release build would double the cold run; what is tested
+/// is the package: its files, unit and maintainer scripts), is installed,
+/// checked and purged the same way.
 pub fn test_bundle() -> Result<(), String> {
     if !crate::setup::is_root() {
         eprintln!("xtask: test-bundle installs a package and needs root; skipped");
         return Ok(());
     }
-    bundle()?;
+    app_bundles()?;
+    report_sizes()?;
     let deb = newest("deb", ".deb")?;
     remove_package()?;
     install_package(&deb)?;
-    let tested = crate::in_session(vec!["--installed".to_owned()]);
+    let tested = crate::stage("installed-app tests", || {
+        crate::in_session(vec!["--installed".to_owned()])
+    });
     let removed = remove_package();
     tested?;
     removed?;
@@ -135,7 +155,10 @@ pub fn test_bundle() -> Result<(), String> {
         }
     }
     eprintln!("xtask: the .deb installed, ran and was removed cleanly");
-    crate::agent_deb::test_installed(&crate::agent_deb::deb_path())
+    crate::stage("agent package", || {
+        let agent = crate::agent_deb::build(crate::agent_deb::Build::Debug)?;
+        crate::agent_deb::test_installed(&agent)
+    })
 }
 
 fn install_package(deb: &Path) -> Result<(), String> {

@@ -32,6 +32,8 @@ mod ui;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::Mutex;
+use std::time::Instant;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,12 +46,13 @@ fn main() -> ExitCode {
         "test" => test(extra_test_args(&args)),
         "bundle" => bundle::bundle(),
         "test-bundle" => bundle::test_bundle(),
-        "agent-deb" => agent_deb::build()
-            .and_then(|deb| match setup::is_root() {
-                true => agent_deb::test_installed(&deb),
-                false => Ok(()),
-            })
-            .map(|()| eprintln!("xtask: {}", agent_deb::deb_path().display())),
+        "agent-deb" => agent_deb::build(agent_deb::Build::Release).and_then(|deb| {
+            if setup::is_root() {
+                agent_deb::test_installed(&deb)?;
+            }
+            eprintln!("xtask: {}", deb.display());
+            Ok(())
+        }),
         // A throwaway PostgreSQL cluster, as the tests get, for a test or
         // a server run by hand (`TASKDECK_TEST_POSTGRES=… cargo test`).
         "postgres" => postgres::Cluster::start().map(|cluster| {
@@ -250,26 +253,75 @@ pub fn in_session(args: Vec<String>) -> Result<(), String> {
 }
 
 fn test(extra: Vec<String>) -> Result<(), String> {
-    setup::install(setup::Scope::Test)?;
-    ui::build(true)?;
-    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--features",
-        "taskdeck/e2e",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    // Everything else runs in a private D-Bus session with a display and a keyring.
+    let started = Instant::now();
+    let result = test_stages(extra);
+    print_stage_times(started);
+    result
+}
+
+fn test_stages(extra: Vec<String>) -> Result<(), String> {
+    stage("set-up", || setup::install(setup::Scope::Test))?;
+    stage("UI (release wasm)", || ui::build(true))?;
+    stage("fmt", || {
+        run(cargo().args(["fmt", "--all", "--", "--check"]))
+    })?;
+    stage("clippy", || {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--features",
+            "taskdeck/e2e",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    // Everything else runs in a private D-Bus session with a display and a
+    // keyring; it times its own stages (build, then run).
     let filtered = !extra.is_empty();
-    in_session(extra)?;
+    stage("test session (build, then run)", || in_session(extra))?;
     place_app_binary()?;
     // The shipped bundles, installed and run (skipped for a filtered run).
     if !filtered {
         bundle::test_bundle()?;
     }
     Ok(())
+}
+
+/// `cargo test` over the whole workspace, as the test session runs it
+/// (with the end-to-end feature that the app's WebDriver tests need).
+pub const WORKSPACE_TESTS: &[&str] = &["test", "--workspace", "--features", "taskdeck/e2e"];
+
+/// How long each stage of this command took, in the order they ran.
+static STAGE_TIMES: Mutex<Vec<(String, f64)>> = Mutex::new(Vec::new());
+
+/// Runs one stage of a command and records how long it took, so a slow
+/// CI run says where its minutes went.
+pub fn stage<T>(name: &str, work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    let started = Instant::now();
+    let result = work();
+    let seconds = started.elapsed().as_secs_f64();
+    let outcome = if result.is_ok() { "done" } else { "failed" };
+    eprintln!("xtask: stage \"{name}\" {outcome} in {seconds:.0} s");
+    if let Ok(mut times) = STAGE_TIMES.lock() {
+        times.push((name.to_owned(), seconds));
+    }
+    result
+}
+
+/// Prints the stages this process timed since `started` (the test
+/// session, a child process, prints its own) and the time since then.
+pub fn print_stage_times(started: Instant) {
+    let Ok(times) = STAGE_TIMES.lock() else {
+        return;
+    };
+    eprintln!("xtask: stage times");
+    for (name, seconds) in times.iter() {
+        eprintln!("xtask:   {seconds:>6.0} s  {name}");
+    }
+    eprintln!(
+        "xtask:   {:>6.0} s  in all",
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -141,16 +141,23 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
         _ => {
             // The PostgreSQL store's tests (`api_postgres`, the multi-server
             // ones) run against a throwaway cluster of their own.
+            // Built first, on its own, so that the stage times tell the
+            // build from the tests.
+            let started = Instant::now();
+            crate::stage("test build", || {
+                crate::run(session_cargo().args(crate::WORKSPACE_TESTS).arg("--no-run"))
+            })?;
             let postgres = crate::postgres::Cluster::start()?;
             let mut test = session_cargo();
             test.env("TASKDECK_TEST_POSTGRES", postgres.url());
             // Every test binary runs even when one fails, so the count is complete.
-            test.args(["test", "--workspace", "--no-fail-fast"])
-                .args(["--features", "taskdeck/e2e"]);
+            test.args(crate::WORKSPACE_TESTS).arg("--no-fail-fast");
             if !extra.is_empty() {
                 test.arg("--").args(extra);
             }
-            run_counting(&mut test)
+            let result = crate::stage("tests", || run_counting(&mut test));
+            crate::print_stage_times(started);
+            result
         }
     }
 }

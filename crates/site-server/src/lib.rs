@@ -161,7 +161,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .map(|site| Arc::new(SiteRuntime::on_server(site, &server_id)))
         .collect();
     let shutdown = CancellationToken::new();
-    let limits = limits::Limits::new(config.rate_limit_per_minute);
+    let limits = limits::Limits::for_pool(config.rate_limit_per_minute, &pool);
     let state = AppState::new(pool.clone(), config.mode, sites, shutdown.clone(), limits);
     let all_sites: Vec<Arc<SiteRuntime>> = state.sites().cloned().collect();
     let mut followed = Vec::new();
@@ -288,6 +288,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         for (site, last) in followed {
             tasks.spawn(follow::follow(pool.clone(), site, last, shutdown.clone()));
         }
+        tasks.spawn(limits::prune(pool.clone(), shutdown.clone()));
     }
     for site in state.sites() {
         tasks.spawn(monitor::run(pool.clone(), site.clone(), shutdown.clone()));

@@ -53,10 +53,7 @@ impl FromRequestParts<AppState> for Caller {
         let (email, display_name, client_id) = row.ok_or(AppError::Unauthenticated(
             "the access token is unknown, expired or revoked",
         ))?;
-        state
-            .limits()
-            .check_request(&client_id, std::time::Instant::now())
-            .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+        state.limits().check_request(&client_id).await?;
         Ok(Caller {
             email,
             display_name,

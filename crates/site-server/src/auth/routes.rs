@@ -16,6 +16,7 @@ use site_api::{Me, OAuthError, OAuthErrorCode, SiteMembership, SitesResponse, To
 use super::{new_token, token_hash, verify_secret, Caller, TOKEN_LIFETIME_SECS};
 use crate::db;
 use crate::error::AppError;
+use crate::limits::Limits;
 use crate::state::AppState;
 
 /// The credential routes.
@@ -108,13 +109,13 @@ async fn token_create(State(state): State<AppState>, headers: HeaderMap, body: B
             _ => return invalid_request("client_id and client_secret are required."),
         },
     };
-    let now = std::time::Instant::now();
     let limits = state.limits();
-    if let Err(retry_after) = limits
-        .check_lockout(&client_id, now)
-        .and_then(|()| limits.check_request(&client_id, now))
-    {
-        return AppError::RateLimited { retry_after }.into_response();
+    let allowed = match limits.check_lockout(&client_id).await {
+        Ok(()) => limits.check_request(&client_id).await,
+        refused => refused,
+    };
+    if let Err(error) = allowed {
+        return error.into_response();
     }
     match issue_token(&state, &client_id, &secret).await {
         Ok(TokenOutcome::Issued(token)) => {
@@ -125,13 +126,17 @@ async fn token_create(State(state): State<AppState>, headers: HeaderMap, body: B
             response
         }
         Ok(TokenOutcome::Wrong) => {
-            limits.record_failure(&client_id, now);
-            invalid_client("The client id or secret is wrong.")
+            failed(limits, &client_id, "The client id or secret is wrong.").await
         }
-        Ok(TokenOutcome::Expired) => {
-            limits.record_failure(&client_id, now);
-            invalid_client(EXPIRED_DESCRIPTION)
-        }
+        Ok(TokenOutcome::Expired) => failed(limits, &client_id, EXPIRED_DESCRIPTION).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Counts a failed token request towards the lockout, then refuses it.
+async fn failed(limits: &Limits, client_id: &str, description: &str) -> Response {
+    match limits.record_failure(client_id).await {
+        Ok(()) => invalid_client(description),
         Err(error) => error.into_response(),
     }
 }

@@ -8,7 +8,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use site_api::{ActiveTasksPage, Task};
 
-use crate::suite::{read_events, scan, test_config, Site};
+use crate::suite::{
+    read_events, scan, test_config, Site, ADMIN_ID, ADMIN_SECRET, USER_ID, USER_SECRET,
+};
 
 /// `n` servers on one fresh database, started at the same moment.
 async fn servers(dir: &std::path::Path, n: usize, slots: u32) -> Vec<Site> {
@@ -193,4 +195,86 @@ async fn cancel_racing_completion_across_servers_ends_each_task_once() {
     let unique: BTreeSet<&str> = logged.iter().copied().collect();
     assert_eq!(logged.len(), 12, "one log row per task");
     assert_eq!(unique.len(), 12);
+}
+
+#[tokio::test]
+async fn a_client_ids_request_budget_counts_across_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path(), "test", 1);
+    config.rate_limit_per_minute = 9;
+    let (a, b) = (
+        Site::start_with(config.clone()).await,
+        Site::start_with(config).await,
+    );
+    // The token request through A is one; four calls on each server make nine.
+    let token = a.admin().await;
+    for _ in 0..4 {
+        assert_eq!(a.get(&token, "/api/v1/me").await.0, StatusCode::OK);
+        assert_eq!(b.get(&token, "/api/v1/me").await.0, StatusCode::OK);
+    }
+    for site in [&a, &b] {
+        let response = site
+            .http
+            .get(site.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+    }
+    // Another client id has its own budget, on both.
+    let user = b.token(USER_ID, USER_SECRET).await;
+    assert_eq!(a.get(&user, "/api/v1/me").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn concurrent_requests_through_two_servers_never_pass_the_budget_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path(), "test", 1);
+    config.rate_limit_per_minute = 30;
+    let (a, b) = (
+        Site::start_with(config.clone()).await,
+        Site::start_with(config).await,
+    );
+    let token = a.admin().await;
+    // 60 requests at once, half through each: exactly 29 more fit.
+    let calls = (0..60).map(|i| {
+        let (site, token) = (if i % 2 == 0 { &a } else { &b }, &token);
+        async move { site.get(token, "/api/v1/me").await.0 }
+    });
+    let statuses = futures_util::future::join_all(calls).await;
+    let passed = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((passed, refused), (29, 31), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn failed_token_requests_through_both_servers_lock_the_client_out_of_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = servers(dir.path(), 2, 1).await;
+    for i in 0..10 {
+        let response = sites[i % 2].request_token(ADMIN_ID, "wrong").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    for site in &sites {
+        let locked = site.request_token(ADMIN_ID, ADMIN_SECRET).await;
+        assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry_after: u64 = locked.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=300).contains(&retry_after), "{retry_after}");
+    }
+    // Other clients are not affected.
+    sites[1].token(USER_ID, USER_SECRET).await;
 }

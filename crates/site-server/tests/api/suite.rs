@@ -17,8 +17,8 @@ mod v1_1;
 
 pub(crate) const ADMIN_ID: &str = "admin000000000000001";
 pub(crate) const ADMIN_SECRET: &str = "admin-secret";
-const USER_ID: &str = "user0000000000000001";
-const USER_SECRET: &str = "user-secret";
+pub(crate) const USER_ID: &str = "user0000000000000001";
+pub(crate) const USER_SECRET: &str = "user-secret";
 const EXPIRED_ID: &str = "expired0000000000001";
 
 /// The test configuration as a file would hold it.

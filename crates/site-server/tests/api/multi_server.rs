@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::json;
-use site_api::{ActiveTasksPage, Task};
+use site_api::{ActiveTasksPage, Task, TaskStatus};
 
 use crate::suite::{
-    read_events, scan, test_config, Site, ADMIN_ID, ADMIN_SECRET, USER_ID, USER_SECRET,
+    error_code, read_events, scan, spawn_server, test_config, test_config_text, test_store, Site,
+    ADMIN_ID, ADMIN_SECRET, USER_ID, USER_SECRET,
 };
 
 /// `n` servers on one fresh database, started at the same moment.
@@ -277,4 +278,155 @@ async fn failed_token_requests_through_both_servers_lock_the_client_out_of_both(
     }
     // Other clients are not affected.
     sites[1].token(USER_ID, USER_SECRET).await;
+}
+
+/// The task `id` of `hq`, polled until it exists (at most 15 s).
+async fn appears(site: &Site, token: &str, id: &str) -> Task {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = site
+            .get(token, &format!("/api/v1/sites/hq/tasks/{id}"))
+            .await;
+        if status == StatusCode::OK {
+            return serde_json::from_value(body).unwrap();
+        }
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert!(Instant::now() < deadline, "{id} never appeared");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_schedule_fires_once_with_three_servers_watching_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = servers(dir.path(), 3, 1).await;
+    let token = sites[0].admin().await;
+    let (status, created) = sites[0]
+        .post(
+            &token,
+            "/api/v1/sites/hq/schedules",
+            &json!({
+                "name": "Nightly audit", "kind": "audit", "cron": "0 0 1 1 *",
+                "target": {"type": "device", "name": "SRV-DB-01"}, "scope": "Servers"
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let pool = taskdeck_site::db::open(&test_store(dir.path()))
+        .await
+        .unwrap();
+    // Three firings come due, one after another; all three servers check
+    // every second, and each firing is claimed by one of them.
+    for firing in 1..=3 {
+        sqlx::query("UPDATE schedules SET next_run = $1")
+            .bind(chrono::Utc::now().timestamp() - 1)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let task = appears(&sites[firing % 3], &token, &format!("audit-{firing}")).await;
+        assert_eq!(task.initiator, site_api::Initiator::Schedule);
+    }
+    // Longer than every server's check interval: no second task for any.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for site in &sites {
+        let (_, body) = site.get(&token, "/api/v1/sites/hq/tasks/audit-4").await;
+        assert_eq!(error_code(&body), "not_found", "one task per firing");
+    }
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn kill_9_of_one_server_under_load_fails_its_tasks_through_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("site.toml");
+    std::fs::write(&config_path, test_config_text(dir.path(), "test", 2)).unwrap();
+    // A is a real process, so it can be killed; it starts alone and takes
+    // both slots of `as-1` with tasks that never end by themselves.
+    let (mut a, a_url) = spawn_server(&config_path).await;
+    let http = reqwest::Client::new();
+    let b = Site::start_with(test_config(dir.path(), "test", 2)).await;
+    let token = b.admin().await;
+    let mut hung = Vec::new();
+    for i in 0..2 {
+        let response = http
+            .post(format!("{a_url}/api/v1/sites/hq/tasks"))
+            .bearer_auth(&token)
+            .json(&scan(&format!("HUNG-{i}"), "hang", 1000, 0))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        hung.push(response.json::<Task>().await.unwrap().id.to_string());
+    }
+    let pool = taskdeck_site::db::open(&test_store(dir.path()))
+        .await
+        .unwrap();
+    let b_id = b.server.state().site("hq").unwrap().server_id().to_owned();
+    let running_on_a = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM tasks WHERE status = 'running' AND server_id IS NOT NULL
+                AND server_id <> $1",
+        )
+        .bind(&b_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while running_on_a().await < 2 {
+        assert!(Instant::now() < deadline, "A never ran both hung tasks");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Load through both servers while A dies: twenty short tasks.
+    let load = (0..20).map(|i| {
+        let (http, a_url, b, token) = (&http, &a_url, &b, &token);
+        async move {
+            let body = scan(&format!("WS-{i:02}"), "finished", 100, 0);
+            if i % 2 == 0 {
+                b.create(token, "hq", body).await.id.to_string()
+            } else {
+                let response = http
+                    .post(format!("{a_url}/api/v1/sites/hq/tasks"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::CREATED);
+                response.json::<Task>().await.unwrap().id.to_string()
+            }
+        }
+    });
+    let loaded: Vec<String> = futures_util::future::join_all(load).await;
+    a.start_kill().unwrap();
+    a.wait().await.unwrap();
+    let killed = Instant::now();
+
+    // A's running tasks end failed (interrupted) through B, within 30 s.
+    for id in &hung {
+        let task = b
+            .wait_for(&token, "hq", id, |t| t.status.is_terminal())
+            .await;
+        assert_eq!(task.status, TaskStatus::Failed, "{id}");
+        assert!(task.errors >= 1);
+    }
+    assert!(killed.elapsed() < Duration::from_secs(30));
+    // Nothing queued is lost: B runs every other task to its end, once.
+    for id in &loaded {
+        let task = b
+            .wait_for(&token, "hq", id, |t| t.status.is_terminal())
+            .await;
+        assert_eq!(task.status, TaskStatus::Finished, "{id}");
+    }
+    let (_, log) = b.get(&token, "/api/v1/sites/hq/scan-log?limit=200").await;
+    let logged: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    let unique: BTreeSet<&str> = logged.iter().copied().collect();
+    assert_eq!(logged.len(), 22, "one log row per task: {logged:?}");
+    assert_eq!(unique.len(), 22);
+    pool.close().await;
 }

@@ -101,7 +101,7 @@ fn store_config(data_dir: &Path) -> String {
 }
 
 /// The store of [`store_config`].
-fn test_store(data_dir: &Path) -> Store {
+pub(crate) fn test_store(data_dir: &Path) -> Store {
     if !crate::POSTGRES {
         return Store::Sqlite(data_dir.to_owned());
     }
@@ -263,7 +263,7 @@ pub(crate) fn scan(name: &str, outcome: &str, duration_ms: u64, errors: u64) -> 
     })
 }
 
-fn error_code(body: &Value) -> &str {
+pub(crate) fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error body>")
 }
 
@@ -1375,7 +1375,7 @@ async fn each_client_id_has_a_request_budget_per_minute() {
 }
 
 /// Starts the binary on `config` and returns it with its URL.
-async fn spawn_server(config: &Path) -> (tokio::process::Child, String) {
+pub(crate) async fn spawn_server(config: &Path) -> (tokio::process::Child, String) {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_taskdeck-site"))
         .arg("serve")

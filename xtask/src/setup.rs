@@ -42,6 +42,7 @@ const TEST_PACKAGES: &[&str] = &[
     "dunst",
     "imagemagick",
     "postgresql",
+    "nginx",
 ];
 
 /// tauri-driver's version: 2.1.0 builds with our rustc.

@@ -25,6 +25,11 @@ enum Command {
         /// The configuration file.
         #[arg(long)]
         config: PathBuf,
+        /// Listen here instead of the file's `listen`: several servers of
+        /// one Site share a configuration and differ only in this (the
+        /// systemd template unit passes its instance's port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
     },
     /// Manage app registrations (client credentials).
     AppRegistration {
@@ -110,8 +115,11 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Serve { config } => {
-            let config = Config::load(&config).map_err(|e| e.to_string())?;
+        Command::Serve { config, listen } => {
+            let mut config = Config::load(&config).map_err(|e| e.to_string())?;
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
             let server = taskdeck_site::start(config)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -12,3 +12,7 @@ mod suite;
 /// Two and three servers on one database: the multi-server guarantees.
 #[path = "api/multi_server.rs"]
 mod multi_server;
+
+/// nginx, the Debian package, as the load balancer in front of two servers.
+#[path = "api/nginx.rs"]
+mod nginx;

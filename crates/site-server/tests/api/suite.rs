@@ -110,38 +110,7 @@ pub(crate) fn test_store(data_dir: &Path) -> Store {
 
 /// The URL of the test database for `data_dir`, created if missing.
 pub(crate) fn postgres_database(data_dir: &Path) -> String {
-    use std::hash::{Hash, Hasher};
-    let base = std::env::var("TASKDECK_TEST_POSTGRES").expect(
-        "TASKDECK_TEST_POSTGRES is not set: run this test through `cargo xtask test`, which starts a PostgreSQL cluster for it",
-    );
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    data_dir.hash(&mut hasher);
-    let name = format!("t{:016x}", hasher.finish());
-    static CREATED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    let mut created = CREATED.lock().unwrap();
-    if !created.contains(&name) {
-        let (admin, statement) = (
-            format!("{base}/postgres"),
-            format!("CREATE DATABASE {name}"),
-        );
-        // On a thread of its own: the caller may be inside a runtime.
-        std::thread::spawn(move || {
-            use sqlx::{Connection, Executor};
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
-                connection.execute(statement.as_str()).await.unwrap();
-                connection.close().await.unwrap();
-            })
-        })
-        .join()
-        .unwrap();
-        created.push(name.clone());
-    }
-    format!("{base}/{name}")
+    taskdeck_testing::postgres::database_for(data_dir)
 }
 
 pub(crate) fn test_config(data_dir: &Path, mode: &str, slots: u32) -> Config {

@@ -2211,3 +2211,81 @@ async fn every_control_has_a_name_a_screen_reader_can_read() {
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn through_nginx_the_app_sees_live_rows_created_through_either_server() {
+    // Two servers on one PostgreSQL database, nginx in front with the
+    // shipped proxy rules; the app knows only nginx's address.
+    let site_dir = tempfile::tempdir().unwrap();
+    let mut config = support::config(site_dir.path(), "127.0.0.1:0", 1);
+    config.data_dir = None;
+    config.database_url = Some(taskdeck_testing::postgres::database_for(site_dir.path()));
+    config.validate().unwrap();
+    let a = taskdeck_site::start(config.clone()).await.unwrap();
+    let b = taskdeck_site::start(config).await.unwrap();
+    let nginx = taskdeck_testing::nginx::Nginx::start(&[
+        a.local_addr().to_string(),
+        b.local_addr().to_string(),
+    ]);
+    let (a_url, b_url) = (a.url(), b.url());
+    // Running for minutes on AS-1's one slot, through A.
+    let first = long_scans(&a_url, &["ws-nginx-a"], 600_000).await;
+
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario =
+        {
+            let app = app.clone();
+            let url = nginx.url();
+            async move {
+                connect_admin(&app, &url).await;
+                wait_until(
+                    "the task made through A",
+                    Duration::from_secs(30),
+                    || async {
+                        rows(&app).await.ok().filter(|rows| {
+                            rows.iter().any(|(id, s)| id == &first[0] && s == "Running")
+                        })
+                    },
+                )
+                .await;
+                // Made through B while the window watches: it appears without
+                // a reload, queued behind the first.
+                let second = long_scans(&b_url, &["ws-nginx-b"], 600_000).await;
+                wait_until(
+                    "the task made through B",
+                    Duration::from_secs(10),
+                    || async {
+                        rows(&app).await.ok().filter(|rows| {
+                            rows.iter().any(|(id, s)| id == &second[0] && s == "Queued")
+                        })
+                    },
+                )
+                .await;
+                // Cancelled through A: the first leaves, the second runs, live.
+                let admin = support::client(&a_url, support::ADMIN_ID, support::ADMIN_SECRET);
+                admin
+                    .cancel_tasks("hq", vec![first[0].parse().unwrap()])
+                    .await
+                    .unwrap();
+                wait_until(
+                    "the second task running",
+                    Duration::from_secs(10),
+                    || async {
+                        rows(&app).await.ok().filter(|rows| {
+                            rows.iter().all(|(id, _)| id != &first[0])
+                                && rows
+                                    .iter()
+                                    .any(|(id, s)| id == &second[0] && s == "Running")
+                        })
+                    },
+                )
+                .await;
+            }
+        };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+    drop(nginx);
+    a.stop().await;
+    b.stop().await;
+}

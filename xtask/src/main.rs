@@ -13,6 +13,9 @@
 //!   and purges it (what `test-bundle` does with it).
 //! - `bench-window`: the window benchmark (a Site of 100,000 active tasks in
 //!   the real app) inside the same session as the tests.
+//! - `bench-stores`: SQLite against PostgreSQL (pages at 100,000 active
+//!   tasks, lifecycle throughput with one and two servers, event latency
+//!   from one server to another), on a throwaway cluster.
 //! - `bench-budgets`: the shipped app's budgets (cold start, idle memory
 //!   after 10 minutes, bundle sizes), on the release build.
 //! - `screenshots`: the README's pictures, taken by the end-to-end suite in
@@ -61,12 +64,13 @@ fn main() -> ExitCode {
             std::thread::sleep(std::time::Duration::from_secs(seconds));
         }),
         "bench-window" => bench_window(),
+        "bench-stores" => bench_stores(),
         "bench-budgets" => bench_budgets(),
         "screenshots" => screenshots(),
         // Internal: the part of `test` that runs inside `dbus-run-session`.
         "test-session" => session::run_tests(extra_test_args(&args)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|agent-deb|postgres [SECONDS]|bench-window|bench-budgets|screenshots>");
+            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|agent-deb|postgres [SECONDS]|bench-window|bench-stores|bench-budgets|screenshots>");
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; try cargo xtask help")),
@@ -188,6 +192,16 @@ fn bench_window() -> Result<(), String> {
     setup::install(setup::Scope::Test)?;
     ui::build(true)?;
     in_session(vec!["--bench-window".to_owned()])
+}
+
+/// SQLite against PostgreSQL (`crates/site-server/benches/stores.rs`), on
+/// a throwaway cluster like the tests'.
+fn bench_stores() -> Result<(), String> {
+    setup::install(setup::Scope::Test)?;
+    let cluster = postgres::Cluster::start()?;
+    run(cargo()
+        .args(["bench", "--package", "taskdeck-site", "--bench", "stores"])
+        .env("TASKDECK_TEST_POSTGRES", cluster.url()))
 }
 
 /// The release app's budgets: builds the bundles, then measures the app in

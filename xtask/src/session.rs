@@ -132,7 +132,9 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
         Some("--installed") => {
             let appimage = crate::bundle::newest("appimage", ".AppImage")?;
             let mut test = session_cargo();
-            test.args(["test", "--package", "taskdeck", "--features", "e2e"])
+            // The workspace's features, as the main test build has them:
+            // `--package taskdeck` alone would rebuild every dependency.
+            test.args(crate::WORKSPACE_TESTS)
                 .args(["--test", "installed", "--", "--ignored"])
                 .env("TASKDECK_INSTALLED_APP", crate::bundle::INSTALLED_APP)
                 .env("TASKDECK_APPIMAGE", appimage);

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{AuditServiceConfig, RunnerKind};
 use crate::db::{self, TaskRow};
+use crate::error::AppError;
 use crate::lifecycle::{self, Completion, Holder};
 use crate::remote::RemoteLink;
 use crate::state::SiteRuntime;
@@ -81,7 +82,8 @@ impl AuditServiceRuntime {
         }
     }
 
-    /// Its state as the API reports it.
+    /// Its state as this server knows it (on PostgreSQL, `busy` counts
+    /// only the tasks this server runs: [`snapshots`] counts them all).
     pub fn snapshot(&self) -> AuditService {
         if let Some(link) = &self.remote {
             let lease = link.lease();
@@ -394,6 +396,44 @@ pub fn demo_spec(kind: TaskKind, rng: &mut impl Rng) -> SimulateSpec {
         outcome,
         errors,
     }
+}
+
+/// Every Audit Service of `site` as the API reports it. On PostgreSQL,
+/// where several servers serve the Site, what another server knows counts
+/// too: each remote service's lease is read afresh (its agent may talk to
+/// another server), and `busy` is counted in the database, the tasks
+/// running on the service whichever server runs them.
+pub async fn snapshots(pool: &AnyPool, site: &SiteRuntime) -> Result<Vec<AuditService>, AppError> {
+    let postgres = db::Dialect::of(pool) == db::Dialect::Postgres;
+    if postgres {
+        for service in &site.audit_services {
+            if let Some(link) = service.remote() {
+                let id = &service.config.id;
+                if let Some(row) = crate::remote::lease::latest(pool, site.id(), id).await? {
+                    link.remember(row);
+                }
+            }
+        }
+    }
+    let mut services: Vec<AuditService> =
+        site.audit_services.iter().map(|s| s.snapshot()).collect();
+    if postgres {
+        let running: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT audit_service_id, COUNT(*) FROM tasks
+              WHERE site_id = $1 AND status = 'running' AND audit_service_id IS NOT NULL
+              GROUP BY audit_service_id",
+        )
+        .bind(site.id())
+        .fetch_all(pool)
+        .await?;
+        for service in &mut services {
+            service.busy = running
+                .iter()
+                .find(|(id, _)| *id == service.id)
+                .map_or(0, |(_, n)| u32::try_from(*n).unwrap_or(u32::MAX));
+        }
+    }
+    Ok(services)
 }
 
 #[cfg(test)]

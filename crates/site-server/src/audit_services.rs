@@ -77,11 +77,6 @@ async fn audit_services_list(
 ) -> Result<Json<AuditServicesResponse>, AppError> {
     let access = caller.site_access(&state, &site).await?;
     Ok(Json(AuditServicesResponse {
-        audit_services: access
-            .site
-            .audit_services
-            .iter()
-            .map(|service| service.snapshot())
-            .collect(),
+        audit_services: crate::audit_service::snapshots(state.pool(), &access.site).await?,
     }))
 }

@@ -83,11 +83,37 @@ fn publish(
     (revision, name, data): (i64, String, String),
 ) -> Result<i64, AppError> {
     let change = Change::from_json(&name, &data).map_err(AppError::Internal)?;
+    publish_change(site, revision, change);
+    Ok(revision)
+}
+
+/// Publishes an event read as it happened (not at start), after doing
+/// what it asks of this server when another server made the change: a
+/// queued task wakes the Site's Audit Services (this server's dispatch and
+/// the polls of agents waiting here), and a cancelled one stops its
+/// program if it runs here. (For this server's own changes both were done
+/// already, and doing them again changes nothing.)
+fn publish_live(
+    site: &SiteRuntime,
+    (revision, name, data): (i64, String, String),
+) -> Result<i64, AppError> {
+    let change = Change::from_json(&name, &data).map_err(AppError::Internal)?;
+    if let Change::Task(task) = &change {
+        match task.status {
+            site_api::TaskStatus::Queued => site.wake_audit_services(),
+            site_api::TaskStatus::Cancelled => site.stop_runner(task.id),
+            _ => {}
+        }
+    }
+    publish_change(site, revision, change);
+    Ok(revision)
+}
+
+fn publish_change(site: &SiteRuntime, revision: i64, change: Change) {
     site.publish(SiteEvent {
         revision: revision as u64,
         change,
     });
-    Ok(revision)
 }
 
 /// Streams the Site's events from the table, from after `last`, until `shutdown`.
@@ -104,7 +130,7 @@ pub async fn follow(
             Ok(rows) => {
                 full = rows.len() as i64 == BATCH;
                 for row in rows {
-                    match publish(&site, row) {
+                    match publish_live(&site, row) {
                         Ok(revision) => last = revision,
                         Err(error) => tracing::error!(%error, site = site.id(), "skipped an event"),
                     }
@@ -192,7 +218,14 @@ pub struct Liveness {
     connection: sqlx::PgConnection,
     server_id: String,
     lock_key: i64,
+    /// The Sites whose announcer lock this connection holds.
+    announcing: std::collections::HashSet<String>,
 }
+
+/// The first key of every Site's announcer lock (the second is the hash
+/// of its id): a session advisory lock in the two-key space, apart from
+/// the servers' own one-key locks.
+const ANNOUNCER_LOCK: i32 = 7_215_002;
 
 impl Liveness {
     /// Adds this server's row and takes its lock.
@@ -209,9 +242,32 @@ impl Liveness {
             connection,
             server_id: server_id.to_owned(),
             lock_key,
+            announcing: std::collections::HashSet::new(),
         };
         liveness.beat().await?;
         Ok(liveness)
+    }
+
+    /// Takes the announcer lock of each Site that no live server holds, so
+    /// that one server announces each Site's Audit Services and signals.
+    /// A server that dies frees its locks with its connection; another
+    /// takes them at its next beat.
+    pub async fn claim_announcers(&mut self, sites: &[Arc<SiteRuntime>]) -> Result<(), AppError> {
+        for site in sites {
+            if !self.announcing.contains(site.id()) {
+                let taken: bool =
+                    sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+                        .bind(ANNOUNCER_LOCK)
+                        .bind(site.id())
+                        .fetch_one(&mut self.connection)
+                        .await?;
+                if taken {
+                    self.announcing.insert(site.id().to_owned());
+                }
+            }
+            site.set_announcer(self.announcing.contains(site.id()));
+        }
+        Ok(())
     }
 
     /// Moves this server's heartbeat to now (re-adding a row that a
@@ -329,10 +385,17 @@ pub async fn beat(
             _ = shutdown.cancelled() => break,
         }
         let beaten = match liveness.beat().await {
-            Ok(()) => liveness.sweep(&pool, &sites).await,
+            Ok(()) => match liveness.sweep(&pool, &sites).await {
+                Ok(()) => liveness.claim_announcers(&sites).await,
+                Err(error) => Err(error),
+            },
             Err(error) => Err(error),
         };
         if let Err(error) = beaten {
+            // The locks may have gone with the connection.
+            for site in &sites {
+                site.set_announcer(false);
+            }
             tracing::warn!(%error, "cannot beat this server's row; connecting again");
             match Liveness::register(&url, &liveness.server_id).await {
                 Ok(again) => liveness = again,

@@ -176,6 +176,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
                 .sweep(&pool, &all_sites)
                 .await
                 .map_err(StartError::Recover)?;
+            // One server announces each Site: this one, if none does yet.
+            liveness
+                .claim_announcers(&all_sites)
+                .await
+                .map_err(StartError::Recover)?;
             Some(liveness)
         }
         config::Store::Sqlite(_) => None,

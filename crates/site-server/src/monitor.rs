@@ -78,8 +78,15 @@ pub async fn run(pool: AnyPool, site: Arc<SiteRuntime>, shutdown: CancellationTo
         if let Err(error) = crate::remote::expire(&pool, &site).await {
             tracing::warn!(%error, site = site.id(), "cannot end leases that ran out");
         }
+        let snapshots = match crate::audit_service::snapshots(&pool, &site).await {
+            Ok(snapshots) => snapshots,
+            Err(error) => {
+                tracing::warn!(%error, site = site.id(), "cannot count busy slots");
+                site.audit_services.iter().map(|s| s.snapshot()).collect()
+            }
+        };
         let mut changes: Vec<Change> = announced
-            .services_changed(site.audit_services.iter().map(|s| s.snapshot()))
+            .services_changed(snapshots)
             .into_iter()
             .map(Change::AuditService)
             .collect();
@@ -92,6 +99,11 @@ pub async fn run(pool: AnyPool, site: Arc<SiteRuntime>, shutdown: CancellationTo
                 Ok(now) => changes.extend(announced.signals_started(now).map(Change::Signal)),
                 Err(error) => tracing::warn!(%error, site = site.id(), "cannot read signals"),
             }
+        }
+        // Every server keeps `announced` up to date, so one that becomes
+        // the announcer (another died) repeats nothing already said.
+        if !site.is_announcer() {
+            changes.clear();
         }
         if let Err(error) = lifecycle::announce(&pool, &site, changes).await {
             tracing::warn!(%error, site = site.id(), "cannot announce changes");
@@ -303,8 +315,7 @@ pub async fn stats(pool: &AnyPool, site: &SiteRuntime) -> Result<Stats, AppError
     let now = db::now();
     let (queued, running) = queue_counts(pool, site).await?;
     let (mut slots_total, mut slots_busy) = (0, 0);
-    for service in &site.audit_services {
-        let snapshot = service.snapshot();
+    for snapshot in crate::audit_service::snapshots(pool, site).await? {
         slots_total += u64::from(snapshot.slots);
         slots_busy += u64::from(snapshot.busy);
     }

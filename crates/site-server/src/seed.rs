@@ -87,6 +87,10 @@ pub async fn queued_tasks_in(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    if crate::db::Dialect::of(&pool) == crate::db::Dialect::Postgres {
+        // What autovacuum would soon do: the planner sees the new rows.
+        sqlx::query("ANALYZE tasks").execute(&pool).await?;
+    }
     pool.close().await;
     Ok(())
 }

@@ -103,6 +103,8 @@ pub struct SiteRuntime {
     server_id: String,
     /// Wakes the event follower (PostgreSQL): a write was committed here.
     committed: tokio::sync::Notify,
+    /// See [`SiteRuntime::is_announcer`].
+    announcer: std::sync::atomic::AtomicBool,
 }
 
 impl SiteRuntime {
@@ -126,6 +128,7 @@ impl SiteRuntime {
             queue_watch: std::sync::Mutex::new(QueueWatch::default()),
             server_id: String::new(),
             committed: tokio::sync::Notify::new(),
+            announcer: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
@@ -141,6 +144,19 @@ impl SiteRuntime {
     /// the in-process tasks it claims carry it.
     pub fn server_id(&self) -> &str {
         &self.server_id
+    }
+
+    /// Whether this server announces the Site's Audit Service changes and
+    /// signals on the event stream: always on SQLite; on PostgreSQL only
+    /// the server that holds the Site's announcer lock (`follow::Liveness`),
+    /// so that each is announced once however many servers there are.
+    pub fn is_announcer(&self) -> bool {
+        self.announcer.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_announcer(&self, announcer: bool) {
+        self.announcer
+            .store(announcer, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Tells the event follower that a write committed here.

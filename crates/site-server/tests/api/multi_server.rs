@@ -344,8 +344,20 @@ async fn kill_9_of_one_server_under_load_fails_its_tasks_through_the_other() {
     // both slots of `as-1` with tasks that never end by themselves.
     let (mut a, a_url) = spawn_server(&config_path).await;
     let http = reqwest::Client::new();
-    let b = Site::start_with(test_config(dir.path(), "test", 2)).await;
-    let token = b.admin().await;
+    let token = http
+        .post(format!("{a_url}/api/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", ADMIN_ID),
+            ("client_secret", ADMIN_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json::<site_api::TokenResponse>()
+        .await
+        .unwrap()
+        .access_token;
     let mut hung = Vec::new();
     for i in 0..2 {
         let response = http
@@ -361,22 +373,22 @@ async fn kill_9_of_one_server_under_load_fails_its_tasks_through_the_other() {
     let pool = taskdeck_site::db::open(&test_store(dir.path()))
         .await
         .unwrap();
-    let b_id = b.server.state().site("hq").unwrap().server_id().to_owned();
-    let running_on_a = || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM tasks WHERE status = 'running' AND server_id IS NOT NULL
-                AND server_id <> $1",
+    // B starts only once A runs both (B would take its share of them).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let running: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tasks WHERE status = 'running' AND server_id IS NOT NULL",
         )
-        .bind(&b_id)
         .fetch_one(&pool)
         .await
-        .unwrap()
-    };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while running_on_a().await < 2 {
+        .unwrap();
+        if running == 2 {
+            break;
+        }
         assert!(Instant::now() < deadline, "A never ran both hung tasks");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let b = Site::start_with(test_config(dir.path(), "test", 2)).await;
     // Load through both servers while A dies: twenty short tasks.
     let load = (0..20).map(|i| {
         let (http, a_url, b, token) = (&http, &a_url, &b, &token);
@@ -429,4 +441,137 @@ async fn kill_9_of_one_server_under_load_fails_its_tasks_through_the_other() {
     assert_eq!(logged.len(), 22, "one log row per task: {logged:?}");
     assert_eq!(unique.len(), 22);
     pool.close().await;
+}
+
+/// Every event `stream` delivers within `window`.
+async fn events_within(
+    stream: &mut reqwest::Response,
+    window: Duration,
+) -> Vec<(u64, String, serde_json::Value)> {
+    let deadline = tokio::time::Instant::now() + window;
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    while let Ok(chunk) = tokio::time::timeout_at(deadline, stream.chunk()).await {
+        let Some(chunk) = chunk.unwrap() else { break };
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let (mut id, mut name, mut data) = (0, String::new(), String::new());
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("id:") {
+                    id = value.trim().parse().unwrap();
+                } else if let Some(value) = line.strip_prefix("event:") {
+                    name = value.trim().to_owned();
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data.push_str(value.trim());
+                }
+            }
+            if !name.is_empty() {
+                events.push((id, name, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn an_audit_services_busy_slots_are_announced_once_with_two_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = servers(dir.path(), 2, 2).await;
+    let token = sites[0].admin().await;
+    let mut stream = sites[1]
+        .http
+        .get(sites[1].url("/api/v1/sites/hq/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let task = sites[0]
+        .create(&token, "hq", scan("WS-1", "finished", 1500, 0))
+        .await;
+    let events = events_within(&mut stream, Duration::from_millis(4500)).await;
+    let busy = |n: u64| {
+        events
+            .iter()
+            .filter(|(_, name, data)| {
+                name == "audit_service" && data["id"] == "as-1" && data["busy"] == n
+            })
+            .count()
+    };
+    assert_eq!(busy(1), 1, "one announcement of the busy slot: {events:?}");
+    assert_eq!(busy(0), 1, "and one of it freed: {events:?}");
+    // Both servers report the slot the task took, whichever runs it.
+    let ended = sites[0]
+        .wait_for(&token, "hq", &task.id.to_string(), |t| {
+            t.status.is_terminal()
+        })
+        .await;
+    assert_eq!(ended.status, TaskStatus::Finished);
+}
+
+#[tokio::test]
+async fn a_cancel_through_one_server_stops_the_program_another_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    // `as-1` runs a real program per task: it writes its pid, then sleeps.
+    let text = test_config_text(dir.path(), "test", 1).replacen(
+        "slots = 1\n",
+        &format!(
+            "slots = 1\nrunner = \"command\"\ncommand = [\"sh\", \"-c\", \"echo $$ > {}; exec sleep 120\"]\n",
+            pid_file.display()
+        ),
+        1,
+    );
+    let config = || {
+        let config: taskdeck_site::Config = toml::from_str(&text).unwrap();
+        config.validate().unwrap();
+        config
+    };
+    let a = Site::start_with(config()).await;
+    let token = a.admin().await;
+    let task = a
+        .create(&token, "hq", scan("WS-CMD", "finished", 1000, 0))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let pid: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the program never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // A zombie is gone too: only its parent's wait is left.
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z "))
+    };
+    assert!(alive(pid));
+
+    // B did not run it; the cancel through B still stops it on A.
+    let b = Site::start_with(config()).await;
+    let (status, body) = b
+        .post(
+            &token,
+            "/api/v1/sites/hq/active-tasks/cancel",
+            &json!({ "tasks": [task.id.to_string()] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "the program went on running on A after the cancel through B"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ended = a
+        .wait_for(&token, "hq", &task.id.to_string(), |t| {
+            t.status.is_terminal()
+        })
+        .await;
+    assert_eq!(ended.status, TaskStatus::Cancelled);
 }

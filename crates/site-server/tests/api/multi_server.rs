@@ -9,8 +9,8 @@ use serde_json::json;
 use site_api::{ActiveTasksPage, Task, TaskStatus};
 
 use crate::suite::{
-    error_code, read_events, scan, spawn_server, test_config, test_config_text, test_store, Site,
-    ADMIN_ID, ADMIN_SECRET, USER_ID, USER_SECRET,
+    error_code, read_events, scan, spawn_server, take_events, test_config, test_config_text,
+    test_store, Site, ADMIN_ID, ADMIN_SECRET, USER_ID, USER_SECRET,
 };
 
 /// `n` servers on one fresh database, started at the same moment.
@@ -454,22 +454,7 @@ async fn events_within(
     while let Ok(chunk) = tokio::time::timeout_at(deadline, stream.chunk()).await {
         let Some(chunk) = chunk.unwrap() else { break };
         buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let (mut id, mut name, mut data) = (0, String::new(), String::new());
-            for line in block.lines() {
-                if let Some(value) = line.strip_prefix("id:") {
-                    id = value.trim().parse().unwrap();
-                } else if let Some(value) = line.strip_prefix("event:") {
-                    name = value.trim().to_owned();
-                } else if let Some(value) = line.strip_prefix("data:") {
-                    data.push_str(value.trim());
-                }
-            }
-            if !name.is_empty() {
-                events.push((id, name, serde_json::from_str(&data).unwrap()));
-            }
-        }
+        take_events(&mut buffer, &mut events);
     }
     events
 }

@@ -969,24 +969,30 @@ pub(crate) async fn read_events(
             .unwrap()
             .expect("the stream stays open");
         buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let (mut id, mut name, mut data) = (0, String::new(), String::new());
-            for line in block.lines() {
-                if let Some(value) = line.strip_prefix("id:") {
-                    id = value.trim().parse().unwrap();
-                } else if let Some(value) = line.strip_prefix("event:") {
-                    name = value.trim().to_owned();
-                } else if let Some(value) = line.strip_prefix("data:") {
-                    data.push_str(value.trim());
-                }
-            }
-            if !name.is_empty() {
-                events.push((id, name, serde_json::from_str(&data).unwrap()));
-            }
-        }
+        take_events(&mut buffer, &mut events);
     }
     events
+}
+
+/// Moves every whole event block at the front of `buffer` into `events`
+/// as (id, name, data), leaving a partial block where it is.
+pub(crate) fn take_events(buffer: &mut String, events: &mut Vec<(u64, String, Value)>) {
+    while let Some(end) = buffer.find("\n\n") {
+        let block: String = buffer.drain(..end + 2).collect();
+        let (mut id, mut name, mut data) = (0, String::new(), String::new());
+        for line in block.lines() {
+            if let Some(value) = line.strip_prefix("id:") {
+                id = value.trim().parse().unwrap();
+            } else if let Some(value) = line.strip_prefix("event:") {
+                name = value.trim().to_owned();
+            } else if let Some(value) = line.strip_prefix("data:") {
+                data.push_str(value.trim());
+            }
+        }
+        if !name.is_empty() {
+            events.push((id, name, serde_json::from_str(&data).unwrap()));
+        }
+    }
 }
 
 #[tokio::test]

@@ -145,7 +145,7 @@ pub async fn dispatch(
     shutdown: CancellationToken,
 ) {
     let reference = service.reference();
-    let completions = Completer::spawn(pool.clone(), site.clone());
+    let completions = Completer::spawn(pool.clone(), site.clone(), service.clone(), &shutdown);
     loop {
         service.heartbeat();
         // Never claim once stopping: queued tasks stay queued for the next start.
@@ -166,18 +166,7 @@ pub async fn dispatch(
             );
             match claim.await {
                 Ok(claimed) if claimed.is_empty() => break,
-                Ok(claimed) => {
-                    for (task, row) in claimed {
-                        service.busy.fetch_add(1, Ordering::SeqCst);
-                        let slot = Slot {
-                            pool: pool.clone(),
-                            site: site.clone(),
-                            service: service.clone(),
-                            completions: completions.clone(),
-                        };
-                        tokio::spawn(slot.run(task, row, shutdown.clone()));
-                    }
-                }
+                Ok(claimed) => completions.start_slots(claimed, &shutdown),
                 Err(error) => {
                     tracing::error!(%error, service = %reference.id, "cannot claim a task");
                     break;
@@ -203,45 +192,134 @@ struct Slot {
 /// A completion waiting to be written, and who waits for it.
 type PendingCompletion = (TaskId, Completion, oneshot::Sender<()>);
 
-/// Records the ends of a service's tasks with group commit: every completion
-/// that arrives while a write is under way goes into the next transaction,
-/// so many slots ending at once cost one write, not one each.
+/// Records the ends of a service's tasks with group commit, and gives
+/// each slot it frees the next queued task in the same transaction
+/// ([`lifecycle::complete_and_claim`]): every completion that arrives
+/// while a write is under way goes into the next one, so many slots
+/// ending at once cost one write, not one each, and a busy service's
+/// slots never wait for its dispatch loop.
 #[derive(Clone)]
 struct Completer {
     sender: mpsc::UnboundedSender<PendingCompletion>,
+    pool: AnyPool,
+    site: Arc<SiteRuntime>,
+    service: Arc<AuditServiceRuntime>,
 }
 
 /// The most completions written in one transaction.
 const MAX_COMPLETIONS_PER_WRITE: usize = 256;
 
+/// Adds to `batch` the completions waiting in `receiver`, and those that
+/// arrive while the slots that end at the same moment (a timer tick, a
+/// burst of reports) get to run: it yields until a round brings nothing,
+/// so a cohort of slots is written as one transaction, not split in two
+/// (which would split its replacements too, and so on).
+async fn gather(
+    receiver: &mut mpsc::UnboundedReceiver<PendingCompletion>,
+    batch: &mut Vec<PendingCompletion>,
+) {
+    const ROUNDS: usize = 4;
+    for _ in 0..ROUNDS {
+        let before = batch.len();
+        while batch.len() < MAX_COMPLETIONS_PER_WRITE {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        if batch.len() == before || batch.len() >= MAX_COMPLETIONS_PER_WRITE {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 impl Completer {
     /// Starts the writer; it stops when the last sender is dropped.
-    fn spawn(pool: AnyPool, site: Arc<SiteRuntime>) -> Completer {
+    fn spawn(
+        pool: AnyPool,
+        site: Arc<SiteRuntime>,
+        service: Arc<AuditServiceRuntime>,
+        shutdown: &CancellationToken,
+    ) -> Completer {
         let (sender, mut receiver) = mpsc::unbounded_channel::<PendingCompletion>();
+        // Weak: the writer itself must not keep the channel open.
+        let weak = sender.downgrade();
+        let reference = service.reference();
+        let slots = service.config.slots;
+        let (writer_pool, writer_site, writer_service) =
+            (pool.clone(), site.clone(), service.clone());
+        let shutdown = shutdown.clone();
         tokio::spawn(async move {
+            let (pool, site, service) = (writer_pool, writer_site, writer_service);
             while let Some(first) = receiver.recv().await {
                 let mut batch = vec![first];
-                while batch.len() < MAX_COMPLETIONS_PER_WRITE {
-                    match receiver.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
-                }
-                let (work, waiters): (Vec<_>, Vec<_>) = batch
+                gather(&mut receiver, &mut batch).await;
+                // Once stopping, a freed slot takes nothing.
+                let take = u32::from(!shutdown.is_cancelled());
+                let (ends, waiters): (Vec<_>, Vec<_>) = batch
                     .into_iter()
-                    .map(|(id, completion, done)| ((id, completion), done))
+                    .map(|(id, completion, done)| {
+                        let end = lifecycle::EndAndTake {
+                            id,
+                            completion,
+                            take,
+                        };
+                        (end, done)
+                    })
                     .unzip();
-                if let Err(error) =
-                    lifecycle::complete_many(&pool, &site, Holder::Server, work).await
-                {
-                    tracing::error!(%error, site = site.id(), "cannot record the end of tasks");
+                let written = lifecycle::complete_and_claim(
+                    &pool,
+                    &site,
+                    &reference,
+                    Holder::Server,
+                    slots,
+                    ends,
+                )
+                .await;
+                match written {
+                    Ok(results) => {
+                        let claimed: Vec<_> =
+                            results.into_iter().flat_map(|(_, next)| next).collect();
+                        if let Some(sender) = weak.upgrade() {
+                            let completer = Completer {
+                                sender,
+                                pool: pool.clone(),
+                                site: site.clone(),
+                                service: service.clone(),
+                            };
+                            completer.start_slots(claimed, &shutdown);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, site = site.id(), "cannot record the end of tasks");
+                    }
                 }
                 for done in waiters {
                     let _ = done.send(());
                 }
             }
         });
-        Completer { sender }
+        Completer {
+            sender,
+            pool,
+            site,
+            service,
+        }
+    }
+
+    /// Runs each of `claimed` on a slot of its own.
+    fn start_slots(&self, claimed: Vec<(Task, TaskRow)>, shutdown: &CancellationToken) {
+        for (task, row) in claimed {
+            self.service.busy.fetch_add(1, Ordering::SeqCst);
+            let slot = Slot {
+                pool: self.pool.clone(),
+                site: self.site.clone(),
+                service: self.service.clone(),
+                completions: self.clone(),
+            };
+            tokio::spawn(slot.run(task, row, shutdown.clone()));
+        }
     }
 
     /// Records that `id` ended as `completion`; returns once written.
@@ -307,9 +385,16 @@ impl Slot {
         let step = Duration::from_millis(spec.duration_ms / steps);
         let mut done_steps = 0;
         loop {
-            tokio::select! {
-                _ = tokio::time::sleep(step) => {}
-                _ = stop.cancelled() => return None,
+            if step.is_zero() && spec.outcome != SimulatedOutcome::Hang {
+                // Nothing to wait for (a timer would still take a tick).
+                if stop.is_cancelled() {
+                    return None;
+                }
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(step) => {}
+                    _ = stop.cancelled() => return None,
+                }
             }
             if spec.outcome == SimulatedOutcome::Hang {
                 continue;

@@ -8,7 +8,7 @@
 //! published only after commit, under the Site's write lock, so subscribers
 //! see revisions in order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use site_api::{
@@ -318,11 +318,10 @@ async fn write_creations(
     site: &SiteRuntime,
     news: Vec<NewTask>,
 ) -> Result<Vec<Task>, AppError> {
-    let mut rows = Vec::with_capacity(news.len());
-    for new in news {
-        rows.push((None, insert_task(&mut write.tx, site, new).await?));
-    }
-    write.commit(rows).await
+    let rows = insert_tasks(&mut write, site, news).await?;
+    write
+        .commit(rows.into_iter().map(|row| (None, row)).collect())
+        .await
 }
 
 /// Fires schedule `seq`: claims its firing at `due` (moving `next_run` to
@@ -351,54 +350,114 @@ pub async fn fire_schedule(
     if claimed == 0 {
         return Ok(None);
     }
-    let row = insert_task(&mut write.tx, site, new).await?;
-    let task = write.commit_one(Some(row), None).await?;
+    let row = insert_tasks(&mut write, site, vec![new]).await?.pop();
+    let task = write.commit_one(row, None).await?;
     site.wake_audit_services();
     Ok(task)
 }
 
-/// Inserts a queued task with the Site's next number for its kind.
-async fn insert_task(
-    tx: &mut Transaction<'static, Any>,
+/// Inserts `news` as queued tasks, each with the Site's next number for
+/// its kind (numbered in their order): one counter update per kind and
+/// one `INSERT` per chunk of tasks, whatever their count. The rows, in
+/// the order of `news`.
+async fn insert_tasks(
+    write: &mut SiteWrite<'_>,
     site: &SiteRuntime,
-    new: NewTask,
-) -> Result<TaskRow, AppError> {
-    let number: i64 = sqlx::query_scalar(
-        "INSERT INTO task_numbers (site_id, kind, last) VALUES ($1, $2, 1)
-         ON CONFLICT (site_id, kind) DO UPDATE SET last = task_numbers.last + 1
-         RETURNING last",
-    )
-    .bind(site.id())
-    .bind(kind_column(new.kind))
-    .fetch_one(&mut **tx)
-    .await?;
-    let simulate = new
-        .simulate
-        .map(|spec| serde_json::to_string(&spec))
-        .transpose()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let row: TaskRow = sqlx::query_as(&format!(
-        "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator,
-                            schedule_id, schedule_name, status, start_date, simulate)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         RETURNING {TASK_COLUMNS}"
-    ))
-    .bind(site.id())
-    .bind(kind_column(new.kind))
-    .bind(number)
-    .bind(new.target.target_type.as_str())
-    .bind(&new.target.name)
-    .bind(&new.scope)
-    .bind(new.initiator.as_str())
-    .bind(new.schedule.as_ref().map(|s| s.id.as_str()))
-    .bind(new.schedule.as_ref().map(|s| s.name.as_str()))
-    .bind(status_column(TaskStatus::Queued))
-    .bind(db::to_db_time(db::now()))
-    .bind(simulate)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(row)
+    news: Vec<NewTask>,
+) -> Result<Vec<TaskRow>, AppError> {
+    let mut per_kind: BTreeMap<TaskKind, i64> = BTreeMap::new();
+    for new in &news {
+        *per_kind.entry(new.kind).or_default() += 1;
+    }
+    // The first number of each kind; moved on as the tasks take them.
+    let mut next: BTreeMap<TaskKind, i64> = BTreeMap::new();
+    for (kind, n) in per_kind {
+        let last: i64 = sqlx::query_scalar(
+            "INSERT INTO task_numbers (site_id, kind, last) VALUES ($1, $2, $3)
+             ON CONFLICT (site_id, kind) DO UPDATE SET last = task_numbers.last + excluded.last
+             RETURNING last",
+        )
+        .bind(site.id())
+        .bind(kind_column(kind))
+        .bind(n)
+        .fetch_one(&mut *write.tx)
+        .await?;
+        next.insert(kind, last - n + 1);
+    }
+    let start_date = db::to_db_time(db::now());
+    let mut numbered = Vec::with_capacity(news.len());
+    for new in news {
+        let next = next
+            .get_mut(&new.kind)
+            .ok_or_else(|| AppError::Internal("a task kind was not numbered".to_owned()))?;
+        let number = *next;
+        *next += 1;
+        let simulate = new
+            .simulate
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        numbered.push((number, simulate, new));
+    }
+    let mut rows: HashMap<TaskId, TaskRow> = HashMap::with_capacity(numbered.len());
+    for chunk in numbered.chunks(TASKS_PER_INSERT) {
+        let mut insert = db::Sql::new(
+            write.dialect,
+            "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator,
+                                schedule_id, schedule_name, status, start_date, simulate) VALUES ",
+        );
+        for (i, (number, simulate, new)) in chunk.iter().enumerate() {
+            if i > 0 {
+                insert.push(", ");
+            }
+            insert
+                .push("(")
+                .push_bind(site.id().to_owned())
+                .push(", ")
+                .push_bind(kind_column(new.kind))
+                .push(", ")
+                .push_bind(*number)
+                .push(", ")
+                .push_bind(new.target.target_type.as_str())
+                .push(", ")
+                .push_bind(new.target.name.clone())
+                .push(", ")
+                .push_bind(new.scope.clone())
+                .push(", ")
+                .push_bind(new.initiator.as_str().to_owned())
+                .push(", ")
+                .push_bind(new.schedule.as_ref().map(|s| s.id.clone()))
+                .push(", ")
+                .push_bind(new.schedule.as_ref().map(|s| s.name.clone()))
+                .push(", ")
+                .push_bind(status_column(TaskStatus::Queued))
+                .push(", ")
+                .push_bind(start_date)
+                .push(", ")
+                .push_bind(simulate.clone())
+                .push(")");
+        }
+        insert.push(format_args!(" RETURNING {TASK_COLUMNS}"));
+        for row in insert
+            .build_query_as::<TaskRow>()
+            .fetch_all(&mut *write.tx)
+            .await?
+        {
+            rows.insert(row.id()?, row);
+        }
+    }
+    numbered
+        .iter()
+        .map(|(number, _, new)| {
+            rows.remove(&TaskId::new(new.kind, *number as u64))
+                .ok_or_else(|| AppError::Internal("an inserted task was not returned".to_owned()))
+        })
+        .collect()
 }
+
+/// The most tasks written by one `INSERT` (twelve values each).
+const TASKS_PER_INSERT: usize = 400;
 
 /// Who runs a task once claimed: the server itself, or the agent of a
 /// remote Audit Service under one lease. Every report names its holder,
@@ -462,29 +521,22 @@ async fn claim_in(
     free: u32,
     slots: Option<u32>,
 ) -> Result<Vec<TaskRow>, AppError> {
-    let mut free = i64::from(free);
-    if let Some(slots) = slots {
-        let running: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tasks WHERE site_id = $1 AND status = $2 AND audit_service_id = $3",
-        )
-        .bind(site.id())
-        .bind(status_column(TaskStatus::Running))
-        .bind(&audit_service.id)
-        .fetch_one(&mut *write.tx)
-        .await?;
-        free = free.min(i64::from(slots) - running);
-    }
-    if free <= 0 {
+    if free == 0 {
         return Ok(Vec::new());
     }
-    // The CTE is a fence: the update changes no more rows than its LIMIT.
+    // The CTE is a fence: the update changes no more rows than its LIMIT,
+    // which is what the service's slots leave free (its running tasks
+    // counted in this statement), and at most `free`.
     let skip_locked = match write.dialect {
         Dialect::Sqlite => "",
         Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
     };
-    let mut rows: Vec<TaskRow> = sqlx::query_as(&format!(
-        "WITH picked AS (SELECT seq FROM tasks WHERE site_id = $6 AND status = $7
-                          ORDER BY start_date, seq LIMIT $8{skip_locked})
+    let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+        "WITH room AS (SELECT $11 - COUNT(*) AS n FROM tasks
+                        WHERE site_id = $12 AND status = $13 AND audit_service_id = $14),
+              picked AS (SELECT seq FROM tasks WHERE site_id = $6 AND status = $7
+                          ORDER BY start_date, seq
+                          LIMIT (SELECT CASE WHEN n < 0 THEN 0 WHEN n > $8 THEN $15 ELSE n END FROM room){skip_locked})
          UPDATE tasks
             SET status = $1, audit_service_id = $2, audit_service_name = $3, running_since = $4,
                 agent_lease = $5, server_id = $10
@@ -498,15 +550,22 @@ async fn claim_in(
     .bind(holder.lease())
     .bind(site.id())
     .bind(status_column(TaskStatus::Queued))
-    .bind(free)
+    .bind(i64::from(free))
     .bind(status_column(TaskStatus::Queued))
     .bind(match holder {
         // Which server runs it: if that server dies, the others fail it.
         Holder::Server => Some(site.server_id().to_owned()),
         Holder::Lease(_) => None,
     })
+    // No slots given: `free` alone limits the claim.
+    .bind(slots.map_or(i64::from(free), i64::from))
+    .bind(site.id())
+    .bind(status_column(TaskStatus::Running))
+    .bind(&audit_service.id)
+    .bind(i64::from(free))
     .fetch_all(&mut *write.tx)
     .await?;
+    let mut rows = rows;
     // RETURNING gives no order: the events and slots go oldest first.
     rows.sort_by_key(TaskRow::fifo_key);
     Ok(rows)
@@ -527,7 +586,8 @@ pub struct EndAndTake {
 /// for `holder` the tasks they take, in one transaction (group commit: a
 /// busy agent's many ends cost one write). One result per end, in order:
 /// the task as it ended (`None`: no longer `holder`'s, nothing taken), and
-/// the tasks it took. The service never runs more than `slots`.
+/// the tasks it took, each with its row. The service never runs more than
+/// `slots`.
 pub async fn complete_and_claim(
     pool: &AnyPool,
     site: &SiteRuntime,
@@ -535,7 +595,7 @@ pub async fn complete_and_claim(
     holder: Holder,
     slots: u32,
     ends: Vec<EndAndTake>,
-) -> Result<Vec<(Option<Task>, Vec<Task>)>, AppError> {
+) -> Result<Vec<(Option<Task>, Vec<(Task, TaskRow)>)>, AppError> {
     let mut write = SiteWrite::begin(pool, site).await?;
     let mut takes = Vec::with_capacity(ends.len());
     let mut completions = Vec::with_capacity(ends.len());
@@ -558,11 +618,11 @@ pub async fn complete_and_claim(
     // The claimed tasks leave the queue.
     changed.extend(
         claimed
-            .into_iter()
-            .map(|row| (Some(TaskStatus::Queued), row)),
+            .iter()
+            .map(|row| (Some(TaskStatus::Queued), row.clone())),
     );
     let mut tasks = write.commit(changed).await?;
-    let mut claimed_tasks = tasks.split_off(n_ended).into_iter();
+    let mut claimed_tasks = tasks.split_off(n_ended).into_iter().zip(claimed);
     let mut ended_tasks = tasks.into_iter();
     Ok(takes
         .into_iter()
@@ -648,8 +708,9 @@ async fn complete_in(
     completions: Vec<(TaskId, Completion)>,
 ) -> Result<Completed, AppError> {
     let now = db::to_db_time(db::now());
-    let mut changed = Vec::new();
-    let mut ended = Vec::with_capacity(completions.len());
+    // Each task once: a repeated report in the same batch changes nothing.
+    let mut seen = std::collections::HashSet::with_capacity(completions.len());
+    let mut ends = Vec::with_capacity(completions.len());
     for (id, completion) in completions {
         if !matches!(completion.status, TaskStatus::Finished | TaskStatus::Failed) {
             return Err(AppError::Internal(format!(
@@ -664,27 +725,65 @@ async fn complete_in(
         let errors = messages.len() as i64;
         let messages =
             serde_json::to_string(&messages).map_err(|e| AppError::Internal(e.to_string()))?;
-        let row: Option<TaskRow> = sqlx::query_as(&format!(
-            "UPDATE tasks SET status = $1, end_date = $2, errors = $3, error_messages = $4
-              WHERE site_id = $5 AND kind = $6 AND number = $7 AND status = $8 AND agent_lease IS NOT DISTINCT FROM $9
-             RETURNING {TASK_COLUMNS}"
-        ))
-        .bind(status_column(completion.status))
-        .bind(now)
-        .bind(errors)
-        .bind(messages)
-        .bind(site.id())
-        .bind(kind_column(id.kind))
-        .bind(id.number as i64)
-        .bind(status_column(TaskStatus::Running))
-        .bind(holder.lease())
-        .fetch_optional(&mut *write.tx)
-        .await?;
+        let first = seen.insert(id);
+        ends.push((id, first.then_some((completion.status, errors, messages))));
+    }
+    // One conditional update per chunk of ends, not one per end: the rows
+    // it changed are those still running for `holder`.
+    let mut ended_rows: HashMap<TaskId, TaskRow> = HashMap::with_capacity(ends.len());
+    let pending: Vec<_> = ends
+        .iter()
+        .filter_map(|(id, end)| end.as_ref().map(|end| (*id, end)))
+        .collect();
+    for chunk in pending.chunks(ENDS_PER_UPDATE) {
+        let mut update = db::Sql::new(
+            write.dialect,
+            "WITH ends (end_kind, end_number, end_status, end_errors, end_messages) AS (VALUES ",
+        );
+        for (i, (id, (status, errors, messages))) in chunk.iter().enumerate() {
+            if i > 0 {
+                update.push(", ");
+            }
+            update
+                .push("(")
+                .push_bind(kind_column(id.kind))
+                .push(", ")
+                .push_bind(id.number as i64)
+                .push(", ")
+                .push_bind(status_column(*status))
+                .push(", ")
+                .push_bind(*errors)
+                .push(", ")
+                .push_bind(messages.clone())
+                .push(")");
+        }
+        update.push(") UPDATE tasks SET status = ends.end_status, end_date = ");
+        update
+            .push_bind(now)
+            .push(", errors = ends.end_errors, error_messages = ends.end_messages FROM ends WHERE tasks.site_id = ")
+            .push_bind(site.id().to_owned())
+            .push(" AND tasks.kind = ends.end_kind AND tasks.number = ends.end_number AND tasks.status = ")
+            .push_bind(status_column(TaskStatus::Running))
+            .push(" AND tasks.agent_lease IS NOT DISTINCT FROM ")
+            .push_bind(holder.lease())
+            .push(format_args!(" RETURNING {TASK_COLUMNS}"));
+        let rows: Vec<TaskRow> = update.build_query_as().fetch_all(&mut *write.tx).await?;
+        for row in rows {
+            ended_rows.insert(row.id()?, row);
+        }
+    }
+    let mut changed = Vec::with_capacity(ended_rows.len());
+    let mut ended = Vec::with_capacity(ends.len());
+    for (id, end) in ends {
+        let row = end.and_then(|_| ended_rows.remove(&id));
         ended.push(row.is_some());
         changed.extend(row.map(|row| (Some(TaskStatus::Running), row)));
     }
     Ok((changed, ended))
 }
+
+/// The most ends written by one `UPDATE` (five values each).
+const ENDS_PER_UPDATE: usize = 500;
 
 /// Which running tasks [`interrupt_running`] ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

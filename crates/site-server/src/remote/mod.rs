@@ -665,8 +665,9 @@ async fn write_ends(pool: &AnyPool, site: &SiteRuntime, service: &AuditServiceRu
                 .await;
         match written {
             Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(Ok(result));
+                for (reply, (task, next)) in replies.into_iter().zip(results) {
+                    let next = next.into_iter().map(|(task, _)| task).collect();
+                    let _ = reply.send(Ok((task, next)));
                 }
             }
             Err(error) => {

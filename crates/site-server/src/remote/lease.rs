@@ -2,7 +2,7 @@
 //! migration 0008) and what each service's runtime keeps of its current
 //! or last lease, for `GET …/audit-services` and the events.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -14,9 +14,43 @@ use crate::config::AuditServiceConfig;
 use crate::db;
 use crate::error::AppError;
 
-/// Milliseconds since the Unix epoch: lease times are kept in these.
+/// Milliseconds since the Unix epoch by the database's clock: lease times
+/// are kept in these. Leases are written and compared in the database by
+/// its own clock ([`db_now_ms`] in the writing transaction, or `now` in
+/// the SQL itself), so servers whose clocks disagree still agree on when
+/// a lease runs out; between readings this is the server's clock moved by
+/// the offset last measured ([`sync_clock`]).
 pub fn now_ms() -> i64 {
+    local_ms() + CLOCK_OFFSET_MS.load(Ordering::Relaxed)
+}
+
+/// How far the database's clock is ahead of this server's (ms), as last
+/// measured. One per process: a server has one database.
+static CLOCK_OFFSET_MS: AtomicI64 = AtomicI64::new(0);
+
+fn local_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// The database's clock now (ms), read on `connection`; also moves the
+/// offset [`now_ms`] applies.
+pub async fn db_now_ms(connection: &mut sqlx::AnyConnection) -> Result<i64, AppError> {
+    let dialect = db::Dialect::of_connection(connection);
+    let before = local_ms();
+    let now: i64 = sqlx::query_scalar(&format!("SELECT {}", dialect.now_ms()))
+        .fetch_one(&mut *connection)
+        .await?;
+    // The reading was taken somewhere in the round trip: its middle.
+    let local = before + (local_ms() - before) / 2;
+    CLOCK_OFFSET_MS.store(now - local, Ordering::Relaxed);
+    Ok(now)
+}
+
+/// Measures the database's clock against this server's (every second, by
+/// the monitor): the database's clock now (ms).
+pub async fn sync_clock(pool: &AnyPool) -> Result<i64, AppError> {
+    let mut connection = pool.acquire().await?;
+    db_now_ms(&mut connection).await
 }
 
 fn to_ms(duration: Duration) -> i64 {
@@ -263,7 +297,7 @@ pub async fn open(
         .execute(&mut *tx)
         .await?;
     }
-    let now = now_ms();
+    let now = db_now_ms(&mut tx).await?;
     let held: Option<LeaseRow> = sqlx::query_as(&format!(
         "SELECT {LEASE_COLUMNS} FROM agent_leases
           WHERE site_id = $1 AND service_id = $2 AND ended_at IS NULL AND expires_at > $3
@@ -308,16 +342,14 @@ pub async fn open(
 /// Renews live lease `id` for `lease_ms` from now: the renewed row, or
 /// `None` if it has ended or run out (a heartbeat cannot revive it).
 pub async fn renew(pool: &AnyPool, id: i64, lease_ms: i64) -> Result<Option<LeaseRow>, AppError> {
-    let now = now_ms();
+    let now = db::Dialect::of(pool).now_ms();
     Ok(sqlx::query_as(&format!(
-        "UPDATE agent_leases SET last_heartbeat = $1, expires_at = $2
-          WHERE id = $3 AND ended_at IS NULL AND expires_at > $4
+        "UPDATE agent_leases SET last_heartbeat = {now}, expires_at = {now} + $1
+          WHERE id = $2 AND ended_at IS NULL AND expires_at > {now}
          RETURNING {LEASE_COLUMNS}"
     ))
-    .bind(now)
-    .bind(now.saturating_add(lease_ms))
+    .bind(lease_ms)
     .bind(id)
-    .bind(now)
     .fetch_optional(pool)
     .await?)
 }
@@ -331,12 +363,13 @@ pub async fn extend_from_start(
     service: &str,
     lease_ms: i64,
 ) -> Result<(), AppError> {
-    let greatest = crate::db::Dialect::of(pool).greatest();
+    let dialect = crate::db::Dialect::of(pool);
+    let (greatest, now) = (dialect.greatest(), dialect.now_ms());
     sqlx::query(&format!(
-        "UPDATE agent_leases SET expires_at = {greatest}(expires_at, $1)
+        "UPDATE agent_leases SET expires_at = {greatest}(expires_at, {now} + $1)
           WHERE site_id = $2 AND service_id = $3 AND ended_at IS NULL"
     ))
-    .bind(now_ms().saturating_add(lease_ms))
+    .bind(lease_ms)
     .bind(site)
     .bind(service)
     .execute(pool)

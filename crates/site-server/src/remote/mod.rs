@@ -691,7 +691,8 @@ fn lease_slots(leased: &Leased) -> u32 {
 /// are no longer remote. Called every second by the monitor, and before a
 /// lease is granted.
 pub async fn expire(pool: &AnyPool, site: &SiteRuntime) -> Result<(), AppError> {
-    let now = now_ms();
+    // By the database's clock, which every server shares.
+    let now = lease::sync_clock(pool).await?;
     let remote = |id: &str| site.audit_service(id).is_some_and(|s| s.remote().is_some());
     for (id, service_id, still_remote) in lease::to_end(pool, site.id(), now, remote).await? {
         let message = if still_remote {

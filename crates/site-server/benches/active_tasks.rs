@@ -5,45 +5,17 @@
 
 use std::time::{Duration, Instant};
 
-use site_api::TokenResponse;
+use taskdeck_testing::measure::percentile;
+
+mod support;
 
 const N_TASKS: usize = 100_000;
 /// Terminal rows (the logs) seeded behind the active tasks.
 const N_LOG_ROWS: usize = 1_000_000;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
-
-async fn measure(http: &reqwest::Client, url: &str, token: &str, n: usize) -> (Duration, Duration) {
-    let mut times = Vec::with_capacity(n);
-    for _ in 0..n {
-        let start = Instant::now();
-        let response = http.get(url).bearer_auth(token).send().await.unwrap();
-        assert!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        let _ = response.bytes().await.unwrap();
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (percentile(&times, 0.5), percentile(&times, 0.99))
-}
-
 /// This process's resident set, in KiB.
 fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
+    taskdeck_testing::measure::rss_kib(std::process::id())
 }
 
 /// Opens 50 event streams on Site `tp`, queues 50 tasks one by one and
@@ -220,20 +192,7 @@ name = "bench"
     let config: taskdeck_site::Config = toml::from_str(&config_text).unwrap();
     let server = taskdeck_site::start(config).await.unwrap();
     let http = reqwest::Client::new();
-    let token = http
-        .post(format!("{}/api/oauth/token", server.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "bench000000000000001"),
-            ("client_secret", "bench"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json::<TokenResponse>()
-        .await
-        .unwrap()
-        .access_token;
+    let token = support::token(&http, &server.url()).await;
     let base = format!("{}/api/v1/sites/hq/active-tasks", server.url());
     let since = (chrono::Utc::now() - chrono::Duration::hours(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -280,7 +239,7 @@ name = "bench"
     }
     if wanted("list") {
         // Warm up the caches once.
-        measure(&http, &format!("{base}?limit=200"), &token, 20).await;
+        support::sequential_gets(&http, &format!("{base}?limit=200"), &token, 20).await;
         println!("active-tasks, page of 200, at {N_TASKS} active tasks (release, loopback HTTP, sequential, 100 requests each):");
         println!(
             "  {:<44} {:>9} {:>9} {:>8}",
@@ -288,7 +247,7 @@ name = "bench"
         );
         for (name, query) in &cases {
             let url = format!("{base}?limit=200&{query}");
-            let (p50, p99) = measure(&http, &url, &token, 100).await;
+            let (p50, p99) = support::sequential_gets(&http, &url, &token, 100).await;
             let total = http
                 .get(&url)
                 .bearer_auth(&token)
@@ -318,7 +277,7 @@ name = "bench"
             "field=initiator&scope=Segment%207",
         ] {
             let url = format!("{base}/facets?{query}");
-            let (p50, p99) = measure(&http, &url, &token, 100).await;
+            let (p50, p99) = support::sequential_gets(&http, &url, &token, 100).await;
             println!(
                 "  {query:<44} p50 {:>8.2} ms   p99 {:>8.2} ms",
                 p50.as_secs_f64() * 1e3,
@@ -346,7 +305,7 @@ name = "bench"
                 format!("{log_url}?limit=200&q=ws-0042"),
             ),
         ] {
-            let (p50, p99) = measure(&http, &url, &token, 50).await;
+            let (p50, p99) = support::sequential_gets(&http, &url, &token, 50).await;
             println!(
                 "  {name:<32} p50 {:>8.2} ms   p99 {:>8.2} ms   (50 requests)",
                 p50.as_secs_f64() * 1e3,
@@ -441,13 +400,6 @@ where
     start.elapsed()
 }
 
-fn zero_duration(i: usize) -> serde_json::Value {
-    serde_json::json!({
-        "kind": "scan", "target": {"type": "device", "name": format!("TP-{i}")}, "scope": "tp",
-        "simulate": {"duration_ms": 0, "outcome": "finished"}
-    })
-}
-
 /// Lifecycle throughput on Site `tp` (64 slots): zero-duration simulated
 /// tasks, each queued -> running -> finished with its log row, under
 /// `synchronous = FULL`; and, in the same run, the same transitions done
@@ -465,7 +417,7 @@ async fn throughput(http: &reqwest::Client, server: &taskdeck_site::RunningServe
                 let response = http
                     .post(&url)
                     .bearer_auth(&token)
-                    .json(&zero_duration(client * N_SINGLE + i))
+                    .json(&support::zero_duration(client * N_SINGLE + i, "tp"))
                     .send()
                     .await
                     .unwrap();
@@ -487,7 +439,7 @@ async fn throughput(http: &reqwest::Client, server: &taskdeck_site::RunningServe
         async move {
             for batch in 0..N_BATCHED / 4 / 500 {
                 let tasks: Vec<serde_json::Value> = (0..500)
-                    .map(|i| zero_duration(client * N_BATCHED + batch * 500 + i))
+                    .map(|i| support::zero_duration(client * N_BATCHED + batch * 500 + i, "tp"))
                     .collect();
                 let response = http
                     .post(&url)

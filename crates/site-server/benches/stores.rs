@@ -5,7 +5,8 @@
 //!   order, another sort, a filter; p50 and p99 of 200 sequential requests;
 //! - lifecycle throughput: zero-duration simulated tasks through
 //!   queued -> running -> finished with their log rows, created in batches
-//!   of 500 by 4 clients, until the queue is empty; SQLite with its one
+//!   of 500 by 4 clients, until the queue is empty, on a Site whose one
+//!   Audit Service has 64 slots and on one with 256; SQLite with its one
 //!   server, PostgreSQL with one and with two servers on one database;
 //! - event latency: a task created through server A until its `queued`
 //!   event arrives on a stream of server B (PostgreSQL), beside the same
@@ -16,14 +17,19 @@
 
 use std::time::{Duration, Instant};
 
-use site_api::TokenResponse;
 use taskdeck_site::config::Store;
 use taskdeck_site::RunningServer;
+use taskdeck_testing::measure::percentile;
+
+mod support;
 
 const N_TASKS: usize = 100_000;
 const PAGE_REQUESTS: usize = 200;
 const N_THROUGHPUT: usize = 20_000;
 const N_LATENCY: usize = 200;
+/// The Sites whose lifecycle throughput is measured: one Audit Service
+/// each, with this many slots.
+const THROUGHPUT_SITES: [(&str, u32); 2] = [("tp", 64), ("tp-wide", 256)];
 
 fn config(store: &Store) -> taskdeck_site::Config {
     let store_line = match store {
@@ -55,74 +61,44 @@ id = "as-tp"
 name = "AS-TP"
 slots = 64
 
+[[sites]]
+id = "tp-wide"
+name = "Throughput, wide"
+
+[[sites.audit_services]]
+id = "as-tp-wide"
+name = "AS-TP-Wide"
+slots = 256
+
 [[users]]
 email = "alice@example.com"
 display_name = "Alice"
-roles = {{ hq = "site_administrator", tp = "site_administrator" }}
+roles = {{ hq = "site_administrator", tp = "site_administrator", tp-wide = "site_administrator" }}
 
 [[app_registrations]]
-client_id = "bench000000000000001"
-client_secret = "bench"
+client_id = "{client_id}"
+client_secret = "{client_secret}"
 owner = "alice@example.com"
 name = "bench"
-"#
+"#,
+        client_id = support::CLIENT_ID,
+        client_secret = support::CLIENT_SECRET,
     );
     toml::from_str(&text).unwrap()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
 }
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-async fn token(http: &reqwest::Client, server: &RunningServer) -> String {
-    http.post(format!("{}/api/oauth/token", server.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "bench000000000000001"),
-            ("client_secret", "bench"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json::<TokenResponse>()
-        .await
-        .unwrap()
-        .access_token
-}
-
-/// p50 and p99 of `PAGE_REQUESTS` sequential GETs of `url`.
-async fn pages(http: &reqwest::Client, url: &str, token: &str) -> (Duration, Duration) {
-    let mut times = Vec::with_capacity(PAGE_REQUESTS);
-    for _ in 0..PAGE_REQUESTS {
-        let start = Instant::now();
-        let response = http.get(url).bearer_auth(token).send().await.unwrap();
-        assert!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        let _ = response.bytes().await.unwrap();
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (percentile(&times, 0.5), percentile(&times, 0.99))
-}
-
-fn zero_duration(i: usize) -> serde_json::Value {
-    serde_json::json!({
-        "kind": "scan", "target": {"type": "device", "name": format!("TP-{i}")}, "scope": "tp",
-        "simulate": {"duration_ms": 0, "outcome": "finished"}
-    })
-}
-
-/// Tasks a second through the whole lifecycle on Site `tp`, the batches
+/// Tasks a second through the whole lifecycle on Site `site`, the batches
 /// spread over `servers` round robin, until none is active.
-async fn throughput(http: &reqwest::Client, servers: &[&RunningServer], token: &str) -> f64 {
+async fn throughput(
+    http: &reqwest::Client,
+    servers: &[&RunningServer],
+    site: &str,
+    token: &str,
+) -> f64 {
     const CLIENTS: usize = 4;
     let start = Instant::now();
     let clients: Vec<_> = (0..CLIENTS)
@@ -130,12 +106,17 @@ async fn throughput(http: &reqwest::Client, servers: &[&RunningServer], token: &
             let (http, token) = (http.clone(), token.to_owned());
             let urls: Vec<String> = servers
                 .iter()
-                .map(|s| format!("{}/api/v1/sites/tp/tasks/batch", s.url()))
+                .map(|s| format!("{}/api/v1/sites/{site}/tasks/batch", s.url()))
                 .collect();
             tokio::spawn(async move {
                 for batch in 0..N_THROUGHPUT / CLIENTS / 500 {
                     let tasks: Vec<serde_json::Value> = (0..500)
-                        .map(|i| zero_duration(client * N_THROUGHPUT + batch * 500 + i))
+                        .map(|i| {
+                            support::zero_duration(
+                                client * N_THROUGHPUT + batch * 500 + i,
+                                "throughput",
+                            )
+                        })
                         .collect();
                     let url = &urls[(client + batch) % urls.len()];
                     let response = http
@@ -153,7 +134,10 @@ async fn throughput(http: &reqwest::Client, servers: &[&RunningServer], token: &
     for client in clients {
         client.await.unwrap();
     }
-    let active_url = format!("{}/api/v1/sites/tp/active-tasks?limit=1", servers[0].url());
+    let active_url = format!(
+        "{}/api/v1/sites/{site}/active-tasks?limit=1",
+        servers[0].url()
+    );
     loop {
         let page: serde_json::Value = http
             .get(&active_url)
@@ -242,24 +226,27 @@ async fn bench_store(name: &str, store: &Store, two_servers: bool) {
     );
     let a = taskdeck_site::start(config(store)).await.unwrap();
     let http = reqwest::Client::new();
-    let token = token(&http, &a).await;
+    let token = support::token(&http, &a.url()).await;
     let base = format!("{}/api/v1/sites/hq/active-tasks?limit=200", a.url());
-    pages(&http, &base, &token).await; // warm-up
+    support::sequential_gets(&http, &base, &token, PAGE_REQUESTS).await; // warm-up
     println!("{name}: Active tasks page of 200 at {N_TASKS} active tasks ({PAGE_REQUESTS} sequential requests):");
     for (label, query) in [
         ("default order (newest first)", ""),
         ("sort=target&order=asc", "&sort=target&order=asc"),
         ("scope=Segment 7", "&scope=Segment%207"),
     ] {
-        let (p50, p99) = pages(&http, &format!("{base}{query}"), &token).await;
+        let (p50, p99) =
+            support::sequential_gets(&http, &format!("{base}{query}"), &token, PAGE_REQUESTS).await;
         println!(
             "  {label:<30} p50 {:>6.2} ms   p99 {:>6.2} ms",
             ms(p50),
             ms(p99)
         );
     }
-    let one = throughput(&http, &[&a], &token).await;
-    println!("{name}: lifecycle throughput, one server, batches of 500 from 4 clients, {N_THROUGHPUT} tasks: {one:.0} tasks/s");
+    for (site, slots) in THROUGHPUT_SITES {
+        let one = throughput(&http, &[&a], site, &token).await;
+        println!("{name}: lifecycle throughput, one server, {slots} slots, batches of 500 from 4 clients, {N_THROUGHPUT} tasks: {one:.0} tasks/s");
+    }
     let (p50, p99) = event_latency(&http, &a, &a, &token).await;
     println!(
         "{name}: event latency, create -> queued event, one server ({N_LATENCY}): p50 {:.2} ms, p99 {:.2} ms",
@@ -268,8 +255,10 @@ async fn bench_store(name: &str, store: &Store, two_servers: bool) {
     );
     if two_servers {
         let b = taskdeck_site::start(config(store)).await.unwrap();
-        let two = throughput(&http, &[&a, &b], &token).await;
-        println!("{name}: lifecycle throughput, two servers, batches of 500 from 4 clients, {N_THROUGHPUT} tasks: {two:.0} tasks/s");
+        for (site, slots) in THROUGHPUT_SITES {
+            let two = throughput(&http, &[&a, &b], site, &token).await;
+            println!("{name}: lifecycle throughput, two servers, {slots} slots, batches of 500 from 4 clients, {N_THROUGHPUT} tasks: {two:.0} tasks/s");
+        }
         let (p50, p99) = event_latency(&http, &a, &b, &token).await;
         println!(
             "{name}: event latency, create on A -> queued event on B ({N_LATENCY}): p50 {:.2} ms, p99 {:.2} ms",

@@ -1,8 +1,10 @@
 //! What the tests of several crates share, as real parts started for them:
 //! a PostgreSQL database of their own in the cluster `cargo xtask test`
-//! starts ([`postgres`]), and nginx in front of test servers with the
-//! shipped proxy rules ([`nginx`]). Only ever a dev-dependency.
+//! starts ([`postgres`]), nginx in front of test servers with the
+//! shipped proxy rules ([`nginx`]), and what benchmarks measure with
+//! ([`measure`]). Only ever a dev-dependency.
 
+pub mod measure;
 pub mod nginx;
 pub mod postgres;
 

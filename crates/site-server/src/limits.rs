@@ -117,7 +117,8 @@ impl Limits {
     }
 }
 
-const NOW_MS: &str = "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)";
+/// The database's clock, in milliseconds: every server counts by it.
+const NOW_MS: &str = Dialect::Postgres.now_ms();
 
 /// Adds a hit of `kind` for `client_id` unless `limit` hits are already in
 /// the window: `Some(retry after, in seconds)` when it was refused. One

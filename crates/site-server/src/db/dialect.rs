@@ -101,7 +101,7 @@ impl Dialect {
     }
 
     /// Milliseconds since the Unix epoch, by the database's clock.
-    pub fn now_ms(self) -> &'static str {
+    pub const fn now_ms(self) -> &'static str {
         match self {
             Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
             Dialect::Postgres => "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)",

@@ -9,8 +9,8 @@ use serde_json::json;
 use site_api::{ActiveTasksPage, Task, TaskStatus};
 
 use crate::suite::{
-    error_code, read_events, scan, spawn_server, take_events, test_config, test_config_text,
-    test_store, Site, ADMIN_ID, ADMIN_SECRET, USER_ID, USER_SECRET,
+    admin_token_at, error_code, read_events, retry_after, scan, spawn_server, take_events,
+    test_config, test_config_text, test_store, Site, ADMIN_ID, ADMIN_SECRET, USER_ID, USER_SECRET,
 };
 
 /// `n` servers on one fresh database, started at the same moment.
@@ -222,12 +222,8 @@ async fn a_client_ids_request_budget_counts_across_servers() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry_after: u64 = response.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((1..=60).contains(&retry_after), "{retry_after}");
+        let wait = retry_after(&response);
+        assert!((1..=60).contains(&wait), "{wait}");
     }
     // Another client id has its own budget, on both.
     let user = b.token(USER_ID, USER_SECRET).await;
@@ -269,12 +265,8 @@ async fn failed_token_requests_through_both_servers_lock_the_client_out_of_both(
     for site in &sites {
         let locked = site.request_token(ADMIN_ID, ADMIN_SECRET).await;
         assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry_after: u64 = locked.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((1..=300).contains(&retry_after), "{retry_after}");
+        let wait = retry_after(&locked);
+        assert!((1..=300).contains(&wait), "{wait}");
     }
     // Other clients are not affected.
     sites[1].token(USER_ID, USER_SECRET).await;
@@ -344,20 +336,7 @@ async fn kill_9_of_one_server_under_load_fails_its_tasks_through_the_other() {
     // both slots of `as-1` with tasks that never end by themselves.
     let (mut a, a_url) = spawn_server(&config_path).await;
     let http = reqwest::Client::new();
-    let token = http
-        .post(format!("{a_url}/api/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", ADMIN_ID),
-            ("client_secret", ADMIN_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json::<site_api::TokenResponse>()
-        .await
-        .unwrap()
-        .access_token;
+    let token = admin_token_at(&http, &a_url).await;
     let mut hung = Vec::new();
     for i in 0..2 {
         let response = http

@@ -4,10 +4,9 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use site_api::TokenResponse;
 use taskdeck_testing::nginx::Nginx;
 
-use crate::suite::{read_events, scan, test_config, Site, ADMIN_ID, ADMIN_SECRET};
+use crate::suite::{admin_token_at, read_events, scan, test_config, Site};
 
 fn address(site: &Site) -> String {
     site.server.local_addr().to_string()
@@ -32,20 +31,7 @@ async fn through_nginx_an_event_stream_carries_changes_from_both_servers_and_sur
     let b = Site::start_with(test_config(dir.path(), "test", 1)).await;
     let nginx = Nginx::start(&[address(&a), address(&b)]);
     let http = reqwest::Client::new();
-    let token = http
-        .post(format!("{}/api/oauth/token", nginx.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", ADMIN_ID),
-            ("client_secret", ADMIN_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json::<TokenResponse>()
-        .await
-        .unwrap()
-        .access_token;
+    let token = admin_token_at(&http, &nginx.url()).await;
     let events_url = format!("{}/api/v1/sites/hq/events", nginx.url());
     let mut stream = http
         .get(&events_url)

@@ -1312,12 +1312,8 @@ async fn ten_failed_token_requests_lock_a_client_id_out() {
     // Now even the right secret waits.
     let locked = site.request_token(ADMIN_ID, ADMIN_SECRET).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = locked.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=300).contains(&retry_after), "{retry_after}");
+    let wait = retry_after(&locked);
+    assert!((1..=300).contains(&wait), "{wait}");
     // Other clients are not affected.
     site.token(USER_ID, USER_SECRET).await;
 }
@@ -1347,6 +1343,36 @@ async fn each_client_id_has_a_request_budget_per_minute() {
     // Another client id has its own budget.
     let user = site.token(USER_ID, USER_SECRET).await;
     assert_eq!(site.get(&user, "/api/v1/me").await.0, StatusCode::OK);
+}
+
+/// The seconds a 429 `response` says to wait (its `Retry-After`).
+pub(crate) fn retry_after(response: &reqwest::Response) -> u64 {
+    let value = response
+        .headers()
+        .get("retry-after")
+        .expect("a 429 says when to retry");
+    value
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After in seconds")
+}
+
+/// An access token for the test configuration's administrator from the
+/// server (or proxy) at `url`.
+pub(crate) async fn admin_token_at(http: &Client, url: &str) -> String {
+    let response = http
+        .post(format!("{url}/api/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", ADMIN_ID),
+            ("client_secret", ADMIN_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "a token from {url}");
+    response.json::<TokenResponse>().await.unwrap().access_token
 }
 
 /// Starts the binary on `config` and returns it with its URL.
@@ -1383,19 +1409,7 @@ async fn nothing_is_lost_or_duplicated_after_kill_9() {
     let http = Client::new();
     let token = |url: String| {
         let http = http.clone();
-        async move {
-            let response = http
-                .post(format!("{url}/api/oauth/token"))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", ADMIN_ID),
-                    ("client_secret", ADMIN_SECRET),
-                ])
-                .send()
-                .await
-                .unwrap();
-            response.json::<TokenResponse>().await.unwrap().access_token
-        }
+        async move { admin_token_at(&http, &url).await }
     };
 
     let (mut child, url) = spawn_server(&config_path).await;

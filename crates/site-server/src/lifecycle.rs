@@ -144,19 +144,33 @@ impl<'a> SiteWrite<'a> {
     /// Commits, numbering each change with a new revision and moving the
     /// counts by `moves`, and publishes the changes in order.
     async fn commit_changes(mut self, changes: Vec<Change>, moves: Moves) -> Result<(), AppError> {
-        for ((kind, status, target_type), n) in &moves.0 {
-            sqlx::query(
-                "INSERT INTO active_counts (site_id, kind, status, target_type, n)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (site_id, kind, status, target_type) DO UPDATE SET n = active_counts.n + excluded.n",
-            )
-            .bind(self.site.id())
-            .bind(kind_column(*kind))
-            .bind(status_column(*status))
-            .bind(target_type.as_str())
-            .bind(n)
-            .execute(&mut *self.tx)
-            .await?;
+        if !moves.0.is_empty() {
+            let mut upsert = db::Sql::new(
+                self.dialect,
+                "INSERT INTO active_counts (site_id, kind, status, target_type, n) VALUES ",
+            );
+            for (i, ((kind, status, target_type), n)) in moves.0.iter().enumerate() {
+                if i > 0 {
+                    upsert.push(", ");
+                }
+                upsert
+                    .push("(")
+                    .push_bind(self.site.id().to_owned())
+                    .push(", ")
+                    .push_bind(kind_column(*kind))
+                    .push(", ")
+                    .push_bind(status_column(*status))
+                    .push(", ")
+                    .push_bind(target_type.as_str())
+                    .push(", ")
+                    .push_bind(*n)
+                    .push(")");
+            }
+            upsert.push(
+                " ON CONFLICT (site_id, kind, status, target_type) \
+                 DO UPDATE SET n = active_counts.n + excluded.n",
+            );
+            upsert.build().execute(&mut *self.tx).await?;
         }
         let last: i64 = sqlx::query_scalar(
             "UPDATE sites SET revision = revision + $1, queued = queued + $2, running = running + $3

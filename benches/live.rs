@@ -17,6 +17,7 @@ use taskdeck_app::live::list::LiveList;
 use taskdeck_app::site_client::{SecretSource, SiteClient};
 use taskdeck_app::Error;
 use taskdeck_ipc::LinkState;
+use taskdeck_testing::measure::percentile;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -94,10 +95,6 @@ fn request(name: String, outcome: SimulatedOutcome) -> CreateTaskRequest {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 fn print(what: &str, mut samples: Vec<Duration>) {
     samples.sort();
     println!(
@@ -109,16 +106,9 @@ fn print(what: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// This process's resident set, in KiB.
 fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
+    taskdeck_testing::measure::rss_kib(std::process::id())
 }
 
 #[tokio::main]

@@ -181,11 +181,9 @@ pub async fn dispatch(
     }
 }
 
-/// One busy slot of a service.
+/// One busy slot of a service: what it needs (the pool, the Site, the
+/// service) is its service's writer's.
 struct Slot {
-    pool: AnyPool,
-    site: Arc<SiteRuntime>,
-    service: Arc<AuditServiceRuntime>,
     completions: Completer,
 }
 
@@ -313,9 +311,6 @@ impl Completer {
         for (task, row) in claimed {
             self.service.busy.fetch_add(1, Ordering::SeqCst);
             let slot = Slot {
-                pool: self.pool.clone(),
-                site: self.site.clone(),
-                service: self.service.clone(),
                 completions: self.clone(),
             };
             tokio::spawn(slot.run(task, row, shutdown.clone()));
@@ -334,8 +329,8 @@ impl Completer {
 impl Slot {
     async fn run(self, task: Task, row: TaskRow, shutdown: CancellationToken) {
         // Stops on shutdown, and when the task is cancelled.
-        let stop = self.site.register_runner(task.id, &shutdown);
-        let completion = match self.service.config.runner {
+        let stop = self.completions.site.register_runner(task.id, &shutdown);
+        let completion = match self.completions.service.config.runner {
             RunnerKind::Simulated => {
                 let spec = row
                     .simulate
@@ -347,7 +342,11 @@ impl Slot {
             // Remote services have no dispatch loop: their agents claim.
             RunnerKind::Remote => None,
             RunnerKind::Command => {
-                let (pool, site, id) = (self.pool.clone(), self.site.clone(), task.id);
+                let (pool, site, id) = (
+                    self.completions.pool.clone(),
+                    self.completions.site.clone(),
+                    task.id,
+                );
                 let progress = move |progress| {
                     let (pool, site) = (pool.clone(), site.clone());
                     async move {
@@ -359,17 +358,23 @@ impl Slot {
                         }
                     }
                 };
-                taskdeck_runner::run(&self.service.config.program(), &task, &stop, progress).await
+                taskdeck_runner::run(
+                    &self.completions.service.config.program(),
+                    &task,
+                    &stop,
+                    progress,
+                )
+                .await
             }
         };
-        self.site.unregister_runner(task.id);
+        self.completions.site.unregister_runner(task.id);
         // None: stopped. A cancel already recorded the end; at shutdown the
         // server ends running tasks itself.
         if let Some(completion) = completion {
             self.completions.complete(task.id, completion).await;
         }
-        self.service.busy.fetch_sub(1, Ordering::SeqCst);
-        self.service.wake();
+        self.completions.service.busy.fetch_sub(1, Ordering::SeqCst);
+        self.completions.service.wake();
     }
 
     /// Plays `spec` out: progress in steps, then the outcome. `None` if
@@ -408,8 +413,8 @@ impl Slot {
                 total,
             };
             if let Ok(None) = lifecycle::report_progress(
-                &self.pool,
-                &self.site,
+                &self.completions.pool,
+                &self.completions.site,
                 task.id,
                 Holder::Server,
                 progress,

@@ -1,15 +1,11 @@
 //! The `q` search: a case-insensitive substring of target name, label,
-//! scope or initiator, planned against a trigram index: SQLite's
-//! `task_search` FTS5 table, or PostgreSQL's `pg_trgm` index over
-//! [`SEARCH_DOCUMENT`].
+//! scope or initiator, planned against a trigram index over the four texts
+//! in one document, written once when the task is: the `task_search` table,
+//! SQLite's with FTS5 (migration 0005), PostgreSQL's with a `pg_trgm` index
+//! (its migration 0005).
 
 use crate::db::{Dialect, Sql};
 use crate::error::AppError;
-
-/// The four searched texts of a task in one, as PostgreSQL's
-/// `tasks_search` trigram index holds them (its migration writes the same
-/// expression): a task matches only if this holds the search text.
-pub const SEARCH_DOCUMENT: &str = "(target_name || E'\\n' || (CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END) || CAST(number AS text) || E'\\n' || scope || E'\\n' || initiator)";
 
 /// A `q` search, and how it reads the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,11 +87,15 @@ pub fn push_search(sql: &mut Sql, search: Option<&Search>) {
         Dialect::Postgres => "ILIKE",
     };
     if search.trigrams {
-        // What the trigram index can find; the tests below keep the
-        // exact meaning (a match in one of the four texts).
-        sql.push(format!(" AND {SEARCH_DOCUMENT} {like} "))
-            .push_bind(search.pattern.clone())
-            .push(" ESCAPE '\\'");
+        // What the trigram index over `task_search` can find; the tests
+        // below keep the exact meaning (a match in one of the four texts).
+        // As EXISTS, the planner either reads the index's matches or walks
+        // the list's index and looks each row up, whichever is cheaper.
+        sql.push(format!(
+            " AND EXISTS (SELECT 1 FROM task_search WHERE task_search.seq = tasks.seq AND task_search.document {like} "
+        ))
+        .push_bind(search.pattern.clone())
+        .push(" ESCAPE '\\')");
     }
     if let Some(phrase) = &search.narrow {
         // The trigram index finds the candidates; the LIKE test below

@@ -31,7 +31,8 @@ const RUN_PACKAGES: &[&str] = &[
 ];
 
 /// More packages for the tests: a display, a session bus, a notification
-/// server and WebKit's WebDriver.
+/// server and WebKit's WebDriver; PostgreSQL and nginx for the servers'
+/// tests, and libfaketime for servers with skewed clocks.
 const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
@@ -43,6 +44,7 @@ const TEST_PACKAGES: &[&str] = &[
     "imagemagick",
     "postgresql",
     "nginx",
+    "faketime",
 ];
 
 /// tauri-driver's version: 2.1.0 builds with our rustc.

@@ -7,7 +7,9 @@
 //! starts the server binary, and runs the agent with `task.sh`: a program
 //! whose behaviour the task's target name chooses (`sleep-N`, `progress`,
 //! `fail`, `stubborn`), which records its process id, arguments and the
-//! times it ran beside itself.
+//! times it ran beside itself. One test runs two servers on a PostgreSQL
+//! database (the cluster `cargo xtask test` starts), their clocks skewed
+//! by libfaketime.
 
 mod support;
 
@@ -215,6 +217,93 @@ async fn an_agent_killed_mid_task_loses_its_task_once_its_lease_runs_out() {
         "finished"
     );
     again.stop_and_expect(0).await;
+}
+
+#[tokio::test]
+async fn servers_whose_clocks_are_ten_minutes_off_keep_a_live_lease_and_end_a_lost_one_on_time() {
+    // Two servers on one PostgreSQL database, one ten minutes ahead and one
+    // ten minutes behind. Leases are timed by the database's clock: by its
+    // own, the server ahead would find every lease long run out, and the
+    // one behind would keep a lost agent's ten minutes too long.
+    let dir = tempfile::tempdir().unwrap();
+    let url = taskdeck_testing::postgres::database_for(dir.path());
+    let options = |clock_offset| SiteOptions {
+        database_url: Some(url.clone()),
+        clock_offset: Some(clock_offset),
+        ..SiteOptions::default()
+    };
+    let mut ahead = Site::start(options("+600")).await;
+    let behind = Site::start(options("-600")).await;
+    // The servers' own clocks are off, as their `Date` headers tell.
+    assert!((ahead.clock_offset().await - 600).abs() <= 5);
+    assert!((behind.clock_offset().await + 600).abs() <= 5);
+    let mut agent = Agent::start(&behind, &[]).await;
+    agent.connected_line().await;
+    // Longer than the 5 s lease, renewed through the server behind while
+    // the one ahead looks for run-out leases.
+    let id = ahead.create("sleep-7", "s").await;
+    let task = behind.wait_terminal(&id, Duration::from_secs(30)).await;
+    assert_eq!(task["status"], "finished", "{task}");
+    assert_eq!(ahead.audit_service().await["state"], "online");
+    assert_eq!(behind.log_rows(&id).await, 1);
+    // With the server ahead gone, a lost agent's task ends through the one
+    // behind once the lease has run out by the database's clock.
+    ahead.kill_server(libc::SIGTERM).await;
+    let id = behind.create("sleep-60", "s").await;
+    let (leader, _) = behind.program_pids(&id).await;
+    signal(agent.pid(), libc::SIGKILL);
+    let task = behind.wait_terminal(&id, Duration::from_secs(20)).await;
+    assert_eq!(task["status"], "failed");
+    let messages = behind.log_entry(&id).await["error_messages"].to_string();
+    assert!(messages.contains("Audit Service was lost"), "{messages}");
+    assert_eq!(behind.audit_service().await["state"], "offline");
+    // The orphaned program is the host's to clean up; the test does.
+    signal(-leader, libc::SIGKILL);
+}
+
+#[tokio::test]
+async fn behind_nginx_an_agent_moves_to_the_other_server_when_its_own_is_killed() {
+    // Two servers on one PostgreSQL database behind nginx with the shipped
+    // rules: an agent keeps to one server (hashed by its address) while
+    // that one is up. Each server is killed in turn under a running task,
+    // so whichever the agent was on, it once loses its server mid-task.
+    let dir = tempfile::tempdir().unwrap();
+    let url = taskdeck_testing::postgres::database_for(dir.path());
+    let options = || SiteOptions {
+        database_url: Some(url.clone()),
+        ..SiteOptions::default()
+    };
+    let mut a = Site::start(options()).await;
+    let mut b = Site::start(options()).await;
+    let address = |site: &Site| site.url.trim_start_matches("http://").to_owned();
+    let nginx = taskdeck_testing::nginx::Nginx::start(&[address(&a), address(&b)]);
+    let mut agent = Agent::start(&a, &["--server", &nginx.url()]).await;
+    agent.connected_line().await;
+    for round in 0..2 {
+        let (killed, other) = if round == 0 {
+            (&mut a, &b)
+        } else {
+            (&mut b, &a)
+        };
+        let id = other.create("sleep-4", "s").await;
+        other
+            .wait_status(&id, &["running"], Duration::from_secs(10))
+            .await;
+        killed.kill_server(libc::SIGKILL).await;
+        let task = other.wait_terminal(&id, Duration::from_secs(30)).await;
+        assert_eq!(task["status"], "finished", "round {round}: {task}");
+        assert_eq!(other.log_rows(&id).await, 1);
+        // The next task is taken through whichever server is up.
+        let next = other.create("sleep-0.1", "s").await;
+        assert_eq!(
+            other.wait_terminal(&next, Duration::from_secs(15)).await["status"],
+            "finished",
+            "round {round}"
+        );
+        killed.restart().await;
+    }
+    assert_eq!(a.audit_service().await["state"], "online");
+    agent.stop_and_expect(0).await;
 }
 
 #[tokio::test]

@@ -48,6 +48,13 @@ pub struct SiteOptions {
     pub slots: u32,
     /// Serve HTTPS with a certificate of a test CA.
     pub tls: bool,
+    /// Store the Site in this PostgreSQL database instead of SQLite under
+    /// the server's folder: servers given the same URL serve one Site.
+    pub database_url: Option<String>,
+    /// Run the server with its wall clock moved by this much, as
+    /// libfaketime writes it (`+600`: ten minutes ahead); its monotonic
+    /// clock is left alone.
+    pub clock_offset: Option<&'static str>,
 }
 
 impl Default for SiteOptions {
@@ -55,6 +62,8 @@ impl Default for SiteOptions {
         SiteOptions {
             slots: 2,
             tls: false,
+            database_url: None,
+            clock_offset: None,
         }
     }
 }
@@ -67,6 +76,7 @@ pub struct Site {
     server: Option<Child>,
     http: reqwest::Client,
     token: String,
+    clock_offset: Option<&'static str>,
 }
 
 /// The server binary, built beside this package's own (a workspace
@@ -82,6 +92,19 @@ fn site_binary() -> PathBuf {
     site
 }
 
+/// libfaketime, from Debian's `faketime` package (`cargo xtask test`
+/// installs it).
+fn libfaketime() -> PathBuf {
+    let found = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("faketime").join("libfaketime.so.1"))
+        .find(|path| path.exists());
+    found
+        .expect("libfaketime is missing: install Debian's faketime package (cargo xtask test does)")
+}
+
 impl Site {
     pub async fn start(options: SiteOptions) -> Site {
         let dir = tempfile::tempdir().unwrap();
@@ -95,9 +118,13 @@ impl Site {
         } else {
             ""
         };
+        let store = match &options.database_url {
+            Some(url) => format!("database_url = {url:?}"),
+            None => "data_dir = \"data\"".to_owned(),
+        };
         let config = format!(
             r#"listen = "127.0.0.1:0"
-data_dir = "data"
+{store}
 mode = "test"
 rate_limit_per_minute = 100000
 {tls}
@@ -152,6 +179,7 @@ name = "Tests"
             server: None,
             http: http.build().unwrap(),
             token: String::new(),
+            clock_offset: options.clock_offset,
         };
         site.restart().await;
         // Later starts keep the port, so agents find the server again.
@@ -168,7 +196,17 @@ name = "Tests"
 
     /// Starts the server (again) on the configuration as it is now.
     pub async fn restart(&mut self) {
-        let mut child = Command::new(site_binary())
+        let mut command = Command::new(site_binary());
+        if let Some(offset) = self.clock_offset {
+            // Preloaded into the server itself (not through the `faketime`
+            // wrapper, which would stand between the test and the server's
+            // signals).
+            command
+                .env("LD_PRELOAD", libfaketime())
+                .env("FAKETIME", offset)
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        }
+        let mut child = command
             .arg("serve")
             .arg("--config")
             .arg(self.dir.path().join("site.toml"))
@@ -204,6 +242,20 @@ name = "Tests"
             .await
             .unwrap();
         self.token = token["access_token"].as_str().unwrap().to_owned();
+    }
+
+    /// How far the server's clock is ahead of this process's (s), from
+    /// the `Date` header of its answer.
+    pub async fn clock_offset(&self) -> i64 {
+        let response = self
+            .http
+            .get(format!("{}/healthz", self.url))
+            .send()
+            .await
+            .unwrap();
+        let date = response.headers()["date"].to_str().unwrap().to_owned();
+        let at = chrono::DateTime::parse_from_rfc2822(&date).unwrap();
+        at.timestamp() - chrono::Utc::now().timestamp()
     }
 
     /// Sends `signal` to the server and waits for it to end.

@@ -45,11 +45,40 @@ impl TauriDriver {
     /// Like [`TauriDriver::start`], with the app's folders under `data`,
     /// which outlives the driver (a restart sees the same settings).
     pub fn start_at(data: &std::path::Path, env: &[(&str, &str)]) -> TauriDriver {
-        use std::os::unix::process::CommandExt;
         let one_app = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
-        let port = free_port();
-        let native_port = free_port();
-        let child = Command::new("tauri-driver")
+        // A port found free may be taken before tauri-driver binds it: a
+        // driver that exits before it listens is started again on others.
+        let mut attempts = 0;
+        let (child, port) = loop {
+            attempts += 1;
+            let port = free_port();
+            let child = TauriDriver::spawn(port, data, env);
+            match TauriDriver::wait_listening(child, port) {
+                Ok(child) => break (child, port),
+                Err(status) if attempts < 3 => {
+                    eprintln!("tauri-driver exited before it listened on {port} ({status}); again");
+                }
+                Err(status) => panic!("tauri-driver exited before it listened on {port}: {status}"),
+            }
+        };
+        TauriDriver {
+            child,
+            port,
+            application: env!("CARGO_BIN_EXE_taskdeck").into(),
+            _data: None,
+            _one_app: one_app,
+        }
+    }
+
+    fn spawn(port: u16, data: &std::path::Path, env: &[(&str, &str)]) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        let native_port = loop {
+            let native_port = free_port();
+            if native_port != port {
+                break native_port;
+            }
+        };
+        Command::new("tauri-driver")
             .args([
                 "--port",
                 &port.to_string(),
@@ -64,23 +93,27 @@ impl TauriDriver {
             .stderr(Stdio::inherit())
             .process_group(0)
             .spawn()
-            .expect("tauri-driver is installed (cargo xtask setup installs it)");
-        let driver = TauriDriver {
-            child,
-            port,
-            application: env!("CARGO_BIN_EXE_taskdeck").into(),
-            _data: None,
-            _one_app: one_app,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
+            .expect("tauri-driver is installed (cargo xtask setup installs it)")
+    }
+
+    /// Waits until the driver listens on `port`: `Err` with its exit
+    /// status if it exits first.
+    fn wait_listening(
+        mut child: std::process::Child,
+        port: u16,
+    ) -> Result<std::process::Child, std::process::ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tauri-driver did not listen on {port}"
-            );
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("tauri-driver did not listen on {port} within 60 s");
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
-        driver
+        Ok(child)
     }
 
     /// Launches `application` instead of the binary Cargo built (the

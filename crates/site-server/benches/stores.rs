@@ -2,7 +2,8 @@
 //! HTTP on loopback. Prints numbers; asserts nothing.
 //!
 //! - the Active tasks page (200 rows) at 100,000 active tasks: default
-//!   order, another sort, a filter; p50 and p99 of 200 sequential requests;
+//!   order, another sort, a filter, a narrow and a broad search; p50 and
+//!   p99 of 200 sequential requests;
 //! - lifecycle throughput: zero-duration simulated tasks through
 //!   queued -> running -> finished with their log rows, created in batches
 //!   of 500 by 4 clients, until the queue is empty, on a Site whose one
@@ -234,6 +235,8 @@ async fn bench_store(name: &str, store: &Store, two_servers: bool) {
         ("default order (newest first)", ""),
         ("sort=target&order=asc", "&sort=target&order=asc"),
         ("scope=Segment 7", "&scope=Segment%207"),
+        ("q=WS-0004 (search, 50 rows)", "&q=WS-0004"),
+        ("q=Segment 1 (search, broad)", "&q=Segment%201"),
     ] {
         let (p50, p99) =
             support::sequential_gets(&http, &format!("{base}{query}"), &token, PAGE_REQUESTS).await;

@@ -18,14 +18,16 @@ CREATE INDEX task_search_document ON task_search USING gin (document gin_trgm_op
 
 -- One statement-level trigger for a batch of inserted tasks (a
 -- multi-row INSERT writes its documents in one INSERT too). The document
--- is the one SQLite's trigger writes: target name, label, scope and
--- initiator, a line each.
+-- is the one SQLite's trigger writes (target name, label, scope and
+-- initiator, a line each), in lower case: a search tests it with LIKE
+-- against the lower-cased pattern, which is what ILIKE does, without
+-- folding the case of every document it reads (half the time).
 CREATE FUNCTION task_search_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO task_search (seq, document)
     SELECT seq,
-           target_name || E'\n' || (CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END)
-               || CAST(number AS text) || E'\n' || scope || E'\n' || initiator
+           lower(target_name || E'\n' || (CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END)
+               || CAST(number AS text) || E'\n' || scope || E'\n' || initiator)
       FROM inserted_tasks;
     RETURN NULL;
 END
@@ -37,8 +39,8 @@ CREATE TRIGGER task_search_insert AFTER INSERT ON tasks
 
 INSERT INTO task_search (seq, document)
 SELECT seq,
-       target_name || E'\n' || (CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END)
-           || CAST(number AS text) || E'\n' || scope || E'\n' || initiator
+       lower(target_name || E'\n' || (CASE kind WHEN 'scan' THEN 'Scan #' ELSE 'Audit #' END)
+           || CAST(number AS text) || E'\n' || scope || E'\n' || initiator)
   FROM tasks;
 
 DROP INDEX tasks_search;

@@ -15,9 +15,6 @@ pub struct Search {
     /// The trigram phrase, when few enough rows match it that reading them
     /// by rowid beats walking the list's index in order (SQLite).
     narrow: Option<String>,
-    /// True if and only if PostgreSQL's trigram index can narrow the
-    /// search (three characters or more); its planner decides whether to.
-    trigrams: bool,
 }
 
 /// Up to this many trigram matches, a search reads the matching rows by
@@ -38,7 +35,6 @@ impl Search {
             return Ok(Some(Search {
                 pattern,
                 narrow: None,
-                trigrams: q.chars().count() >= 3,
             }));
         }
         let mut narrow = None;
@@ -54,11 +50,7 @@ impl Search {
                 narrow = Some(phrase);
             }
         }
-        Ok(Some(Search {
-            pattern,
-            narrow,
-            trigrams: false,
-        }))
+        Ok(Some(Search { pattern, narrow }))
     }
 
     /// True if and only if the search reads the trigram index's matches.
@@ -86,16 +78,24 @@ pub fn push_search(sql: &mut Sql, search: Option<&Search>) {
         Dialect::Sqlite => "LIKE",
         Dialect::Postgres => "ILIKE",
     };
-    if search.trigrams {
-        // What the trigram index over `task_search` can find; the tests
-        // below keep the exact meaning (a match in one of the four texts).
-        // As EXISTS, the planner either reads the index's matches or walks
-        // the list's index and looks each row up, whichever is cheaper.
-        sql.push(format!(
-            " AND EXISTS (SELECT 1 FROM task_search WHERE task_search.seq = tasks.seq AND task_search.document {like} "
-        ))
+    if sql.dialect() == Dialect::Postgres {
+        // The document the trigram index is over, tested as ILIKE tests
+        // (both sides lower-cased, then LIKE). As EXISTS, the planner
+        // either reads the index's matches or walks the list's index and
+        // looks each row up, whichever is cheaper.
+        // The document is lower-cased once, when it is written.
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM task_search WHERE task_search.seq = tasks.seq \
+             AND task_search.document LIKE lower(",
+        )
         .push_bind(search.pattern.clone())
-        .push(" ESCAPE '\\')");
+        .push(") ESCAPE '\\')");
+        // The document holds the four texts a line each, so a pattern
+        // without a line break matches it exactly when it matches one of
+        // them: the tests below would only repeat it.
+        if !search.pattern.contains('\n') {
+            return;
+        }
     }
     if let Some(phrase) = &search.narrow {
         // The trigram index finds the candidates; the LIKE test below

@@ -1237,6 +1237,11 @@ async fn active_tasks_filter_search_and_sort_with_stable_paging() {
     assert_eq!(listed(&site, &admin, "q=dmz").await.0, 3);
     assert_eq!(listed(&site, &admin, "q=bob@").await.0, 3);
     assert_eq!(listed(&site, &admin, "q=100%25").await.0, 0, "% is literal");
+    assert_eq!(
+        listed(&site, &admin, "q=WS-1%0AAudit").await.0,
+        0,
+        "a match within one text, never across two"
+    );
     // Filtered totals, whole-Site counts.
     let (_, body) = site
         .get(&admin, "/api/v1/sites/hq/active-tasks?kind=audit")

@@ -244,6 +244,18 @@ async fn servers_whose_clocks_are_ten_minutes_off_keep_a_live_lease_and_end_a_lo
     let id = ahead.create("sleep-7", "s").await;
     let task = behind.wait_terminal(&id, Duration::from_secs(30)).await;
     assert_eq!(task["status"], "finished", "{task}");
+    // Its times too are the database's: created through the server ahead,
+    // claimed and ended through the one behind, in order and about now.
+    let at = |field: &str| {
+        chrono::DateTime::parse_from_rfc3339(task[field].as_str().unwrap())
+            .unwrap()
+            .timestamp()
+    };
+    let now = chrono::Utc::now().timestamp();
+    assert!((at("start_date") - now).abs() <= 15, "{task}");
+    assert!(at("start_date") <= at("running_since"), "{task}");
+    assert!(at("running_since") <= at("end_date"), "{task}");
+    assert!(at("end_date") <= now + 1, "{task}");
     assert_eq!(ahead.audit_service().await["state"], "online");
     assert_eq!(behind.log_rows(&id).await, 1);
     // With the server ahead gone, a lost agent's task ends through the one

@@ -152,6 +152,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             message,
         })?;
     let pool = db::open(&store).await?;
+    // The database's clock, before anything is stamped; the monitor
+    // measures it again every second.
+    remote::lease::sync_clock(&pool)
+        .await
+        .map_err(StartError::Recover)?;
     sync_configuration(&pool, &config).await?;
     let mut site_configs = config.sites.clone();
     hash_agent_secrets(&mut site_configs, config.mode)?;

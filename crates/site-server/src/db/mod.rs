@@ -123,9 +123,13 @@ pub fn from_db_time(seconds: i64) -> Result<Timestamp, AppError> {
         .ok_or_else(|| AppError::Internal(format!("stored time {seconds} is out of range")))
 }
 
-/// Now, truncated to whole seconds as the database keeps it.
+/// Now by the database's clock (this server's, moved by the offset last
+/// measured: [`crate::remote::lease::sync_clock`]), truncated to whole
+/// seconds as the database keeps it. Every time a server stamps (a task's
+/// dates, a token's expiry, a schedule's next run) is by this clock, so the
+/// servers of a Site agree whatever their own clocks say.
 pub fn now() -> Timestamp {
-    from_db_time(Utc::now().timestamp()).unwrap_or_else(|_| Utc::now())
+    from_db_time(crate::remote::now_ms().div_euclid(1000)).unwrap_or_else(|_| Utc::now())
 }
 
 /// A stored enum column back as its type.

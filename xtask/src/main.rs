@@ -20,7 +20,9 @@
 //!   after 10 minutes, bundle sizes), on the release build.
 //! - `screenshots`: the README's pictures, taken by the end-to-end suite in
 //!   the real window and reduced into `docs/screenshots/`.
-//! - `test`: set-up, formatting, clippy, then every test (unit, server
+//! - `check-windows`: clippy over the workspace for `x86_64-pc-windows-gnu`
+//!   (part of `test`; macOS cannot be checked here: `windows.rs` says why).
+//! - `test`: set-up, formatting, clippy (also for Windows), then every test (unit, server
 //!   integration over HTTP, end-to-end through tauri-driver) inside a D-Bus
 //!   session with Xvfb and an unlocked gnome-keyring.
 
@@ -32,6 +34,7 @@ mod session;
 mod setup;
 mod tools;
 mod ui;
+mod windows;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         "test" => test(extra_test_args(&args)),
         "bundle" => bundle::bundle(),
         "test-bundle" => bundle::test_bundle(),
+        "check-windows" => windows::check(),
         "agent-deb" => agent_deb::build(agent_deb::Build::Release).and_then(|deb| {
             if setup::is_root() {
                 agent_deb::test_installed(&deb)?;
@@ -70,7 +74,7 @@ fn main() -> ExitCode {
         // Internal: the part of `test` that runs inside `dbus-run-session`.
         "test-session" => session::run_tests(extra_test_args(&args)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|agent-deb|postgres [SECONDS]|bench-window|bench-stores|bench-budgets|screenshots>");
+            println!("usage: cargo xtask <setup|build-ui [--release]|build|run|test [-- FILTER…]|bundle|test-bundle|check-windows|agent-deb|postgres [SECONDS]|bench-window|bench-stores|bench-budgets|screenshots>");
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; try cargo xtask help")),
@@ -291,6 +295,7 @@ fn test_stages(extra: Vec<String>) -> Result<(), String> {
             "warnings",
         ]))
     })?;
+    stage("clippy for Windows", windows::check)?;
     // Everything else runs in a private D-Bus session with a display and a
     // keyring; it times its own stages (build, then run).
     let filtered = !extra.is_empty();

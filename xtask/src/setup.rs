@@ -118,15 +118,25 @@ pub fn apt_install(packages: &[&str]) -> Result<(), String> {
 }
 
 fn ensure_wasm_target() -> Result<(), String> {
+    ensure_target("wasm32-unknown-unknown")
+}
+
+/// Adds the standard library for `target` through rustup, unless it is
+/// there.
+pub fn ensure_target(target: &str) -> Result<(), String> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).contains("wasm32-unknown-unknown"))
+        .map(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|line| line.trim() == target)
+        })
         .unwrap_or(false);
     if installed {
         return Ok(());
     }
-    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+    run(Command::new("rustup").args(["target", "add", target]))
 }
 
 fn ensure_tauri_driver() -> Result<(), String> {

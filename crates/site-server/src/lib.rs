@@ -17,6 +17,7 @@
 /// This server's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+#[cfg(feature = "cli")]
 pub mod agent_secret;
 pub mod audit_service;
 mod audit_services;
@@ -34,9 +35,11 @@ pub mod limits;
 mod live;
 pub mod monitor;
 pub mod openapi;
+#[cfg(feature = "cli")]
 pub mod registration;
 pub mod remote;
 pub mod schedules;
+#[cfg(feature = "seed")]
 pub mod seed;
 pub mod state;
 mod tasks;

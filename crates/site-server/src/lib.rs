@@ -43,6 +43,8 @@ pub mod schedules;
 pub mod seed;
 pub mod state;
 mod tasks;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -15,92 +15,27 @@ use taskdeck_site::{Config, RunningServer};
 #[path = "v1_1.rs"]
 mod v1_1;
 
-pub(crate) const ADMIN_ID: &str = "admin000000000000001";
-pub(crate) const ADMIN_SECRET: &str = "admin-secret";
-pub(crate) const USER_ID: &str = "user0000000000000001";
-pub(crate) const USER_SECRET: &str = "user-secret";
-const EXPIRED_ID: &str = "expired0000000000001";
+use taskdeck_site::testing::{TestSite, EXPIRED_ID};
+pub(crate) use taskdeck_site::testing::{ADMIN_ID, ADMIN_SECRET, USER_ID, USER_SECRET};
+
+/// The shared test Site (`taskdeck_site::testing`) with all three Sites,
+/// stored as [`test_store`] says.
+fn test_site(data_dir: &Path, mode: &str, slots: u32) -> TestSite {
+    let mut site = TestSite::new(test_store(data_dir), slots);
+    site.mode = mode.to_owned();
+    site.more_sites = true;
+    site
+}
 
 /// The test configuration as a file would hold it.
 pub(crate) fn test_config_text(data_dir: &Path, mode: &str, slots: u32) -> String {
-    format!(
-        r#"
-listen = "127.0.0.1:0"
-{store}
-mode = "{mode}"
-# Tests poll hard; the budget test sets its own.
-rate_limit_per_minute = 100000
-
-[[sites]]
-id = "hq"
-name = "Headquarters"
-
-[[sites.audit_services]]
-id = "as-1"
-name = "AS-1"
-slots = {slots}
-
-[[sites]]
-id = "branch-2"
-name = "Branch 2"
-failed_label = "finished"
-
-[[sites.audit_services]]
-id = "as-9"
-name = "AS-9"
-slots = 2
-
-[[sites]]
-id = "secret-site"
-name = "Secret"
-
-[[users]]
-email = "alice@example.com"
-display_name = "Alice"
-roles = {{ hq = "site_administrator", branch-2 = "site_administrator" }}
-
-[[users]]
-email = "bob@example.com"
-display_name = "Bob"
-roles = {{ hq = "site_user" }}
-
-[[app_registrations]]
-client_id = "{ADMIN_ID}"
-client_secret_hash = "{admin_hash}"
-owner = "alice@example.com"
-name = "Alice's laptop"
-
-[[app_registrations]]
-client_id = "{USER_ID}"
-client_secret_hash = "{user_hash}"
-owner = "bob@example.com"
-name = "Bob's laptop"
-
-[[app_registrations]]
-client_id = "{EXPIRED_ID}"
-client_secret_hash = "{user_hash}"
-owner = "bob@example.com"
-name = "Old"
-expires_at = "2020-01-01T00:00:00Z"
-"#,
-        store = store_config(data_dir),
-        admin_hash = taskdeck_site::hash_secret(ADMIN_SECRET).unwrap(),
-        user_hash = taskdeck_site::hash_secret(USER_SECRET).unwrap(),
-    )
+    test_site(data_dir, mode, slots).config_text()
 }
 
 /// Where a test server keeps its state: SQLite under `data_dir`, or for
 /// `api_postgres` a PostgreSQL database of its own, named after `data_dir`
 /// (so a restarted server finds its state again), in the cluster whose
 /// URL `cargo xtask test` gives in `TASKDECK_TEST_POSTGRES`.
-fn store_config(data_dir: &Path) -> String {
-    match test_store(data_dir) {
-        Store::Sqlite(dir) => format!("data_dir = {:?}", dir.display().to_string()),
-        Store::Postgres(url) => format!("database_url = {url:?}"),
-    }
-}
-
-/// The store of [`store_config`].
 pub(crate) fn test_store(data_dir: &Path) -> Store {
     if !crate::POSTGRES {
         return Store::Sqlite(data_dir.to_owned());
@@ -114,9 +49,7 @@ pub(crate) fn postgres_database(data_dir: &Path) -> String {
 }
 
 pub(crate) fn test_config(data_dir: &Path, mode: &str, slots: u32) -> Config {
-    let config: Config = toml::from_str(&test_config_text(data_dir, mode, slots)).unwrap();
-    config.validate().unwrap();
-    config
+    test_site(data_dir, mode, slots).config()
 }
 
 /// A running test server and an HTTP client for it.

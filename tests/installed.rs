@@ -2,8 +2,8 @@
 //! test`) builds the `.deb`, installs it with `apt-get install ./….deb`,
 //! runs this test against the installed binary, then removes the package.
 //!
-//! It is ignored in a plain `cargo test`: without the package installed
-//! there is nothing to test.
+//! A plain `cargo test` does not build it (feature `installed`): without
+//! the package installed there is nothing to test.
 
 use std::path::Path;
 use std::process::Command;
@@ -37,7 +37,6 @@ fn owning_package(path: &str) -> String {
 }
 
 #[test]
-#[ignore = "needs the .deb installed: run through `cargo xtask test-bundle`"]
 fn the_package_installs_a_launcher_and_icons() {
     let app = installed_app();
     assert_eq!(owning_package(&app), "taskdeck");
@@ -64,14 +63,12 @@ fn the_package_installs_a_launcher_and_icons() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the .deb installed: run through `cargo xtask test-bundle`"]
 async fn the_installed_app_shows_the_demo_site() {
     let driver = TauriDriver::start(&[]).with_application(installed_app());
     shows_the_demo_site(driver, |_| {}).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the AppImage built: run through `cargo xtask test-bundle`"]
 async fn the_appimage_runs_on_its_own_webkit() {
     let appimage = std::env::var("TASKDECK_APPIMAGE")
         .expect("TASKDECK_APPIMAGE is not set: run this test through `cargo xtask test-bundle`");

@@ -32,6 +32,7 @@ mod bundle;
 mod postgres;
 mod session;
 mod setup;
+mod tidy;
 mod tools;
 mod ui;
 mod windows;
@@ -289,7 +290,8 @@ fn test_stages(extra: Vec<String>) -> Result<(), String> {
             "--workspace",
             "--all-targets",
             "--features",
-            "taskdeck/e2e",
+            // The installed-package tests too, which only test-bundle builds.
+            "taskdeck/e2e taskdeck/installed",
             "--",
             "-D",
             "warnings",

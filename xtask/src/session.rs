@@ -132,10 +132,11 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
         Some("--installed") => {
             let appimage = crate::bundle::newest("appimage", ".AppImage")?;
             let mut test = session_cargo();
-            // The workspace's features, as the main test build has them:
-            // `--package taskdeck` alone would rebuild every dependency.
+            // The workspace's features, as the main test build has them
+            // (`--package taskdeck` alone would rebuild every dependency),
+            // and the one that builds these tests.
             test.args(crate::WORKSPACE_TESTS)
-                .args(["--test", "installed", "--", "--ignored"])
+                .args(["--features", "taskdeck/installed", "--test", "installed"])
                 .env("TASKDECK_INSTALLED_APP", crate::bundle::INSTALLED_APP)
                 .env("TASKDECK_APPIMAGE", appimage);
             run_counting(&mut test)

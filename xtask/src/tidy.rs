@@ -5,9 +5,9 @@
 //!   `src-tauri/build.rs`, `generate_handler!` in `src-tauri/src/lib.rs`,
 //!   the names in `crates/ipc` and the permissions in `capabilities/`.
 //! - Every Rust source file starts with a `//!` comment saying what it is.
-//! - No test is `#[ignore]`d: a test that needs more than `cargo test` has
-//!   is gated by a feature (`required-features`) that the command which
-//!   provides it turns on.
+//! - No test is ignored (the attribute): a test that needs more than
+//!   `cargo test` has is gated by a feature (`required-features`) that the
+//!   command which provides it turns on.
 
 #[cfg(test)]
 mod tests {

@@ -246,7 +246,7 @@ name = "Tests"
 
     /// How far the server's clock is ahead of this process's (s), from
     /// the `Date` header of its answer.
-    pub async fn clock_offset(&self) -> i64 {
+    pub async fn clock_offset_seen(&self) -> i64 {
         let response = self
             .http
             .get(format!("{}/healthz", self.url))

@@ -28,7 +28,7 @@ fn main() {
             "update_connection",
             "task_detail",
             "cancel_matching",
-            "count_tasks",
+            "task_facets",
             "audit_services",
             "audit_service_tasks",
             "stats",

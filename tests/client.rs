@@ -626,9 +626,9 @@ async fn create_scans(client: &SiteClient, names: Vec<(String, &'static str)>) {
 }
 
 #[tokio::test]
-async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
-    use taskdeck_app::listing::{count_matching, read_matching, Counting};
-    use taskdeck_ipc::{ListQuery, Narrowing, StartedFilter};
+async fn scope_and_start_date_filters_run_on_the_site_and_count_exactly_what_matches() {
+    use taskdeck_app::listing::{count_matching, facets, read_matching};
+    use taskdeck_ipc::{ListQuery, StartedFilter};
 
     let dir = tempfile::tempdir().unwrap();
     let server = taskdeck_site::start(config(dir.path(), "127.0.0.1:0", 1))
@@ -636,7 +636,7 @@ async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
         .unwrap();
     let admin = client(&server.url(), ADMIN_ID, ADMIN_SECRET);
     // More than a Site page of HQ-LAN tasks, a few elsewhere, and three
-    // whose target (not scope) says HQ-LAN: the Site's `q` finds those too.
+    // whose target (not scope) says HQ-LAN: the scope filter leaves those.
     let mut older: Vec<(String, &str)> = (0..1100)
         .map(|i| (format!("WS-A{i:04}"), "Segment HQ-LAN"))
         .collect();
@@ -658,32 +658,43 @@ async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
         let admin = &admin;
         async move {
             let mut tasks = Vec::new();
-            let last = read_matching(admin, "hq", &query, rows, Counting::Exact, |page| {
-                tasks.append(page)
-            })
-            .await
-            .unwrap();
+            let last = read_matching(admin, "hq", &query, rows, |page| tasks.append(page))
+                .await
+                .unwrap();
             (tasks, last)
         }
     };
-    let scoped = |started: Option<StartedFilter>| ListQuery {
-        narrow: Narrowing {
-            scope: Some("hq-lan".to_owned()),
+    let scoped = |started: Option<StartedFilter>| {
+        let mut query = ListQuery {
             started,
-        },
-        ..ListQuery::default()
+            ..ListQuery::default()
+        };
+        // The whole scope, in another case.
+        query.site.filter.scope = Some("segment hq-lan".to_owned());
+        query
     };
 
-    // The scope alone: the first rows, and the exact count over every page.
+    // The scope alone: the first rows, and the Site's exact count.
     let (tasks, last) = read(scoped(None), 50).await;
     assert_eq!(tasks.len(), 50);
     assert_eq!(last.total, 1107, "1,100 older and 7 newer HQ-LAN tasks");
+    assert!(last.next_cursor.is_some());
     assert!(tasks.iter().all(|t| t.scope == "Segment HQ-LAN"));
     assert_eq!(tasks[0].target.name, "WS-N6", "newest first");
     assert_eq!(
         last.counts.queued + last.counts.running,
         1115,
         "counts are the whole Site's"
+    );
+    assert_eq!(
+        count_matching(&admin, "hq", &scoped(None)).await.unwrap(),
+        1107
+    );
+    assert_eq!(
+        count_matching(&admin, "hq", &ListQuery::default())
+            .await
+            .unwrap(),
+        1115
     );
 
     // From the boundary on: the newer tasks only.
@@ -699,7 +710,7 @@ async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
     );
     assert_eq!(last.total, 7);
 
-    // Before the boundary: the older ones, across pages, all kept.
+    // Before the boundary (its end left out): the older ones, across pages.
     let before = StartedFilter::Between {
         from: None,
         to: Some(boundary),
@@ -707,18 +718,10 @@ async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
     let (tasks, last) = read(scoped(Some(before)), 5000).await;
     assert_eq!((tasks.len(), last.total), (1100, 1100));
     assert!(tasks.iter().all(|t| t.start_date < boundary));
-    // (Read oldest first, where the range lies, and handed back newest first.)
     let order: Vec<_> = tasks.iter().map(|t| (t.start_date, t.number)).collect();
     assert!(order.windows(2).all(|w| w[0] > w[1]), "newest first");
-    let (newest, last) = read(scoped(Some(before)), 10).await;
-    assert_eq!(
-        (newest.len(), last.total, last.next_cursor),
-        (10, 1100, None)
-    );
-    assert_eq!(newest[..], tasks[..10]);
 
-    // Another order reads every page; the search stays the Site's and the
-    // scope is matched here.
+    // Another order, with a search: the Site does both.
     let mut by_target = scoped(Some(StartedFilter::Within { hours: 1 }));
     by_target.site.sort = site_api::SortKey::Target;
     by_target.site.order = site_api::Order::Asc;
@@ -728,34 +731,89 @@ async fn lists_narrowed_by_scope_and_start_date_count_exactly_what_matches() {
     let names: Vec<&str> = tasks.iter().map(|t| t.target.name.as_str()).collect();
     assert_eq!(names, ["WS-A0000", "WS-A0001", "WS-A0002"]);
 
-    // Reading for rows stops once they are in hand: the count so far, and
-    // a cursor saying more may match; the exact count comes apart.
-    let mut rows_only = Vec::new();
-    let first = read_matching(&admin, "hq", &scoped(None), 50, Counting::Rows, |page| {
-        rows_only.append(page)
-    })
-    .await
-    .unwrap();
-    assert_eq!(rows_only.len(), 50);
-    assert!(first.next_cursor.is_some(), "more may match");
-    assert!((50..1107).contains(&first.total), "{}", first.total);
-    assert_eq!(
-        count_matching(&admin, "hq", &scoped(None)).await.unwrap(),
-        1107
-    );
-    let unnarrowed = ListQuery::default();
-    assert_eq!(
-        count_matching(&admin, "hq", &unnarrowed).await.unwrap(),
-        1115
-    );
-    // Read to the end, the answer is exact with no cursor.
-    let all = read_matching(&admin, "hq", &scoped(None), 5000, Counting::Rows, |_| {})
-        .await
-        .unwrap();
-    assert_eq!((all.total, all.next_cursor), (1107, None));
-
     // Nothing older than an hour.
     let old = scoped(Some(StartedFilter::OlderThan { hours: 1 }));
     let (tasks, last) = read(old, 1000).await;
     assert_eq!((tasks.len(), last.total), (0, 0));
+
+    // The filter menus' counts: each field without its own filter.
+    let fields = [site_api::FacetField::Scope, site_api::FacetField::Kind];
+    let answers = facets(&admin, "hq", &scoped(Some(since)), &fields)
+        .await
+        .unwrap();
+    let values = |i: usize| -> Vec<(String, u64)> {
+        answers[i]
+            .values
+            .iter()
+            .map(|v| (v.value.clone(), v.count))
+            .collect()
+    };
+    // Since the boundary, every scope: only HQ-LAN's 7 started then.
+    assert_eq!(values(0), [("Segment HQ-LAN".to_owned(), 7)]);
+    assert_eq!(values(1), [("scan".to_owned(), 7)]);
+    let all = facets(&admin, "hq", &scoped(None), &fields[..1])
+        .await
+        .unwrap();
+    let scopes: Vec<(String, u64)> = all[0]
+        .values
+        .iter()
+        .map(|v| (v.value.clone(), v.count))
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            ("Segment HQ-LAN".to_owned(), 1107),
+            ("Segment Branch".to_owned(), 8)
+        ],
+        "the scope's own filter leaves its other values in view"
+    );
+    assert_eq!(all[0].total, 1115);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_1_0_site_refuses_the_filters_of_1_1_as_an_older_site_and_serves_the_rest() {
+    use taskdeck_app::listing::{facets, read_matching};
+    use taskdeck_ipc::{ListQuery, StartedFilter};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut site = taskdeck_site::testing::TestSite::new(
+        taskdeck_site::config::Store::Sqlite(dir.path().to_owned()),
+        1,
+    );
+    site.api_revision = "1.0";
+    let server = taskdeck_site::start(site.config()).await.unwrap();
+    let admin = client(&server.url(), ADMIN_ID, ADMIN_SECRET);
+    create_scans(&admin, vec![("WS-1".to_owned(), "Segment HQ-LAN")]).await;
+
+    let mut scoped = ListQuery::default();
+    scoped.site.filter.scope = Some("Segment HQ-LAN".to_owned());
+    let dated = ListQuery {
+        started: Some(StartedFilter::Within { hours: 1 }),
+        ..ListQuery::default()
+    };
+    for query in [&scoped, &dated] {
+        let refused = read_matching(&admin, "hq", query, 10, |_| {}).await;
+        match refused {
+            Err(Error::OlderSite(message)) => assert!(message.contains("unknown"), "{message}"),
+            other => panic!("{query:?}: {other:?}"),
+        }
+    }
+    let counted = facets(
+        &admin,
+        "hq",
+        &ListQuery::default(),
+        &[site_api::FacetField::Scope],
+    )
+    .await;
+    assert!(matches!(counted, Err(Error::OlderSite(_))), "{counted:?}");
+    // What 1.0 knows still works.
+    let mut tasks = Vec::new();
+    let last = read_matching(&admin, "hq", &scoped.without_revision_1_1(), 10, |page| {
+        tasks.append(page)
+    })
+    .await
+    .unwrap();
+    assert_eq!((tasks.len(), last.total), (1, 1));
+    server.stop().await;
 }

@@ -9,7 +9,6 @@ use tauri::{AppHandle, Manager, State};
 
 use crate::connections::{self, ConnectionDraft};
 use crate::error::Error;
-use crate::listing::Counting;
 use crate::live::failures::NotifySettings;
 use crate::settings::ConnectionSettings;
 use crate::site_client::SiteClient;
@@ -321,13 +320,12 @@ pub(crate) fn link_status(state: State<'_, DesktopState>) -> Option<LinkStatus> 
 }
 
 /// The shown Site's Active tasks that match `query`, filtered and sorted
-/// by the Site (right at any queue size), then narrowed by what the
-/// contract cannot filter (scope, start dates). `limit` is how many rows
-/// the list wants (at most [`MAX_LISTED`](crate::listing::MAX_LISTED)): beyond the Site's page of 1,000
-/// they are read page after page, following its cursors; the answer is one
-/// page holding them all. Its `total` is what matches, except for a
-/// narrowed list that holds the rows wanted before the last page: then
-/// `next_cursor` is set and `count_tasks` gives the exact count.
+/// by the Site (right at any queue size). `rows` is how many the list
+/// wants (at most [`MAX_LISTED`](crate::listing::MAX_LISTED)): beyond the
+/// Site's page of 1,000 they are read page after page, following its
+/// cursors; the answer is one page holding them all, its `total` the
+/// Site's count of what matches. A 1.0 Site refuses a query with a 1.1
+/// filter: [`Error::OlderSite`].
 #[tauri::command]
 pub(crate) async fn list_tasks(
     app: AppHandle,
@@ -343,7 +341,6 @@ pub(crate) async fn list_tasks(
         &site_id,
         &query,
         rows.clamp(1, crate::listing::MAX_LISTED),
-        Counting::Rows,
         |page| tasks.append(page),
     )
     .await?;
@@ -351,13 +348,17 @@ pub(crate) async fn list_tasks(
     Ok(last)
 }
 
-/// How many of the shown Site's Active tasks match `query`, exactly (a
-/// narrowed list's count, when `list_tasks` answered before reading every
-/// page).
+/// (1.1) The filter menus' counts: for each of `fields`, how many of the
+/// shown Site's Active tasks matching `query` without its own filter have
+/// each value. One facets request at a time per Site (the client's lane).
 #[tauri::command]
-pub(crate) async fn count_tasks(app: AppHandle, query: ListQuery) -> Result<u64, Error> {
+pub(crate) async fn task_facets(
+    app: AppHandle,
+    query: ListQuery,
+    fields: Vec<site_api::FacetField>,
+) -> Result<Vec<site_api::FacetsResponse>, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
-    crate::listing::count_matching(&client, &site_id, &query).await
+    crate::listing::facets(&client, &site_id, &query, &fields).await
 }
 
 /// A page of the shown Site's Scan log or Audit log, newest end first.
@@ -441,20 +442,13 @@ pub(crate) async fn cancel_matching(
 ) -> Result<CancelResponse, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let mut ids: Vec<TaskId> = Vec::new();
-    crate::listing::read_matching(
-        &client,
-        &site_id,
-        &query,
-        MAX_MATCHING,
-        Counting::Exact,
-        |page| {
-            ids.extend(
-                page.iter()
-                    .filter(|task| !task.status.is_terminal())
-                    .map(|task| task.id),
-            )
-        },
-    )
+    crate::listing::read_matching(&client, &site_id, &query, MAX_MATCHING, |page| {
+        ids.extend(
+            page.iter()
+                .filter(|task| !task.status.is_terminal())
+                .map(|task| task.id),
+        )
+    })
     .await?;
     cancel_in_batches(&app, &client, &site_id, &ids).await
 }

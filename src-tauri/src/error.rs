@@ -46,6 +46,10 @@ pub enum Error {
         /// The server's sentence.
         message: String,
     },
+    /// The Site answers revision 1.0 of the API: it refused a filter or
+    /// the facets that 1.1 added.
+    #[error("This Site's server speaks Site API 1.0: it cannot filter by scope, start date or Audit Service, nor count the values of a filter ({0})")]
+    OlderSite(String),
     /// An answer the contract does not allow.
     #[error("The Site server sent an unexpected answer: {0}")]
     UnexpectedResponse(String),
@@ -78,6 +82,7 @@ impl Error {
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::Server { .. } => ErrorKind::Server,
+            Error::OlderSite(_) => ErrorKind::OlderSite,
             Error::UnexpectedResponse(_) => ErrorKind::UnexpectedResponse,
             Error::Keyring(_) => ErrorKind::Keyring,
             Error::Demo(_) => ErrorKind::Demo,

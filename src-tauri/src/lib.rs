@@ -70,7 +70,7 @@ pub fn run() {
             commands::update_connection,
             commands::task_detail,
             commands::cancel_matching,
-            commands::count_tasks,
+            commands::task_facets,
             commands::audit_services,
             commands::audit_service_tasks,
             commands::stats,

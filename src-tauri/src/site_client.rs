@@ -18,9 +18,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use site_api::{
     ActiveTasksPage, ActiveTasksQuery, AuditServicesResponse, CancelRequest, CancelResponse,
-    CreateTaskRequest, ErrorBody, LiveEvent, LogPage, LogQuery, Me, OAuthError, Schedule,
-    ScheduleCreate, ScheduleUpdate, SchedulesResponse, SignalsResponse, Stats, Task, TaskId,
-    TaskKind, TokenRequest, TokenResponse,
+    CreateTaskRequest, ErrorBody, FacetsQuery, FacetsResponse, LiveEvent, LogPage, LogQuery, Me,
+    OAuthError, Schedule, ScheduleCreate, ScheduleUpdate, SchedulesResponse, SignalsResponse,
+    Stats, Task, TaskId, TaskKind, TokenRequest, TokenResponse,
 };
 use tokio::sync::Mutex;
 use url::Url;
@@ -321,6 +321,9 @@ impl SiteClient {
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(PageRead::Unchanged);
         }
+        if response.status() == StatusCode::BAD_REQUEST && query.filter.uses_revision_1_1() {
+            return Err(older_site(error_of(response).await));
+        }
         let etag = response
             .headers()
             .get(reqwest::header::ETAG)
@@ -349,6 +352,23 @@ impl SiteClient {
             ..ActiveTasksQuery::default()
         };
         self.page(site_id, &query).await
+    }
+
+    /// (1.1) How many matching active tasks have each value of `query`'s
+    /// field. A Site that does not serve facets (1.0) is [`Error::OlderSite`].
+    pub async fn facets(&self, site_id: &str, query: &FacetsQuery) -> Result<FacetsResponse> {
+        let url = self.url(&format!("/api/v1/sites/{site_id}/active-tasks/facets"))?;
+        let _lane = self.lane(&Method::GET, &url).await;
+        let response = self
+            .send(|token| Ok(self.http.get(url.clone()).bearer_auth(token).query(query)))
+            .await?;
+        match response.status() {
+            StatusCode::NOT_FOUND => Err(older_site(error_of(response).await)),
+            StatusCode::BAD_REQUEST if query.filter.uses_revision_1_1() => {
+                Err(older_site(error_of(response).await))
+            }
+            _ => parse(response).await,
+        }
     }
 
     /// One task, active or terminal.
@@ -583,6 +603,14 @@ async fn error_of(response: Response) -> Error {
     }
     let text = response.text().await.unwrap_or_default();
     status_error(status, &text)
+}
+
+/// A refusal of what revision 1.1 added, as the error saying the Site is older.
+fn older_site(refusal: Error) -> Error {
+    match refusal {
+        Error::UnexpectedResponse(message) | Error::NotFound(message) => Error::OlderSite(message),
+        other => other,
+    }
 }
 
 fn status_error(status: StatusCode, text: &str) -> Error {

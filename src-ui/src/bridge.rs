@@ -14,9 +14,17 @@ extern "C" {
     async fn tauri_listen(event: &str, handler: &js_sys::Function) -> Result<JsValue, JsValue>;
 }
 
-/// Why a call to the backend failed, as a sentence.
+/// Why a call to the backend failed, as a sentence (and the backend's
+/// kind of error, when it sent one).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BridgeError(pub String);
+pub struct BridgeError(pub String, pub Option<taskdeck_ipc::ErrorKind>);
+
+impl BridgeError {
+    /// The backend's kind of error; `None` when the call itself failed.
+    pub fn kind(&self) -> Option<taskdeck_ipc::ErrorKind> {
+        self.1
+    }
+}
 
 impl std::fmt::Display for BridgeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -31,19 +39,20 @@ fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, BridgeError> {
         .and_then(|text| text.as_string())
         .unwrap_or_else(|| "null".to_owned());
     serde_json::from_str(&text)
-        .map_err(|e| BridgeError(format!("unexpected data from the app: {e}")))
+        .map_err(|e| BridgeError(format!("unexpected data from the app: {e}"), None))
 }
 
 /// The message of a rejected `invoke`: the backend's error sentence if it
 /// sent one.
 fn error_message(error: &JsValue) -> BridgeError {
     if let Ok(ui) = from_js::<taskdeck_ipc::UiError>(error) {
-        return BridgeError(ui.message);
+        return BridgeError(ui.message, Some(ui.kind));
     }
     BridgeError(
         error
             .as_string()
             .unwrap_or_else(|| "the app's backend did not answer".to_owned()),
+        None,
     )
 }
 
@@ -63,9 +72,9 @@ pub async fn invoke_with<A: serde::Serialize, T: DeserializeOwned>(
     args: &A,
 ) -> Result<T, BridgeError> {
     let text = serde_json::to_string(args)
-        .map_err(|e| BridgeError(format!("cannot send the request: {e}")))?;
+        .map_err(|e| BridgeError(format!("cannot send the request: {e}"), None))?;
     let args = js_sys::JSON::parse(&text)
-        .map_err(|_| BridgeError("cannot send the request".to_owned()))?;
+        .map_err(|_| BridgeError("cannot send the request".to_owned(), None))?;
     let value = tauri_invoke(command, args)
         .await
         .map_err(|e| error_message(&e))?;

@@ -10,6 +10,7 @@
 pub mod bridge;
 pub mod charts;
 pub mod components;
+pub mod facets;
 pub mod format;
 pub mod tasks;
 pub mod views;

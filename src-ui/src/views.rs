@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use site_api::{TargetType, TaskKind, TaskStatus};
 use taskdeck_ipc::{
-    ColumnKey, Density, InitiatorFilter, ListQuery, Narrowing, SavedView, SiteViews, StartedFilter,
+    ColumnKey, Density, InitiatorFilter, ListQuery, SavedView, SiteViews, StartedFilter,
     ViewColumn, ViewFilters, ViewSort, DEFAULT_VIEW_ID, MAX_VIEW_NAME, VIEW_SCHEMA,
 };
 
@@ -44,10 +44,12 @@ pub struct ViewState {
     pub target_types: BTreeSet<TargetType>,
     /// Only this initiator's tasks.
     pub initiator: Option<InitiatorFilter>,
-    /// Only tasks whose scope contains this text (blank: any scope).
+    /// Only tasks of this whole scope, case-insensitively (blank: any).
     pub scope: String,
     /// Only tasks that entered the queue in this range.
     pub started: Option<StartedFilter>,
+    /// Only the tasks this Audit Service (its id) is running.
+    pub audit_service: Option<String>,
     /// The search text.
     pub search: String,
     /// Row density.
@@ -74,6 +76,7 @@ impl Default for ViewState {
             initiator: None,
             scope: String::new(),
             started: None,
+            audit_service: None,
             search: String::new(),
             density: Density::Comfortable,
         }
@@ -124,6 +127,7 @@ impl ViewState {
             initiator: view.filters.initiator.clone(),
             scope: view.filters.scope.clone().unwrap_or_default(),
             started: view.filters.started,
+            audit_service: view.filters.audit_service.clone(),
             search: view.search.clone(),
             density: view.density,
         };
@@ -152,6 +156,7 @@ impl ViewState {
                 initiator: self.initiator.clone(),
                 scope: Some(self.scope.trim().to_owned()).filter(|s| !s.is_empty()),
                 started: self.started,
+                audit_service: self.audit_service.clone(),
             },
             search: self.search.clone(),
             density: self.density,
@@ -176,16 +181,16 @@ impl ViewState {
             Some(InitiatorFilter::Email(email)) => Some(email.trim().to_owned()),
         }
         .filter(|initiator| !initiator.is_empty());
-        let narrow = Narrowing {
-            scope: Some(self.scope.trim().to_owned()).filter(|s| !s.is_empty()),
-            started: self.started,
-        };
+        let scope = Some(self.scope.trim().to_owned()).filter(|s| !s.is_empty());
+        let audit_service = self.audit_service.clone().filter(|s| !s.is_empty());
         let unfiltered = q.is_empty()
             && self.statuses.is_empty()
             && self.kinds.is_empty()
             && self.target_types.is_empty()
             && initiator.is_none()
-            && narrow.is_empty();
+            && scope.is_none()
+            && self.started.is_none()
+            && audit_service.is_none();
         if unfiltered && default_sort {
             return None;
         }
@@ -197,6 +202,8 @@ impl ViewState {
                     initiator,
                     target_types: self.target_types.iter().copied().collect(),
                     q: (!q.is_empty()).then(|| q.to_owned()),
+                    scope,
+                    audit_service,
                     ..site_api::TaskFilter::default()
                 },
                 sort: self.sort.column,
@@ -208,7 +215,7 @@ impl ViewState {
                 ..site_api::ActiveTasksQuery::default()
             },
             rows: Some(FILTERED_PAGE),
-            narrow,
+            started: self.started,
         })
     }
 
@@ -527,11 +534,8 @@ mod tests {
         assert_eq!(query.site.filter.statuses, [TaskStatus::Running]);
         assert_eq!(query.site.filter.q.as_deref(), Some("ws-0"));
         assert_eq!(query.site.sort, SortKey::Target);
-        assert_eq!(query.narrow.scope.as_deref(), Some("HQ-LAN"));
-        assert_eq!(
-            query.narrow.started,
-            Some(StartedFilter::OlderThan { hours: 4 })
-        );
+        assert_eq!(query.site.filter.scope.as_deref(), Some("HQ-LAN"));
+        assert_eq!(query.started, Some(StartedFilter::OlderThan { hours: 4 }));
     }
 
     #[test]
@@ -563,7 +567,7 @@ mod tests {
             ),
             (SortKey::StartDate, site_api::Order::Desc, None)
         );
-        assert!(query.narrow.is_empty());
+        assert!(!state.query(None).unwrap().uses_revision_1_1());
         // A scope or a start-date range alone is a filter too; a blank
         // scope is none.
         let scoped = ViewState {
@@ -576,11 +580,14 @@ mod tests {
             ..ViewState::default()
         };
         let query = scoped.query(None).unwrap();
-        assert_eq!(query.narrow.scope.as_deref(), Some("Segment HQ"));
-        assert_eq!(
-            query.site.filter.q, None,
-            "the backend sends the scope as q"
-        );
+        assert_eq!(query.site.filter.scope.as_deref(), Some("Segment HQ"));
+        assert_eq!(query.site.filter.q, None);
+        let on_a_service = ViewState {
+            audit_service: Some("as-2".to_owned()),
+            ..ViewState::default()
+        };
+        let query = on_a_service.query(None).unwrap();
+        assert_eq!(query.site.filter.audit_service.as_deref(), Some("as-2"));
         let recent = ViewState {
             started: Some(StartedFilter::Within { hours: 24 }),
             ..ViewState::default()

@@ -15,7 +15,7 @@ use site_api::{ActiveTasksPage, SiteRole};
 mod list;
 mod views;
 
-pub use list::{ListQuery, Narrowing};
+pub use list::ListQuery;
 
 pub use views::{
     ColumnKey, Density, InitiatorFilter, SavedView, SiteViews, StartedFilter, ViewColumn,
@@ -87,10 +87,10 @@ pub mod commands {
     /// `(query: ListQuery) -> CancelResponse`: cancels every active task
     /// matching the query ("select all N matching").
     pub const CANCEL_MATCHING: &str = "cancel_matching";
-    /// `(query: ListQuery) -> u64`: how many active tasks match, exactly
-    /// (a narrowed `list_tasks` answer with `next_cursor` set counted only
-    /// the pages it read).
-    pub const COUNT_TASKS: &str = "count_tasks";
+    /// `(query: ListQuery, fields: Vec<FacetField>) -> Vec<FacetsResponse>`:
+    /// (1.1) for each field, how many active tasks matching the query
+    /// without its own filter have each value (the filter menus' counts).
+    pub const TASK_FACETS: &str = "task_facets";
     /// `() -> AuditServicesResponse`: the shown Site's Audit Services.
     pub const AUDIT_SERVICES: &str = "audit_services";
     /// `(auditService: String) -> ActiveTasksPage`: the tasks one Audit
@@ -359,6 +359,9 @@ pub enum ErrorKind {
     RateLimited,
     /// The server failed.
     Server,
+    /// The Site speaks revision 1.0 of the API: no scope, start-date or
+    /// Audit Service filter, no facets.
+    OlderSite,
     /// The server answered something the contract does not allow.
     UnexpectedResponse,
     /// The OS keyring failed.

@@ -194,12 +194,15 @@ pub struct ViewFilters {
     /// Only tasks of this initiator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initiator: Option<InitiatorFilter>,
-    /// Only tasks whose scope contains this text (case-insensitively).
+    /// Only tasks of this scope, the whole of it (case-insensitively).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Only tasks that entered the queue in this range.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<StartedFilter>,
+    /// Only the tasks this Audit Service (its id) is running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_service: Option<String>,
 }
 
 /// When the tasks a view shows entered the queue. The relative ranges

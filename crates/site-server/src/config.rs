@@ -42,6 +42,10 @@ pub struct Config {
     /// The app registrations (client credentials).
     #[serde(default)]
     pub app_registrations: Vec<AppRegistrationConfig>,
+    /// The revision of the Site API served: `"1.1"`; a test-mode server may
+    /// answer as `"1.0"` (for testing clients against an older Site).
+    #[serde(default)]
+    pub api_revision: crate::ApiRevision,
 }
 
 /// Where a server keeps its state.
@@ -349,6 +353,9 @@ impl Config {
     /// Checks what serde cannot: id formats, references, test-only fields.
     pub fn validate(&self) -> Result<(), String> {
         self.store()?;
+        if self.api_revision != crate::ApiRevision::default() && self.mode == Mode::Production {
+            return Err("api_revision other than \"1.1\" is for test mode only".to_owned());
+        }
         let mut site_ids = std::collections::HashSet::new();
         for site in &self.sites {
             if !is_valid_site_id(&site.id) {

@@ -197,6 +197,7 @@ pub fn demo_config(
                 expires_at: None,
             })
             .collect(),
+        api_revision: crate::ApiRevision::default(),
     }
 }
 

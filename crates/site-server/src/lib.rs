@@ -22,6 +22,7 @@ pub mod agent_secret;
 pub mod audit_service;
 mod audit_services;
 mod auth;
+mod compat;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -57,6 +58,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 pub use auth::{hash_secret, new_client_id, new_client_secret};
+pub use compat::ApiRevision;
 pub use config::Config;
 pub use error::{AppError, StartError};
 pub use state::{AppState, SiteRuntime};
@@ -235,7 +237,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         source,
     })?;
     let mut tasks = JoinSet::new();
-    let router = app(state.clone());
+    let router = compat::serve_revision(app(state.clone()), config.api_revision);
     let stop = shutdown.clone();
     let scheme = match &config.tls {
         None => {

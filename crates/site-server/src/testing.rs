@@ -31,6 +31,9 @@ pub struct TestSite {
     /// Also Site `branch-2` (which labels failures `finished`, with Alice
     /// its administrator) and `secret-site` (no one's).
     pub more_sites: bool,
+    /// The revision of the API it answers with (`"1.0"`: a Site that does
+    /// not know 1.1's parameters).
+    pub api_revision: &'static str,
 }
 
 impl TestSite {
@@ -42,6 +45,7 @@ impl TestSite {
             mode: "test".to_owned(),
             slots,
             more_sites: false,
+            api_revision: "1.1",
         }
     }
 
@@ -79,6 +83,7 @@ name = "Secret"
 listen = "{listen}"
 {store}
 mode = "{mode}"
+api_revision = "{api_revision}"
 # Tests poll hard; a test of the budget sets its own.
 rate_limit_per_minute = 100000
 
@@ -122,6 +127,7 @@ expires_at = "2020-01-01T00:00:00Z"
 "#,
             listen = self.listen,
             mode = self.mode,
+            api_revision = self.api_revision,
             slots = self.slots,
             admin_hash = hash(ADMIN_SECRET),
             user_hash = hash(USER_SECRET),

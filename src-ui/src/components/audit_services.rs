@@ -120,6 +120,8 @@ pub fn AuditServicesPage(
     focus: RwSignal<Option<String>>,
     /// Opens a task's detail.
     detail: RwSignal<Option<TaskId>>,
+    /// Shows the Active tasks a service (its id) runs, as a filter.
+    show_tasks: Callback<String>,
 ) -> impl IntoView {
     // Heartbeat ages move on by themselves.
     let now = RwSignal::new(now_utc());
@@ -240,7 +242,7 @@ pub fn AuditServicesPage(
                                     <td data-testid="audit-service-heartbeat">{heartbeat}</td>
                                     <td data-testid="audit-service-agent">{agent}</td>
                                 </tr>
-                                {(busy > 0).then(|| view! { <ServiceTasks audit_service=id.clone() detail=detail /> })}
+                                {(busy > 0).then(|| view! { <ServiceTasks audit_service=id.clone() detail=detail show_tasks=show_tasks /> })}
                             </tbody>
                         }
                     }
@@ -253,7 +255,11 @@ pub fn AuditServicesPage(
 /// The tasks one service runs now, read when its row is shown (its row is
 /// shown afresh whenever its busy slots change).
 #[component]
-fn ServiceTasks(audit_service: String, detail: RwSignal<Option<TaskId>>) -> impl IntoView {
+fn ServiceTasks(
+    audit_service: String,
+    detail: RwSignal<Option<TaskId>>,
+    show_tasks: Callback<String>,
+) -> impl IntoView {
     let tasks = RwSignal::new(None::<Result<Vec<Task>, String>>);
     let service = audit_service.clone();
     spawn_local(async move {
@@ -299,6 +305,19 @@ fn ServiceTasks(audit_service: String, detail: RwSignal<Option<TaskId>>) -> impl
                             .collect_view()
                             .into_any(),
                     }}
+                    <li>
+                        <button
+                            class="link-button"
+                            data-testid="audit-service-show-tasks"
+                            title="The Active tasks list, filtered to the tasks this service runs"
+                            on:click={
+                                let id = audit_service.clone();
+                                move |_| show_tasks.run(id.clone())
+                            }
+                        >
+                            "Show in Active tasks"
+                        </button>
+                    </li>
                 </ul>
             </td>
         </tr>

@@ -1,6 +1,7 @@
 //! Search and Filter: one box over target, task, scope and initiator
 //! (debounced), and a panel of filters (status, kind, target type,
-//! initiator, scope, start date), shown as removable chips while in force.
+//! initiator, scope, start date, Audit Service), each value with its count
+//! of matching tasks, shown as removable chips while in force.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -9,6 +10,9 @@ use leptos::prelude::*;
 use site_api::{TargetType, TaskKind, TaskStatus};
 use taskdeck_ipc::{InitiatorFilter, StartedFilter};
 
+use site_api::FacetField;
+
+use crate::facets::{self, FacetCounts, MENU_VALUES};
 use crate::format::{self, STARTED_PRESETS};
 
 /// How long typing must pause before the search runs.
@@ -74,13 +78,33 @@ fn chip(label: String, remove: impl Fn() + 'static) -> impl IntoView {
     }
 }
 
-/// A checkbox that adds or removes `value` from `set`.
+/// A count beside a menu's value (nothing while not counted); values no
+/// matching task has are dimmed.
+fn count_badge(
+    count: impl Fn() -> Option<u64> + Send + Sync + Copy + 'static,
+    testid: String,
+) -> impl IntoView {
+    view! {
+        <span
+            class="facet-count"
+            class:facet-none=move || count() == Some(0)
+            data-testid=testid
+        >
+            {move || facets::count_text(count())}
+        </span>
+    }
+}
+
+/// A checkbox that adds or removes `value` from `set`, with the count of
+/// matching tasks that have it.
 fn set_box<T: Ord + Copy + Send + Sync + 'static>(
     set: RwSignal<BTreeSet<T>>,
     value: T,
     testid: String,
     label: &'static str,
+    count: impl Fn() -> Option<u64> + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
+    let count_testid = format!("{testid}-count");
     view! {
         <label class="filter-option">
             <input
@@ -94,6 +118,7 @@ fn set_box<T: Ord + Copy + Send + Sync + 'static>(
                 })
             />
             {label}
+            {count_badge(count, count_testid)}
         </label>
     }
 }
@@ -109,17 +134,45 @@ pub struct FilterSignals {
     pub target_types: RwSignal<BTreeSet<TargetType>>,
     /// Only this initiator.
     pub initiator: RwSignal<Option<InitiatorFilter>>,
-    /// Only scopes containing this text.
+    /// Only this whole scope.
     pub scope: RwSignal<String>,
     /// Only tasks started in this range.
     pub started: RwSignal<Option<StartedFilter>>,
+    /// Only the tasks this Audit Service (its id) runs.
+    pub audit_service: RwSignal<Option<String>>,
 }
 
+/// What the filter menu knows of the shown Site beyond the filters: the
+/// counts of each value, its Audit Services (for their names), and
+/// whether it speaks Site API 1.0.
+#[derive(Clone, Copy)]
+pub struct FilterContext {
+    /// The counts of the values, as last read.
+    pub counts: RwSignal<FacetCounts>,
+    /// The Site's Audit Services.
+    pub services: RwSignal<Vec<site_api::AuditService>>,
+    /// The Site refused a 1.1 filter: scope, start date and Audit Service are off.
+    pub older_site: Signal<bool>,
+    /// The connection's user (for "Me").
+    pub me: Signal<Option<String>>,
+}
+
+/// The sentence the menu shows for a Site that speaks Site API 1.0.
+pub const OLDER_SITE_NOTE: &str = "This Site's server speaks Site API 1.0: it cannot filter by \
+     scope, start date or Audit Service, nor count the values below, so those filters are off \
+     for it. They come back once its server runs Site API 1.1.";
+
 /// The Filter button, its panel, and the chips of the filters in force:
-/// status, kind, target type, initiator (me, Schedule, or an email), scope
-/// (suggesting the scopes of `scopes`) and start date.
+/// status, kind, target type, initiator (me, Schedule, or an email), scope,
+/// start date and Audit Service, each value with the count of matching
+/// tasks that have it (the Site's facets, counted without the field's own
+/// filter). `open` is whether the panel shows.
 #[component]
-pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl IntoView {
+pub fn FilterMenu(
+    filters: FilterSignals,
+    site: FilterContext,
+    open: RwSignal<bool>,
+) -> impl IntoView {
     let FilterSignals {
         statuses,
         kinds,
@@ -127,8 +180,14 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
         initiator,
         scope,
         started,
+        audit_service,
     } = filters;
-    let open = RwSignal::new(false);
+    let FilterContext {
+        counts,
+        services,
+        older_site,
+        me,
+    } = site;
     let email = RwSignal::new(String::new());
     let active = move || {
         statuses.with(BTreeSet::len)
@@ -137,6 +196,22 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
             + initiator.with(|i| usize::from(i.is_some()))
             + scope.with(|s| usize::from(!s.trim().is_empty()))
             + started.with(|s| usize::from(s.is_some()))
+            + audit_service.with(|s| usize::from(s.is_some()))
+    };
+    let service_name = move |id: &str| {
+        services.with(|list| {
+            list.iter()
+                .find(|s| s.id == id)
+                .map_or_else(|| id.to_owned(), |s| s.name.clone())
+        })
+    };
+    // A filter of 1.1 on a 1.0 Site is kept (the view keeps it) but not applied.
+    let unapplied = move |label: String| {
+        if older_site.get() {
+            format!("{label} (not applied)")
+        } else {
+            label
+        }
     };
     let chips = move || {
         let mut chips = Vec::new();
@@ -180,19 +255,19 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
         }
         let typed_scope = scope.get();
         if !typed_scope.trim().is_empty() {
-            chips.push(
-                chip(format!("Scope: {}", typed_scope.trim()), move || {
-                    scope.set(String::new())
-                })
-                .into_any(),
-            );
+            let label = unapplied(format!("Scope: {}", typed_scope.trim()));
+            chips.push(chip(label, move || scope.set(String::new())).into_any());
         }
         if let Some(range) = started.get() {
-            let label = format!(
+            let label = unapplied(format!(
                 "Started {}",
                 format::started_text(range, super::local_offset())
-            );
+            ));
             chips.push(chip(label, move || started.set(None)).into_any());
+        }
+        if let Some(id) = audit_service.get() {
+            let label = unapplied(format!("Audit Service: {}", service_name(&id)));
+            chips.push(chip(label, move || audit_service.set(None)).into_any());
         }
         chips
     };
@@ -218,6 +293,16 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
             _ => None,
         })
     };
+    let initiator_count = move |value: &'static str| {
+        move || match value {
+            "me" => me
+                .get()
+                .and_then(|me| counts.with(|c| c.count(FacetField::Initiator, &me))),
+            "schedule" => counts.with(|c| c.count(FacetField::Initiator, "Schedule")),
+            "anyone" => counts.with(|c| c.total(FacetField::Initiator)),
+            _ => None,
+        }
+    };
     let initiator_radio = move |value: &'static str, label: &'static str| {
         view! {
             <label class="filter-option">
@@ -229,9 +314,52 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
                     on:change=move |_| set_initiator(value)
                 />
                 {label}
+                {count_badge(initiator_count(value), format!("filter-initiator-{value}-count"))}
             </label>
         }
     };
+    // The emails that started most of the matching tasks, one click each.
+    let initiator_emails = move || {
+        let chosen = initiator.with(|i| match i {
+            Some(InitiatorFilter::Email(email)) => vec![email.clone()],
+            _ => Vec::new(),
+        });
+        let chosen: Vec<&str> = chosen.iter().map(String::as_str).collect();
+        counts
+            .with(|c| c.options(FacetField::Initiator, &chosen, MENU_VALUES))
+            .into_iter()
+            .filter(|option| option.value != "Schedule")
+            .map(|option| {
+                let value = option.value.clone();
+                let checked = {
+                    let value = value.clone();
+                    move || initiator.with(|i| matches!(i, Some(InitiatorFilter::Email(e)) if e.eq_ignore_ascii_case(&value)))
+                };
+                let pick = {
+                    let value = value.clone();
+                    move |_| {
+                        email.set(value.clone());
+                        initiator.set(Some(InitiatorFilter::Email(value.clone())));
+                    }
+                };
+                view! {
+                    <label class="filter-option">
+                        <input type="radio" name="initiator" data-testid="filter-initiator-value" data-value=value.clone()
+                            prop:checked=checked on:change=pick />
+                        {value.clone()}
+                        {count_badge(move || option.count, "filter-initiator-value-count".to_owned())}
+                    </label>
+                }
+            })
+            .collect_view()
+    };
+    let status_count = move |status: TaskStatus| {
+        move || counts.with(|c| c.count(FacetField::Status, status.as_str()))
+    };
+    let kind_count =
+        move |kind: TaskKind| move || counts.with(|c| c.count(FacetField::Kind, kind.as_str()));
+    let target_count =
+        move |t: TargetType| move || counts.with(|c| c.count(FacetField::TargetType, t.as_str()));
     view! {
         <div class="filter">
             <button
@@ -244,21 +372,24 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
             </button>
             <Show when=move || open.get()>
                 <div class="filter-panel" data-testid="filter-panel" role="group" aria-label="Filters">
+                    <Show when=move || older_site.get()>
+                        <p class="filter-note" data-testid="filter-older-site" role="note">{OLDER_SITE_NOTE}</p>
+                    </Show>
                     <fieldset>
                         <legend>"Status"</legend>
-                        {set_box(statuses, TaskStatus::Queued, "filter-status-queued".to_owned(), TaskStatus::Queued.label())}
-                        {set_box(statuses, TaskStatus::Running, "filter-status-running".to_owned(), TaskStatus::Running.label())}
+                        {set_box(statuses, TaskStatus::Queued, "filter-status-queued".to_owned(), TaskStatus::Queued.label(), status_count(TaskStatus::Queued))}
+                        {set_box(statuses, TaskStatus::Running, "filter-status-running".to_owned(), TaskStatus::Running.label(), status_count(TaskStatus::Running))}
                     </fieldset>
                     <fieldset>
                         <legend>"Task"</legend>
-                        {set_box(kinds, TaskKind::Scan, "filter-kind-scan".to_owned(), TaskKind::Scan.title())}
-                        {set_box(kinds, TaskKind::Audit, "filter-kind-audit".to_owned(), TaskKind::Audit.title())}
+                        {set_box(kinds, TaskKind::Scan, "filter-kind-scan".to_owned(), TaskKind::Scan.title(), kind_count(TaskKind::Scan))}
+                        {set_box(kinds, TaskKind::Audit, "filter-kind-audit".to_owned(), TaskKind::Audit.title(), kind_count(TaskKind::Audit))}
                     </fieldset>
                     <fieldset>
                         <legend>"Target"</legend>
-                        {[TargetType::Device, TargetType::Segment, TargetType::CloudResource]
+                        {TargetType::ALL
                             .into_iter()
-                            .map(|t| set_box(target_types, t, format!("filter-target-{}", t.as_str()), t.title()))
+                            .map(|t| set_box(target_types, t, format!("filter-target-{}", t.as_str()), t.title(), target_count(t)))
                             .collect_view()}
                     </fieldset>
                     <fieldset>
@@ -266,6 +397,7 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
                         {initiator_radio("anyone", "Anyone")}
                         {initiator_radio("me", "Me")}
                         {initiator_radio("schedule", "Schedule")}
+                        {initiator_emails}
                         <label class="filter-option">
                             <input
                                 type="radio"
@@ -287,8 +419,9 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
                             />
                         </label>
                     </fieldset>
-                    <ScopeField scope=scope scopes=scopes />
-                    <StartedField started=started />
+                    <ScopeField scope=scope counts=counts disabled=older_site />
+                    <StartedField started=started disabled=older_site />
+                    <AuditServiceField audit_service=audit_service counts=counts services=services disabled=older_site />
                 </div>
             </Show>
         </div>
@@ -296,13 +429,24 @@ pub fn FilterMenu(filters: FilterSignals, scopes: Signal<Vec<String>>) -> impl I
     }
 }
 
-/// The scope filter: a text the task's scope must contain, applied once
-/// typing pauses, with the scopes in view as suggestions.
+/// The scope filter: the scopes of the matching tasks, most tasks first,
+/// each a click away, and a field for any scope (the whole of it, in any
+/// case), applied once typing pauses.
 #[component]
-fn ScopeField(scope: RwSignal<String>, scopes: Signal<Vec<String>>) -> impl IntoView {
+fn ScopeField(
+    scope: RwSignal<String>,
+    counts: RwSignal<FacetCounts>,
+    disabled: Signal<bool>,
+) -> impl IntoView {
     let (typed, on_input) = debounced(scope);
+    let options = move || {
+        let chosen = scope.get();
+        let chosen = chosen.trim();
+        let in_force: Vec<&str> = Some(chosen).filter(|c| !c.is_empty()).into_iter().collect();
+        counts.with(|c| c.options(FacetField::Scope, &in_force, MENU_VALUES))
+    };
     view! {
-        <fieldset>
+        <fieldset disabled=disabled>
             <legend>"Scope"</legend>
             <input
                 type="text"
@@ -310,13 +454,95 @@ fn ScopeField(scope: RwSignal<String>, scopes: Signal<Vec<String>>) -> impl Into
                 data-testid="filter-scope"
                 list="filter-scopes"
                 placeholder="Segment HQ-LAN"
-                aria-label="Scope contains"
+                aria-label="Scope"
                 prop:value=typed
                 on:input=on_input
             />
             <datalist id="filter-scopes">
-                {move || scopes.get().into_iter().map(|s| view! { <option value=s></option> }).collect_view()}
+                {move || options().into_iter().map(|o| view! { <option value=o.value></option> }).collect_view()}
             </datalist>
+            {move || options()
+                .into_iter()
+                .map(|option| {
+                    let value = option.value.clone();
+                    let checked = {
+                        let value = value.clone();
+                        move || scope.with(|s| s.trim().eq_ignore_ascii_case(&value))
+                    };
+                    let pick = {
+                        let value = value.clone();
+                        move |_| scope.set(value.clone())
+                    };
+                    view! {
+                        <label class="filter-option">
+                            <input type="radio" name="scope" data-testid="filter-scope-option" data-value=value.clone()
+                                prop:checked=checked on:change=pick />
+                            {value.clone()}
+                            {count_badge(move || option.count, "filter-scope-option-count".to_owned())}
+                        </label>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
+    }
+}
+
+/// The Audit Service filter: the services running matching tasks, with
+/// how many each runs, and every other service of the Site.
+#[component]
+fn AuditServiceField(
+    audit_service: RwSignal<Option<String>>,
+    counts: RwSignal<FacetCounts>,
+    services: RwSignal<Vec<site_api::AuditService>>,
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    let options = move || {
+        let chosen = audit_service.get();
+        let mut in_force: Vec<String> =
+            services.with(|list| list.iter().map(|s| s.id.clone()).collect());
+        in_force.extend(chosen.filter(|id| !in_force.contains(id)));
+        let in_force: Vec<&str> = in_force.iter().map(String::as_str).collect();
+        counts.with(|c| c.options(FacetField::AuditService, &in_force, usize::MAX))
+    };
+    let name = move |id: &str| {
+        services.with(|list| {
+            list.iter()
+                .find(|s| s.id == id)
+                .map_or_else(|| id.to_owned(), |s| s.name.clone())
+        })
+    };
+    view! {
+        <fieldset disabled=disabled>
+            <legend>"Audit Service"</legend>
+            <label class="filter-option">
+                <input type="radio" name="audit-service" data-testid="filter-audit-service-any"
+                    prop:checked=move || audit_service.with(Option::is_none)
+                    on:change=move |_| audit_service.set(None) />
+                "Any"
+            </label>
+            {move || options()
+                .into_iter()
+                .map(|option| {
+                    let id = option.value.clone();
+                    let checked = {
+                        let id = id.clone();
+                        move || audit_service.with(|s| s.as_deref() == Some(id.as_str()))
+                    };
+                    let pick = {
+                        let id = id.clone();
+                        move |_| audit_service.set(Some(id.clone()))
+                    };
+                    let testid = format!("filter-audit-service-{id}");
+                    view! {
+                        <label class="filter-option">
+                            <input type="radio" name="audit-service" data-testid=testid.clone()
+                                prop:checked=checked on:change=pick />
+                            {name(&id)}
+                            {count_badge(move || option.count, format!("{testid}-count"))}
+                        </label>
+                    }
+                })
+                .collect_view()}
         </fieldset>
     }
 }
@@ -324,7 +550,7 @@ fn ScopeField(scope: RwSignal<String>, scopes: Signal<Vec<String>>) -> impl Into
 /// The start-date filter: ranges relative to now (which move with the
 /// clock) or between two local times.
 #[component]
-fn StartedField(started: RwSignal<Option<StartedFilter>>) -> impl IntoView {
+fn StartedField(started: RwSignal<Option<StartedFilter>>, disabled: Signal<bool>) -> impl IntoView {
     let offset = super::local_offset();
     let choice = move || match started.get() {
         None => "any".to_owned(),
@@ -388,7 +614,7 @@ fn StartedField(started: RwSignal<Option<StartedFilter>>) -> impl IntoView {
         }
     };
     view! {
-        <fieldset>
+        <fieldset disabled=disabled>
             <legend>"Start date"</legend>
             <select data-testid="filter-started" aria-label="Started" prop:value=choice on:change=choose>
                 <option value="any">"At any time"</option>

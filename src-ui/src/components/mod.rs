@@ -9,6 +9,7 @@ mod filters;
 mod header;
 mod log_table;
 mod notices;
+mod reading;
 mod schedules;
 mod settings_page;
 mod signals;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
     let initiator = RwSignal::new(None::<taskdeck_ipc::InitiatorFilter>);
     let scope = RwSignal::new(String::new());
     let started = RwSignal::new(None::<taskdeck_ipc::StartedFilter>);
+    let audit_service = RwSignal::new(None::<String>);
     let filters = filters::FilterSignals {
         statuses,
         kinds,
@@ -69,6 +71,7 @@ pub fn App() -> impl IntoView {
         initiator,
         scope,
         started,
+        audit_service,
     };
     let columns = RwSignal::new(ViewState::default().columns);
     let density = RwSignal::new(taskdeck_ipc::Density::default());
@@ -84,6 +87,7 @@ pub fn App() -> impl IntoView {
         initiator: initiator.get(),
         scope: scope.get(),
         started: started.get(),
+        audit_service: audit_service.get(),
         search: search.get(),
         density: density.get(),
     });
@@ -96,6 +100,7 @@ pub fn App() -> impl IntoView {
         initiator.set(state.initiator);
         scope.set(state.scope);
         started.set(state.started);
+        audit_service.set(state.audit_service);
         search.set(state.search);
         density.set(state.density);
     });
@@ -104,8 +109,6 @@ pub fn App() -> impl IntoView {
     });
     let connection =
         Signal::derive(move || status.with(|s| s.as_ref().map(|s| s.connection_id.clone())));
-    let filtered = RwSignal::new(None::<site_api::ActiveTasksPage>);
-    let filter_error = RwSignal::new(None::<String>);
     // Bumped by each batch of task changes: a filtered list is read again.
     let changes = RwSignal::new(0u64);
     let me = Memo::new(move |_| {
@@ -129,107 +132,18 @@ pub fn App() -> impl IntoView {
             }
         })
     });
-    let query = Memo::new(move |_| views::reading(view_query.get(), wanted.get()));
-    // The query being read, and whether changes came in meanwhile: changes
-    // during a reading make one more reading after it, not one each (a
-    // list narrowed by scope or date reads every page of a long queue).
-    let reading = RwSignal::new((None::<taskdeck_ipc::ListQuery>, false));
-    // A narrowed list's exact count, when its reading stopped at the rows
-    // wanted: (the view's query, its count, when). One count at a time,
-    // and the same list's count again at most every 10 s (it reads every
-    // page of the Site's answer).
-    let counted = RwSignal::new(None::<(taskdeck_ipc::ListQuery, u64, f64)>);
-    let counting = RwSignal::new(None::<taskdeck_ipc::ListQuery>);
-    let count = move |wanted: taskdeck_ipc::ListQuery| {
-        let fresh = counted.with_untracked(|c| {
-            c.as_ref()
-                .is_some_and(|(of, _, at)| *of == wanted && js_sys::Date::now() - at < 10_000.0)
-        });
-        if fresh || counting.with_untracked(|c| c.as_ref() == Some(&wanted)) {
-            return;
+    // A Site that speaks 1.0 is asked without the filters of 1.1.
+    let older_site = RwSignal::new(false);
+    let query = Memo::new(move |_| {
+        let reading = views::reading(view_query.get(), wanted.get());
+        match older_site.get() {
+            true => reading.map(|q| q.without_revision_1_1()),
+            false => reading,
         }
-        counting.set(Some(wanted.clone()));
-        spawn_local(async move {
-            #[derive(serde::Serialize)]
-            struct Args {
-                query: taskdeck_ipc::ListQuery,
-            }
-            let result: Result<u64, _> = bridge::invoke_with(
-                commands::COUNT_TASKS,
-                &Args {
-                    query: wanted.clone(),
-                },
-            )
-            .await;
-            if view_query.get_untracked().as_ref() == Some(&wanted) {
-                match result {
-                    Ok(n) => counted.set(Some((wanted.clone(), n, js_sys::Date::now()))),
-                    Err(error) => filter_error.set(Some(error.to_string())),
-                }
-            }
-            counting.update(|c| {
-                if c.as_ref() == Some(&wanted) {
-                    *c = None;
-                }
-            });
-        });
-    };
-    Effect::new(move |_| {
-        changes.track();
-        let Some(wanted) = query.get() else {
-            filtered.set(None);
-            return;
-        };
-        if reading.with_untracked(|(of, _)| of.as_ref() == Some(&wanted)) {
-            reading.update(|(_, again)| *again = true);
-            return;
-        }
-        reading.set((Some(wanted.clone()), false));
-        spawn_local(async move {
-            #[derive(serde::Serialize)]
-            struct Args {
-                query: taskdeck_ipc::ListQuery,
-            }
-            loop {
-                let result: Result<site_api::ActiveTasksPage, _> = bridge::invoke_with(
-                    commands::LIST_TASKS,
-                    &Args {
-                        query: wanted.clone(),
-                    },
-                )
-                .await;
-                // A slower answer to an older query must not win.
-                if query.get_untracked().as_ref() != Some(&wanted) {
-                    break;
-                }
-                match result {
-                    Ok(page) => {
-                        // Read only up to the rows wanted: count apart.
-                        if !wanted.narrow.is_empty() && page.next_cursor.is_some() {
-                            // Counted as the view asks (whatever rows are shown).
-                            if let Some(view) = view_query.get_untracked() {
-                                count(view);
-                            }
-                        }
-                        filtered.set(Some(page));
-                        filter_error.set(None);
-                    }
-                    Err(error) => filter_error.set(Some(error.to_string())),
-                }
-                let again =
-                    reading.with_untracked(|(of, again)| of.as_ref() == Some(&wanted) && *again);
-                if !again {
-                    break;
-                }
-                reading.update(|(_, again)| *again = false);
-            }
-            reading.update(|(of, _)| {
-                if of.as_ref() == Some(&wanted) {
-                    *of = None;
-                }
-            });
-        });
     });
+    let list = reading::keep_filtered_list(query, changes, older_site);
+    let filtered = list.page;
+    let filter_error = list.error;
     let link = RwSignal::new(None::<LinkStatus>);
     // Tasks that just ended: shown with their final status for a moment.
     let ending = RwSignal::new(Vec::<site_api::Task>::new());
@@ -315,45 +229,30 @@ pub fn App() -> impl IntoView {
                 .unwrap_or_default()
         }),
     });
-    // The scopes in view, as the scope filter's suggestions.
-    let scopes = Signal::derive(move || {
-        listed.with(|rows| {
-            let scopes: std::collections::BTreeSet<&str> =
-                rows.iter().map(|task| task.scope.as_str()).collect();
-            scopes.into_iter().map(str::to_owned).collect::<Vec<_>>()
-        })
-    });
     // "Select all N matching": every task the filter matches, beyond those shown.
     let select_matching = RwSignal::new(false);
-    // The count known so far, and whether it is still being counted (a
-    // narrowed list answered before its last page).
-    let uncounted = Memo::new(move |_| {
-        filtered.with(|page| {
-            page.as_ref().is_some_and(|page| {
-                page.next_cursor.is_some()
-                    && view_query.with(|q| {
-                        q.as_ref().is_some_and(|q| {
-                            !q.narrow.is_empty()
-                                && counted.with(|c| c.as_ref().is_none_or(|(of, ..)| of != q))
-                        })
-                    })
-            })
-        })
-    });
     let matching_total = Memo::new(move |_| match filtered.get() {
-        Some(page) => {
-            let exact = counted.with(|c| {
-                c.as_ref()
-                    .filter(|(of, ..)| view_query.with(|q| q.as_ref() == Some(of)))
-                    .map(|(_, n, _)| *n)
-            });
-            match exact {
-                Some(n) if page.next_cursor.is_some() => n.max(page.total),
-                _ => page.total,
-            }
-        }
+        Some(page) => page.total,
         None => snapshot.with(|s| s.as_ref().map(|s| s.page.total).unwrap_or(0)),
     });
+    // The filter menu's counts, read while it is open.
+    let filter_open = RwSignal::new(false);
+    let revision = Signal::derive(move || match filtered.get() {
+        Some(page) => page.revision,
+        None => snapshot.with(|s| s.as_ref().map(|s| s.page.revision).unwrap_or(0)),
+    });
+    let counts = reading::keep_facets(
+        Signal::derive(move || query.get()),
+        revision,
+        filter_open.into(),
+        older_site,
+    );
+    let filter_site = filters::FilterContext {
+        counts,
+        services: audit_services,
+        older_site: older_site.into(),
+        me: me.into(),
+    };
     let matching = Signal::derive(move || {
         select_matching
             .get()
@@ -391,6 +290,8 @@ pub fn App() -> impl IntoView {
                 if switched {
                     snapshot.set(None);
                     filtered.set(None);
+                    older_site.set(false);
+                    counts.set(Default::default());
                     signals.set(None);
                     link.set(None);
                     selected.update(|set| set.clear());
@@ -513,6 +414,10 @@ pub fn App() -> impl IntoView {
                         signals=signals
                         focus=focus_service
                         detail=detail
+                        show_tasks=Callback::new(move |id: String| {
+                            audit_service.set(Some(id));
+                            page.set(Page::ActiveTasks);
+                        })
                     />
                 </Show>
                 <Show when=move || page.get() == Page::Schedules>
@@ -537,7 +442,7 @@ pub fn App() -> impl IntoView {
                         current_id=view_id
                     />
                     <cancel::CancelAction status=status selected=selected ask=ask matching=matching />
-                    <filters::FilterMenu filters=filters scopes=scopes />
+                    <filters::FilterMenu filters=filters site=filter_site open=filter_open />
                     <filters::SearchBox search=search />
                     <column_settings::ColumnSettings columns=columns density=density saved=view_saved_state />
                 </div>
@@ -545,7 +450,7 @@ pub fn App() -> impl IntoView {
                 <Show when=move || filter_error.with(Option::is_some)>
                     <div class="notice notice-error" role="alert" data-testid="list-error">{move || filter_error.get()}</div>
                 </Show>
-                <SelectAllMatching selected=selected shown=listed total=matching_total uncounted=uncounted select_matching=select_matching />
+                <SelectAllMatching selected=selected shown=listed total=matching_total select_matching=select_matching />
                 <tasks_table::TasksTable
                     status=status
                     snapshot=snapshot
@@ -560,7 +465,7 @@ pub fn App() -> impl IntoView {
                     running_long=running_long
                     ending=ending
                 />
-                <ShowMore listed=listed total=matching_total uncounted=uncounted wanted=wanted more=more view_query=view_query />
+                <ShowMore listed=listed total=matching_total wanted=wanted more=more view_query=view_query />
                 </div>
             </main>
             <status_bar::StatusBar status=status snapshot=snapshot link=link slots=slots />
@@ -669,8 +574,6 @@ fn SelectAllMatching(
     selected: RwSignal<std::collections::BTreeSet<site_api::TaskId>>,
     shown: Memo<Vec<site_api::Task>>,
     total: Memo<u64>,
-    /// The count is still a lower bound.
-    uncounted: Memo<bool>,
     select_matching: RwSignal<bool>,
 ) -> impl IntoView {
     let all_shown = move || {
@@ -684,9 +587,7 @@ fn SelectAllMatching(
             select_matching.set(false);
         }
     });
-    let offer = move || {
-        all_shown() && (uncounted.get() || total.get() > shown.with(|rows| rows.len() as u64))
-    };
+    let offer = move || all_shown() && total.get() > shown.with(|rows| rows.len() as u64);
     view! {
         <Show when=offer>
             <div class="select-all-matching" data-testid="select-all-matching-bar">
@@ -701,12 +602,8 @@ fn SelectAllMatching(
                 } else {
                     view! {
                         <span>{move || format!("All {} tasks shown are selected.", shown.with(Vec::len))}</span>
-                        <button class="link-button" data-testid="select-all-matching" disabled=move || uncounted.get() on:click=move |_| select_matching.set(true)>
-                            {move || if uncounted.get() {
-                                "Select all matching this filter (counting…)".to_owned()
-                            } else {
-                                format!("Select all {} matching this filter", total.get())
-                            }}
+                        <button class="link-button" data-testid="select-all-matching" on:click=move |_| select_matching.set(true)>
+                            {move || format!("Select all {} matching this filter", total.get())}
                         </button>
                     }.into_any()
                 }}
@@ -722,15 +619,13 @@ fn SelectAllMatching(
 fn ShowMore(
     listed: Memo<Vec<site_api::Task>>,
     total: Memo<u64>,
-    /// The count is still a lower bound.
-    uncounted: Memo<bool>,
     wanted: Memo<u32>,
     more: RwSignal<(Option<taskdeck_ipc::ListQuery>, u32)>,
     view_query: Memo<Option<taskdeck_ipc::ListQuery>>,
 ) -> impl IntoView {
     let count = move || listed.with(|rows| rows.len() as u64);
     let at_most = move || wanted.get() >= views::MAX_LISTED;
-    let beyond = move || uncounted.get() || total.get() > count();
+    let beyond = move || total.get() > count();
     let loading = move || u64::from(wanted.get()) > count() && beyond();
     let show_more = move |_| {
         more.set((
@@ -742,11 +637,7 @@ fn ShowMore(
         <Show when=beyond>
             <div class="show-more" data-testid="show-more-bar" role="status">
                 <span data-testid="rows-shown">
-                    {move || if uncounted.get() {
-                        format!("Showing {} of {}+ tasks (counting…)", views::grouped(count()), views::grouped(total.get()))
-                    } else {
-                        format!("Showing {} of {} tasks", views::grouped(count()), views::grouped(total.get()))
-                    }}
+                    {move || format!("Showing {} of {} tasks", views::grouped(count()), views::grouped(total.get()))}
                 </span>
                 {move || if at_most() {
                     view! { <span class="muted">"Filter or search to reach the others."</span> }.into_any()

@@ -48,7 +48,7 @@ impl FacetCounts {
             facet
                 .values
                 .iter()
-                .find(|v| v.value == value)
+                .find(|v| v.value.eq_ignore_ascii_case(value))
                 .map_or(0, |v| v.count)
         })
     }
@@ -81,8 +81,15 @@ impl FacetCounts {
             .unwrap_or_default();
         for value in in_force {
             if !options.iter().any(|o| o.value.eq_ignore_ascii_case(value)) {
+                // As the Site stores it, when it counted it.
+                let stored = self.by_field.get(&field).and_then(|facet| {
+                    facet
+                        .values
+                        .iter()
+                        .find(|v| v.value.eq_ignore_ascii_case(value))
+                });
                 options.push(MenuOption {
-                    value: (*value).to_owned(),
+                    value: stored.map_or_else(|| (*value).to_owned(), |v| v.value.clone()),
                     count: self.count(field, value),
                 });
             }
@@ -149,11 +156,18 @@ mod tests {
             ]
         );
         // A scope in force that no task has now stays, counted 0; one the
-        // Site listed (in another case) is not listed twice.
-        let options = counts.options(FacetField::Scope, &["Segment Old", "segment hq-lan"], 2);
-        assert_eq!(options.len(), 3);
+        // Site listed (in another case) is not listed twice; one beyond the
+        // menu's first values comes as the Site stores it, with its count.
+        let options = counts.options(
+            FacetField::Scope,
+            &["Segment Old", "segment hq-lan", "CLOUD"],
+            2,
+        );
+        assert_eq!(options.len(), 4);
         assert_eq!(options[2].value, "Segment Old");
         assert_eq!(options[2].count, Some(0));
+        assert_eq!(options[3].value, "Cloud");
+        assert_eq!(options[3].count, Some(1));
         // A field not read yet: only what is in force, uncounted.
         let options = counts.options(FacetField::Initiator, &["Schedule"], 5);
         assert_eq!(

@@ -155,6 +155,9 @@ pub struct FilterContext {
     pub older_site: Signal<bool>,
     /// The connection's user (for "Me").
     pub me: Signal<Option<String>>,
+    /// How many active tasks match the filters and search in force (the
+    /// Site's count); `None` for the whole queue.
+    pub matching: Signal<Option<u64>>,
 }
 
 /// The sentence the menu shows for a Site that speaks Site API 1.0.
@@ -187,6 +190,7 @@ pub fn FilterMenu(
         services,
         older_site,
         me,
+        matching,
     } = site;
     let email = RwSignal::new(String::new());
     let active = move || {
@@ -425,7 +429,14 @@ pub fn FilterMenu(
                 </div>
             </Show>
         </div>
-        <div class="chips">{chips}</div>
+        <div class="chips">
+            {chips}
+            {move || matching.get().map(|n| view! {
+                <span class="matching-count" data-testid="matching-count" role="status">
+                    {format!("{} matching", crate::views::grouped(n))}
+                </span>
+            })}
+        </div>
     }
 }
 

@@ -252,6 +252,7 @@ pub fn App() -> impl IntoView {
         services: audit_services,
         older_site: older_site.into(),
         me: me.into(),
+        matching: Signal::derive(move || filtered.with(|p| p.as_ref().map(|p| p.total))),
     };
     let matching = Signal::derive(move || {
         select_matching

@@ -377,8 +377,8 @@ async fn rows_appear_and_change_live(app: WebDriver) {
     })
     .await;
 
-    // Scope and start date: filters the contract has no parameter for,
-    // narrowed by the backend over every page of the Site's answer.
+    // Scope and start date: filters the Site runs (1.1). The scope is the
+    // whole of it, in any case; the menu offers the scopes with counts.
     eprintln!("e2e: scope and start-date filters");
     let scopes = cells(&app, "cell-scope").await;
     let scope = scopes
@@ -386,8 +386,17 @@ async fn rows_appear_and_change_live(app: WebDriver) {
         .find(|s| s.starts_with("Segment "))
         .cloned()
         .expect("a Segment scope in the demo list");
-    let wanted = scope.trim_start_matches("Segment ").to_lowercase();
+    let wanted = scope.to_lowercase();
     click(&app, "filter-button").await;
+    wait_until(
+        "the scopes counted in the menu",
+        Duration::from_secs(30),
+        || async {
+            let counted = cells(&app, "filter-scope-option-count").await;
+            (!counted.is_empty() && counted.iter().all(|c| !c.is_empty())).then_some(())
+        },
+    )
+    .await;
     type_into(&app, "filter-scope", wanted.as_str()).await;
     wait_until(
         "only rows of the scope",
@@ -396,8 +405,9 @@ async fn rows_appear_and_change_live(app: WebDriver) {
             let now = cells(&app, "cell-scope").await;
             let chips = cells(&app, "filter-chip").await;
             (!now.is_empty()
-                && now.iter().all(|s| s.to_lowercase().contains(&wanted))
-                && chips.iter().any(|c| c.starts_with("Scope: ")))
+                && now.iter().all(|s| s.to_lowercase() == wanted)
+                && chips.iter().any(|c| c.starts_with("Scope: "))
+                && text_of(&app, "matching-count").await.is_some())
             .then_some(())
         },
     )
@@ -2288,4 +2298,226 @@ async fn through_nginx_the_app_sees_live_rows_created_through_either_server() {
     drop(nginx);
     a.stop().await;
     b.stop().await;
+}
+
+/// `n` with thousands separated by commas, as the window writes counts.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// The count the filter menu shows beside the scope `value`, if it lists it.
+async fn scope_count(app: &WebDriver, value: &str) -> Option<String> {
+    let script = "const option = [...document.querySelectorAll(\"[data-testid='filter-scope-option']\")]\
+        .find(e => e.dataset.value === arguments[0]);\
+        return option ? option.parentElement.querySelector(\"[data-testid='filter-scope-option-count']\").textContent.trim() : null;";
+    app.execute(script, vec![json!(value)])
+        .await
+        .ok()?
+        .convert::<Option<String>>()
+        .ok()?
+}
+
+/// How many active tasks of `hq` match `filter`, by the Site's own count.
+async fn site_total(
+    site: &taskdeck_app::site_client::SiteClient,
+    filter: site_api::TaskFilter,
+) -> u64 {
+    let query = site_api::ActiveTasksQuery {
+        filter,
+        limit: site_api::PageLimit::new(1).unwrap(),
+        ..Default::default()
+    };
+    site.page("hq", &query).await.unwrap().total
+}
+
+/// On a queue of 5,000 the filters run on the Site (1.1): the menu counts
+/// each scope exactly, a scope and a start-date range show exactly the
+/// Site's totals, a scope's count follows the queue live while the menu is
+/// open, and an Audit Service's running tasks are one click away, from
+/// the menu and from the Audit Services page.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_queue_of_5000_the_filters_and_their_counts_are_the_sites_and_follow_it_live() {
+    let site_dir = tempfile::tempdir().unwrap();
+    taskdeck_site::seed::queued_tasks(site_dir.path(), "hq", 5_000)
+        .await
+        .unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let server = taskdeck_site::start(support::config(site_dir.path(), &listen, 1))
+        .await
+        .unwrap();
+    let url = server.url();
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        async move {
+            connect_admin(&app, &url).await;
+            let site = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
+            wait_until("the first rows", Duration::from_secs(30), || async {
+                (!rows(&app).await.ok()?.is_empty()).then_some(())
+            })
+            .await;
+
+            // Seeded task i has scope "Segment {i % 50}": 100 each. The one
+            // slot works from the oldest (i = 0, 1, …), so Segment 42's
+            // tasks all stay queued through the test.
+            eprintln!("e2e: a scope's count, exact");
+            click(&app, "filter-button").await;
+            type_into(&app, "filter-scope", "segment 42").await;
+            wait_until(
+                "Segment 42's 100 tasks",
+                Duration::from_secs(30),
+                || async {
+                    let scopes = cells(&app, "cell-scope").await;
+                    let count = scope_count(&app, "Segment 42").await?;
+                    let matching = text_of(&app, "matching-count").await?;
+                    eprintln!("e2e: Segment 42 counted {count}, {matching}");
+                    (count == "100"
+                        && matching == "100 matching"
+                        && !scopes.is_empty()
+                        && scopes.iter().all(|s| s == "Segment 42"))
+                    .then_some(())
+                },
+            )
+            .await;
+            let scoped = site_api::TaskFilter {
+                scope: Some("Segment 42".to_owned()),
+                ..Default::default()
+            };
+            assert_eq!(site_total(&site, scoped.clone()).await, 100);
+
+            // Three more of that scope, created through the API: the open
+            // menu's count and the list's total follow.
+            eprintln!("e2e: the count follows the queue");
+            for i in 0..3 {
+                let mut request = support::scan(
+                    &format!("WS-LIVE-{i}"),
+                    site_api::SimulatedOutcome::Hang,
+                    600_000,
+                    0,
+                );
+                request.scope = "Segment 42".to_owned();
+                site.create_task("hq", &request).await.unwrap();
+            }
+            wait_until(
+                "Segment 42 counted 103",
+                Duration::from_secs(30),
+                || async {
+                    let count = scope_count(&app, "Segment 42").await?;
+                    let matching = text_of(&app, "matching-count").await?;
+                    (count == "103" && matching == "103 matching").then_some(())
+                },
+            )
+            .await;
+            assert_eq!(site_total(&site, scoped).await, 103);
+
+            // Started from a minute half an hour back: the Site's count of
+            // that range, shown exactly (more than a page: "Showing 1,000
+            // of N").
+            eprintln!("e2e: a start-date range, exact");
+            set_field(&app, "filter-scope", "", "input").await;
+            let from = {
+                let back = chrono::Local::now() - chrono::Duration::minutes(30);
+                back.format("%Y-%m-%dT%H:%M").to_string()
+            };
+            let since: chrono::DateTime<chrono::Utc> =
+                chrono::NaiveDateTime::parse_from_str(&from, "%Y-%m-%dT%H:%M")
+                    .unwrap()
+                    .and_local_timezone(chrono::Local)
+                    .unwrap()
+                    .with_timezone(&chrono::Utc);
+            let expected = site_total(
+                &site,
+                site_api::TaskFilter {
+                    since: Some(since),
+                    ..Default::default()
+                },
+            )
+            .await;
+            // One seeded task a second up to now, and the three above.
+            assert!((1_700..=1_900).contains(&expected), "{expected}");
+            set_field(&app, "filter-started", "between", "change").await;
+            set_field(&app, "filter-started-from", &from, "change").await;
+            wait_until(
+                "the range's exact total",
+                Duration::from_secs(30),
+                || async {
+                    let matching = text_of(&app, "matching-count").await?;
+                    let shown = text_of(&app, "rows-shown").await?;
+                    eprintln!("e2e: {matching}; {shown}");
+                    (matching == format!("{} matching", grouped(expected))
+                        && shown == format!("Showing 1,000 of {} tasks", grouped(expected)))
+                    .then_some(())
+                },
+            )
+            .await;
+            set_field(&app, "filter-started", "any", "change").await;
+
+            // The Audit Service: its one slot runs one task.
+            eprintln!("e2e: an Audit Service's running tasks");
+            wait_until(
+                "AS-1 counted running one",
+                Duration::from_secs(30),
+                || async {
+                    (text_of(&app, "filter-audit-service-as-1-count").await? == "1").then_some(())
+                },
+            )
+            .await;
+            click(&app, "filter-audit-service-as-1").await;
+            wait_until(
+                "only the task AS-1 runs",
+                Duration::from_secs(30),
+                || async {
+                    let shown = rows(&app).await.ok()?;
+                    let matching = text_of(&app, "matching-count").await?;
+                    let chips = cells(&app, "filter-chip").await;
+                    (shown.len() == 1
+                        && shown[0].1.starts_with("Running")
+                        && matching == "1 matching"
+                        && chips.iter().any(|c| c.starts_with("Audit Service: AS-1")))
+                    .then_some(())
+                },
+            )
+            .await;
+            // Off again, then from the Audit Services page.
+            click(&app, "filter-audit-service-any").await;
+            click(&app, "filter-button").await;
+            wait_until("every filter gone", Duration::from_secs(30), || async {
+                (text_of(&app, "filter-button").await? == "Filter").then_some(())
+            })
+            .await;
+            click(&app, "nav-audit-services").await;
+            wait_until(
+                "AS-1's running task listed",
+                Duration::from_secs(30),
+                || async { (!cells(&app, "audit-service-task").await.is_empty()).then_some(()) },
+            )
+            .await;
+            click(&app, "audit-service-show-tasks").await;
+            wait_until(
+                "the Active tasks of AS-1",
+                Duration::from_secs(30),
+                || async {
+                    let shown = rows(&app).await.ok()?;
+                    let chips = cells(&app, "filter-chip").await;
+                    (text_of(&app, "filter-button").await? == "Filter (1)"
+                        && shown.len() == 1
+                        && shown[0].1.starts_with("Running")
+                        && chips.iter().any(|c| c.starts_with("Audit Service: AS-1")))
+                    .then_some(())
+                },
+            )
+            .await;
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
 }

@@ -8,6 +8,7 @@ use site_api::{LogEntry, LogQuery, TaskKind};
 
 use crate::error::{Error, Result};
 use crate::site_client::SiteClient;
+use tauri::{AppHandle, Manager};
 
 /// The most rows one export holds.
 pub const MAX_ROWS: usize = 200_000;
@@ -143,6 +144,27 @@ pub fn view_file_for(folder: &Path, name: &str) -> PathBuf {
         slug
     };
     unique_path(folder, &format!("{slug}.taskdeck-view"), "json")
+}
+
+/// Writes `bytes` durably into the Downloads folder (the home folder where
+/// there is none), as the file `name_in` picks there; returns its path.
+pub(crate) async fn save_to_downloads(
+    app: &AppHandle,
+    bytes: Vec<u8>,
+    name_in: impl FnOnce(&std::path::Path) -> std::path::PathBuf,
+) -> Result<String> {
+    let folder = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| Error::InvalidInput(format!("There is no Downloads folder: {e}.")))?;
+    let path = name_in(&folder);
+    let written = path.clone();
+    tokio::task::spawn_blocking(move || crate::settings::durable_write(&written, &bytes))
+        .await
+        .map_err(|e| Error::InvalidInput(e.to_string()))?
+        .map_err(|e| Error::InvalidInput(format!("Cannot write {}: {e}.", path.display())))?;
+    Ok(path.display().to_string())
 }
 
 #[cfg(test)]

@@ -50,40 +50,40 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .manage(DesktopState::default())
         .invoke_handler(tauri::generate_handler![
-            commands::connection_status,
-            commands::active_tasks,
-            commands::notification_settings,
-            commands::set_notification_settings,
-            commands::connections,
-            commands::test_connection,
-            commands::add_connection,
-            commands::remove_connection,
-            commands::cancel_tasks,
-            commands::signals,
-            commands::link_status,
-            commands::list_tasks,
-            commands::log_entries,
-            commands::views,
-            commands::set_views,
-            commands::sites,
-            commands::show_site,
-            commands::update_connection,
-            commands::task_detail,
-            commands::cancel_matching,
-            commands::task_facets,
-            commands::audit_services,
-            commands::audit_service_tasks,
-            commands::stats,
-            commands::schedules,
-            commands::create_schedule,
-            commands::set_schedule_enabled,
-            commands::delete_schedule,
-            commands::theme,
-            commands::set_theme,
-            commands::export_log,
-            commands::save_view_file,
-            commands::about,
-            commands::open_link
+            commands::connections::connection_status,
+            commands::tasks::active_tasks,
+            commands::settings::notification_settings,
+            commands::settings::set_notification_settings,
+            commands::connections::connections,
+            commands::connections::test_connection,
+            commands::connections::add_connection,
+            commands::connections::remove_connection,
+            commands::tasks::cancel_tasks,
+            commands::tasks::signals,
+            commands::tasks::link_status,
+            commands::tasks::list_tasks,
+            commands::logs::log_entries,
+            commands::settings::views,
+            commands::settings::set_views,
+            commands::connections::sites,
+            commands::connections::show_site,
+            commands::connections::update_connection,
+            commands::tasks::task_detail,
+            commands::tasks::cancel_matching,
+            commands::tasks::task_facets,
+            commands::tasks::audit_services,
+            commands::tasks::audit_service_tasks,
+            commands::tasks::stats,
+            commands::schedules::schedules,
+            commands::schedules::create_schedule,
+            commands::schedules::set_schedule_enabled,
+            commands::schedules::delete_schedule,
+            commands::settings::theme,
+            commands::settings::set_theme,
+            commands::logs::export_log,
+            commands::settings::save_view_file,
+            commands::about::about,
+            commands::about::open_link
         ])
         .setup(|app| {
             let handle = app.handle().clone();
@@ -143,7 +143,7 @@ pub fn run() {
                 if let Ok((client, site_id)) = state.shown_site() {
                     let handle = handle.clone();
                     tauri::async_runtime::spawn(async move {
-                        commands::refresh_role(&handle, &client, &site_id).await;
+                        commands::connections::refresh_role(&handle, &client, &site_id).await;
                     });
                 }
             }

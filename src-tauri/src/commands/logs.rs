@@ -1,0 +1,35 @@
+//! Commands on the Scan log and the Audit log: a page, and an export to a file.
+
+use tauri::{AppHandle, Manager};
+
+use crate::error::Error;
+use crate::state::DesktopState;
+use site_api::LogQuery;
+
+/// A page of the shown Site's Scan log or Audit log, newest end first.
+#[tauri::command]
+pub(crate) async fn log_entries(
+    app: AppHandle,
+    kind: site_api::TaskKind,
+    query: LogQuery,
+) -> Result<site_api::LogPage, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.log(&site_id, kind, &query).await
+}
+
+/// Exports every row of the shown Site's Scan or Audit log matching
+/// `query` as CSV into the Downloads folder; returns the file's path.
+#[tauri::command]
+pub(crate) async fn export_log(
+    app: AppHandle,
+    kind: site_api::TaskKind,
+    query: LogQuery,
+) -> Result<String, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    let entries = crate::export::read_all(&client, &site_id, kind, query).await?;
+    let csv = crate::export::to_csv(&entries)?;
+    crate::export::save_to_downloads(&app, csv, |folder| {
+        crate::export::file_for(folder, kind, &site_id)
+    })
+    .await
+}

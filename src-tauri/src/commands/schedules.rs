@@ -1,0 +1,45 @@
+//! Commands on the shown Site's schedules.
+
+use tauri::{AppHandle, Manager};
+
+use crate::error::Error;
+use crate::state::DesktopState;
+
+/// The shown Site's schedules.
+#[tauri::command]
+pub(crate) async fn schedules(app: AppHandle) -> Result<site_api::SchedulesResponse, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.schedules(&site_id).await
+}
+
+/// Creates a schedule on the shown Site (Site Administrators).
+#[tauri::command]
+pub(crate) async fn create_schedule(
+    app: AppHandle,
+    draft: site_api::ScheduleCreate,
+) -> Result<site_api::Schedule, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.create_schedule(&site_id, &draft).await
+}
+
+/// Enables or disables a schedule of the shown Site (Site Administrators).
+#[tauri::command]
+pub(crate) async fn set_schedule_enabled(
+    app: AppHandle,
+    id: String,
+    enabled: bool,
+) -> Result<site_api::Schedule, Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    let change = site_api::ScheduleUpdate {
+        enabled: Some(enabled),
+        ..site_api::ScheduleUpdate::default()
+    };
+    client.update_schedule(&site_id, &id, &change).await
+}
+
+/// Deletes a schedule of the shown Site (Site Administrators).
+#[tauri::command]
+pub(crate) async fn delete_schedule(app: AppHandle, id: String) -> Result<(), Error> {
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    client.delete_schedule(&site_id, &id).await
+}

@@ -98,9 +98,7 @@ impl ConnectionDraft {
             client_id: self.client_id.trim().to_owned(),
         };
         let value = self.client_secret.clone();
-        tokio::task::spawn_blocking(move || store_and_check(&secret, &value))
-            .await
-            .map_err(|e| Error::Keyring(e.to_string()))??;
+        tokio::task::spawn_blocking(move || store_and_check(&secret, &value)).await??;
         Ok((
             ConnectionSettings {
                 id: id.to_owned(),

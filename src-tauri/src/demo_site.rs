@@ -57,7 +57,7 @@ pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
         let value = admin.client_secret.clone();
         tokio::task::spawn_blocking(move || crate::connections::store_and_check(&secret, &value))
             .await
-            .map_err(|e| Error::Keyring(e.to_string()))
+            .map_err(Error::from)
             .and_then(|result| result)
     };
     let (keyring, source) = match stored {

@@ -68,6 +68,12 @@ pub enum Error {
     /// The desktop could not open a link.
     #[error("The link could not be opened: {0}")]
     Desktop(String),
+    /// A file could not be read or written.
+    #[error("A file could not be read or written: {0}")]
+    Io(#[from] std::io::Error),
+    /// Work the app ran in the background stopped before it answered.
+    #[error("The app stopped a piece of its work before it finished: {0}")]
+    Interrupted(#[from] tokio::task::JoinError),
 }
 
 impl Error {
@@ -89,6 +95,8 @@ impl Error {
             Error::Settings(_) => ErrorKind::Settings,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::Desktop(_) => ErrorKind::Desktop,
+            Error::Io(_) => ErrorKind::Io,
+            Error::Interrupted(_) => ErrorKind::Interrupted,
         }
     }
 

@@ -161,9 +161,8 @@ pub(crate) async fn save_to_downloads(
     let path = name_in(&folder);
     let written = path.clone();
     tokio::task::spawn_blocking(move || crate::settings::durable_write(&written, &bytes))
-        .await
-        .map_err(|e| Error::InvalidInput(e.to_string()))?
-        .map_err(|e| Error::InvalidInput(format!("Cannot write {}: {e}.", path.display())))?;
+        .await?
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
     Ok(path.display().to_string())
 }
 

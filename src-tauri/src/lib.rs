@@ -18,6 +18,7 @@ pub mod live;
 mod notify;
 pub mod rendering;
 pub mod settings;
+pub mod sink;
 pub mod site_client;
 pub mod sites;
 pub mod state;

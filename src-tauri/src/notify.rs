@@ -85,3 +85,23 @@ async fn open_task(app: &AppHandle, connection: &str, site: &str, task: site_api
         tracing::warn!(%error, "cannot tell the window which task to show");
     }
 }
+
+/// Shows the native notification of a failed task of `connection_id`;
+/// clicking it opens the task (see [`install`]).
+pub fn show_failure(
+    app: &tauri::AppHandle,
+    connection_id: &str,
+    notice: &crate::live::failures::FailureNotice,
+) -> Result<(), tauri_plugin_notification::Error> {
+    use tauri_plugin_notification::NotificationExt;
+    app.notification()
+        .builder()
+        .id(next_id())
+        .title(&notice.title)
+        .body(&notice.body)
+        .action_type_id(OPEN_TASK_ACTIONS)
+        .extra(EXTRA_CONNECTION, connection_id)
+        .extra(EXTRA_SITE, &notice.site_id)
+        .extra(EXTRA_TASK, notice.task.to_string())
+        .show()
+}

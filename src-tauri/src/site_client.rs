@@ -173,9 +173,7 @@ impl SiteClient {
             SecretSource::Memory(secret) => Ok(secret.clone()),
             SecretSource::Keyring(secret) => {
                 let secret = secret.clone();
-                tokio::task::spawn_blocking(move || secret.load())
-                    .await
-                    .map_err(|e| Error::Keyring(e.to_string()))?
+                tokio::task::spawn_blocking(move || secret.load()).await?
             }
         }
     }

@@ -166,7 +166,7 @@ pub fn follow(app: &AppHandle, connection_id: &str, connected: Connected, stop: 
             me: connected.me.email.clone(),
             settings: state.notify_settings.clone(),
             attention: state.attention.clone(),
-            sink: live::TauriSink {
+            sink: crate::sink::TauriSink {
                 app: app.clone(),
                 connection_id: connection_id.to_owned(),
             },

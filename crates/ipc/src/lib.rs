@@ -374,6 +374,10 @@ pub enum ErrorKind {
     InvalidInput,
     /// The desktop could not open a link.
     Desktop,
+    /// A file could not be read or written.
+    Io,
+    /// Background work of the app stopped before it answered.
+    Interrupted,
 }
 
 /// Task changes of one Site, as its event stream delivered them.

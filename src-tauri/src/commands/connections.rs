@@ -93,9 +93,8 @@ pub(crate) async fn update_connection(
             ));
         }
         let kept = existing.clone();
-        draft.client_secret = tokio::task::spawn_blocking(move || connections::saved_secret(&kept))
-            .await
-            .map_err(|e| Error::Keyring(e.to_string()))??;
+        draft.client_secret =
+            tokio::task::spawn_blocking(move || connections::saved_secret(&kept)).await??;
     }
     let (saved, me) = draft.save(&id).await?;
     state.update_settings(|settings| {
@@ -191,9 +190,7 @@ pub(crate) async fn remove_connection(app: AppHandle, id: String) -> Result<(), 
     if let Err(error) = tauri::Emitter::emit(&app, taskdeck_ipc::events::SITES, ()) {
         tracing::warn!(%error, "cannot tell the window of the removed Sites");
     }
-    tokio::task::spawn_blocking(move || connections::forget_secret(&removed))
-        .await
-        .map_err(|e| Error::Keyring(e.to_string()))?
+    tokio::task::spawn_blocking(move || connections::forget_secret(&removed)).await?
 }
 
 fn view(connection: &ConnectionSettings) -> ConnectionView {

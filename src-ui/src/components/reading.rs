@@ -134,9 +134,10 @@ pub fn keep_filtered_list(
 const FACETS_DEBOUNCE: Duration = Duration::from_millis(300);
 
 /// Keeps the filter menus' counts for `query` (`None`: the whole queue)
-/// while `open`: read when the menu opens, and again once `revision` (the
-/// queue's) or the query has stopped moving for a moment; one reading at a
-/// time. A Site without facets (1.0) sets `older_site` and is not asked again.
+/// while `open`: read at once when the menu opens or the query changes,
+/// and again once `revision` (the queue's) has stopped moving for a
+/// moment; one reading at a time. A Site without facets (1.0) sets
+/// `older_site` and is not asked again.
 pub fn keep_facets(
     query: Signal<Option<ListQuery>>,
     revision: Signal<u64>,
@@ -145,22 +146,26 @@ pub fn keep_facets(
 ) -> RwSignal<FacetCounts> {
     let counts = RwSignal::new(FacetCounts::default());
     let readings = OneAtATime::<ListQuery>::new();
-    let asked = StoredValue::new(0u64);
+    // The last query asked for while open (`None` while closed), and a
+    // ticket per change: a debounced reading runs only if still the last.
+    let asked = StoredValue::new((None::<ListQuery>, 0u64));
     Effect::new(move |_| {
         revision.track();
         let wanted = query.get().unwrap_or_default();
         if !open.get() || older_site.get() {
+            asked.update_value(|(last, _)| *last = None);
             return;
         }
-        // The first reading after the menu opens at once; later ones once
-        // the queue has settled (the last change wins).
-        let ticket = asked.try_update_value(|n| {
-            *n += 1;
-            *n
-        });
-        let first = counts.with_untracked(FacetCounts::is_empty);
+        let (at_once, ticket) = asked
+            .try_update_value(|(last, ticket)| {
+                *ticket += 1;
+                let at_once = last.as_ref() != Some(&wanted);
+                *last = Some(wanted.clone());
+                (at_once, *ticket)
+            })
+            .unwrap_or_default();
         let read = move || {
-            if asked.get_value() != ticket.unwrap_or_default() {
+            if asked.with_value(|(_, last)| *last != ticket) {
                 return;
             }
             readings.run(wanted.clone(), move |wanted| async move {
@@ -190,7 +195,7 @@ pub fn keep_facets(
                 }
             });
         };
-        if first {
+        if at_once {
             read();
         } else {
             set_timeout(read, FACETS_DEBOUNCE);

@@ -34,7 +34,9 @@ async fn a_connection_is_tested_then_saved_with_its_secret_in_the_keyring_only()
     let id = connections::new_connection_id();
 
     // A wrong secret: refused, and nothing stored.
-    let refused = draft(&server.url(), "wrong").save(&id).await.unwrap_err();
+    let refused = connections::save(&draft(&server.url(), "wrong"), &id)
+        .await
+        .unwrap_err();
     assert!(
         matches!(refused, Error::CredentialsRejected(_)),
         "{refused:?}"
@@ -46,7 +48,9 @@ async fn a_connection_is_tested_then_saved_with_its_secret_in_the_keyring_only()
     assert!(secret.load().is_err(), "nothing in the keyring");
 
     // The right one: saved; the secret is in the keyring, not the settings.
-    let (saved, me) = draft(&server.url(), ADMIN_SECRET).save(&id).await.unwrap();
+    let (saved, me) = connections::save(&draft(&server.url(), ADMIN_SECRET), &id)
+        .await
+        .unwrap();
     assert_eq!(me.email, "alice@example.com");
     assert_eq!(secret.load().unwrap(), ADMIN_SECRET);
     let file = SettingsFile::in_folder(&dir.path().join("config"));

@@ -2521,3 +2521,81 @@ async fn on_a_queue_of_5000_the_filters_and_their_counts_are_the_sites_and_follo
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
 }
+
+/// A Site whose server speaks Site API 1.0 (no scope, date or Audit
+/// Service filter, no facets): the filter menu says so and disables those
+/// filters, and the list and the other filters keep working.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_1_0_site_the_filter_menu_says_why_the_1_1_filters_are_off() {
+    let site_dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut site = taskdeck_site::testing::TestSite::new(
+        taskdeck_site::config::Store::Sqlite(site_dir.path().to_owned()),
+        1,
+    );
+    site.listen = listen;
+    site.api_revision = "1.0";
+    let server = taskdeck_site::start(site.config()).await.unwrap();
+    let url = server.url();
+    let names = ["WS-OLD-1", "WS-OLD-2", "WS-OLD-3"];
+    long_scans(&url, &names, 600_000).await;
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        async move {
+            connect_admin(&app, &url).await;
+            wait_until("the 1.0 Site's rows", Duration::from_secs(30), || async {
+                let shown = targets(&app).await.ok()?;
+                names
+                    .iter()
+                    .all(|n| shown.iter().any(|s| s.ends_with(n)))
+                    .then_some(())
+            })
+            .await;
+            click(&app, "filter-button").await;
+            let note = wait_until("the menu's sentence", Duration::from_secs(30), || async {
+                text_of(&app, "filter-older-site").await
+            })
+            .await;
+            assert!(note.contains("Site API 1.0"), "{note}");
+            let disabled = |testid: &'static str| {
+                let app = app.clone();
+                async move {
+                    let script = format!(
+                        "return document.querySelector(\"[data-testid='{testid}']\").matches(':disabled');"
+                    );
+                    app.execute(&script, Vec::new())
+                        .await
+                        .unwrap()
+                        .convert::<bool>()
+                        .unwrap()
+                }
+            };
+            assert!(disabled("filter-scope").await, "the scope filter is off");
+            assert!(disabled("filter-started").await, "the date filter is off");
+            assert!(disabled("filter-audit-service-any").await);
+            assert!(!disabled("filter-kind-scan").await, "the 1.0 filters stay");
+            // A 1.0 filter still runs on the Site.
+            click(&app, "filter-kind-audit").await;
+            wait_until(
+                "no scans under Audit only",
+                Duration::from_secs(30),
+                || async {
+                    (targets(&app).await.ok()?.is_empty()
+                        && text_of(&app, "tasks-placeholder").await.is_some())
+                    .then_some(())
+                },
+            )
+            .await;
+            click(&app, "filter-kind-audit").await;
+            wait_until("the rows again", Duration::from_secs(30), || async {
+                (targets(&app).await.ok()?.len() == names.len()).then_some(())
+            })
+            .await;
+            assert!(text_of(&app, "list-error").await.is_none());
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    close(app, driver, outcome).await;
+}

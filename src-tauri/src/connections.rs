@@ -4,7 +4,6 @@
 //! prove it stayed) and the rest in the settings. Without a usable keyring a
 //! connection cannot be saved: there is no fallback to a file.
 
-use serde::Deserialize;
 use site_api::Me;
 use url::Url;
 
@@ -13,108 +12,79 @@ use crate::error::{Error, Result};
 use crate::settings::ConnectionSettings;
 use crate::site_client::{SecretSource, SiteClient};
 
-/// A connection as the user typed it, secret included. Only ever in memory.
-#[derive(Clone, Deserialize)]
-pub struct ConnectionDraft {
-    /// What the user calls it; blank: named after its Site ([`default_name`]).
-    #[serde(default)]
-    pub name: String,
-    /// The Site server's URL, `https://…` (or `http://` on a trusted network).
-    pub server_url: String,
-    /// The app registration's client id.
-    pub client_id: String,
-    /// The app registration's client secret.
-    pub client_secret: String,
-    /// An extra CA certificate (PEM) for an internal PKI.
-    #[serde(default)]
-    pub extra_ca_pem: Option<String>,
+pub use taskdeck_ipc::request::ConnectionDraft;
+
+/// Checks what can be checked without the network.
+pub fn validate(draft: &ConnectionDraft) -> Result<Url> {
+    let invalid = |why: &str| Error::InvalidInput(why.to_owned());
+    let url = Url::parse(draft.server_url.trim())
+        .map_err(|e| Error::InvalidInput(format!("The server URL is not valid: {e}.")))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+        return Err(invalid(
+            "The server URL must start with https:// (or http://).",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "Put the client id and secret in their own fields, not in the URL.",
+        ));
+    }
+    let id = draft.client_id.trim();
+    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_whitespace) {
+        return Err(invalid("The client id is missing or not valid."));
+    }
+    if draft.client_secret.is_empty() {
+        return Err(invalid("The client secret is missing."));
+    }
+    Ok(url)
 }
 
-impl std::fmt::Debug for ConnectionDraft {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectionDraft")
-            .field("name", &self.name)
-            .field("server_url", &self.server_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<hidden>")
-            .finish()
-    }
+/// Fetches a token and `/me` with these credentials; stores nothing.
+pub async fn test(draft: &ConnectionDraft) -> Result<Me> {
+    let url = validate(draft)?;
+    test_at(draft, url).await
 }
 
-impl ConnectionDraft {
-    /// Checks what can be checked without the network.
-    pub fn validate(&self) -> Result<Url> {
-        let invalid = |why: &str| Error::InvalidInput(why.to_owned());
-        let url = Url::parse(self.server_url.trim())
-            .map_err(|e| Error::InvalidInput(format!("The server URL is not valid: {e}.")))?;
-        if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
-            return Err(invalid(
-                "The server URL must start with https:// (or http://).",
-            ));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid(
-                "Put the client id and secret in their own fields, not in the URL.",
-            ));
-        }
-        let id = self.client_id.trim();
-        if id.is_empty() || id.len() > 128 || id.chars().any(char::is_whitespace) {
-            return Err(invalid("The client id is missing or not valid."));
-        }
-        if self.client_secret.is_empty() {
-            return Err(invalid("The client secret is missing."));
-        }
-        Ok(url)
-    }
-
-    /// Fetches a token and `/me` with these credentials; stores nothing.
-    pub async fn test(&self) -> Result<Me> {
-        let url = self.validate()?;
-        self.test_at(url).await
-    }
-
-    /// [`ConnectionDraft::test`] with the URL already validated.
-    async fn test_at(&self, url: Url) -> Result<Me> {
-        let client = SiteClient::new(
-            url,
-            self.client_id.trim().to_owned(),
-            SecretSource::Memory(self.client_secret.clone()),
-            self.extra_ca_pem.as_deref(),
-        )?;
-        client.me().await
-    }
-
-    /// Tests, then saves: the secret to the keyring under `id`, the rest
-    /// returned for the settings.
-    pub async fn save(&self, id: &str) -> Result<(ConnectionSettings, Me)> {
-        let url = self.validate()?;
-        let me = self.test_at(url.clone()).await?;
-        let name = match self.name.trim() {
-            "" => default_name(&me, &url),
-            name => name.to_owned(),
-        };
-        let secret = SecretRef {
-            connection_id: id.to_owned(),
-            client_id: self.client_id.trim().to_owned(),
-        };
-        let value = self.client_secret.clone();
-        tokio::task::spawn_blocking(move || store_and_check(&secret, &value)).await??;
-        Ok((
-            ConnectionSettings {
-                id: id.to_owned(),
-                name,
-                server_url: self.server_url.trim().to_owned(),
-                client_id: self.client_id.trim().to_owned(),
-                extra_ca_pem: self
-                    .extra_ca_pem
-                    .clone()
-                    .filter(|pem| !pem.trim().is_empty()),
-            },
-            me,
-        ))
-    }
+/// [`test`] with the URL already validated.
+async fn test_at(draft: &ConnectionDraft, url: Url) -> Result<Me> {
+    let client = SiteClient::new(
+        url,
+        draft.client_id.trim().to_owned(),
+        SecretSource::Memory(draft.client_secret.clone()),
+        draft.extra_ca_pem.as_deref(),
+    )?;
+    client.me().await
 }
 
+/// Tests, then saves: the secret to the keyring under `id`, the rest
+/// returned for the settings.
+pub async fn save(draft: &ConnectionDraft, id: &str) -> Result<(ConnectionSettings, Me)> {
+    let url = validate(draft)?;
+    let me = test_at(draft, url.clone()).await?;
+    let name = match draft.name.trim() {
+        "" => default_name(&me, &url),
+        name => name.to_owned(),
+    };
+    let secret = SecretRef {
+        connection_id: id.to_owned(),
+        client_id: draft.client_id.trim().to_owned(),
+    };
+    let value = draft.client_secret.clone();
+    tokio::task::spawn_blocking(move || store_and_check(&secret, &value)).await??;
+    Ok((
+        ConnectionSettings {
+            id: id.to_owned(),
+            name,
+            server_url: draft.server_url.trim().to_owned(),
+            client_id: draft.client_id.trim().to_owned(),
+            extra_ca_pem: draft
+                .extra_ca_pem
+                .clone()
+                .filter(|pem| !pem.trim().is_empty()),
+        },
+        me,
+    ))
+}
 /// The name of a connection the user left unnamed: its Site's name when
 /// the registration sees one Site, else the server's host (and port).
 pub fn default_name(me: &Me, server: &Url) -> String {
@@ -198,7 +168,7 @@ mod tests {
 
     #[test]
     fn drafts_are_checked_before_any_request() {
-        assert!(draft().validate().is_ok());
+        assert!(validate(&draft()).is_ok());
         type Breakage = fn(&mut ConnectionDraft);
         let cases: [(Breakage, &str); 4] = [
             (|d| d.server_url = "site.example".to_owned(), "not valid"),
@@ -215,7 +185,7 @@ mod tests {
         for (break_it, expected) in cases {
             let mut broken = draft();
             break_it(&mut broken);
-            let error = broken.validate().unwrap_err().to_string();
+            let error = validate(&broken).unwrap_err().to_string();
             assert!(error.contains(expected), "{error}");
         }
     }
@@ -226,7 +196,7 @@ mod tests {
             name: "  ".to_owned(),
             ..draft()
         };
-        assert!(unnamed.validate().is_ok(), "the name is optional");
+        assert!(validate(&unnamed).is_ok(), "the name is optional");
         let site = |id: &str, name: &str| site_api::SiteMembership {
             id: id.to_owned(),
             name: name.to_owned(),

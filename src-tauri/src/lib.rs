@@ -257,16 +257,10 @@ async fn watch_signals(app: AppHandle) {
                         site_id: site_id.clone(),
                         signals: response.signals,
                     };
-                    let changed = {
-                        let mut kept = state.signals.write().unwrap_or_else(|e| e.into_inner());
-                        // Another Site may have been shown meanwhile.
-                        let still_shown = state.shown_site().is_ok_and(|(_, id)| id == site_id);
-                        let changed = still_shown && kept.as_ref() != Some(&now);
-                        if changed {
-                            *kept = Some(now.clone());
-                        }
-                        changed
-                    };
+                    // Another Site may have been shown meanwhile.
+                    let changed = state
+                        .sites
+                        .record_if_shown(&site_id, |live| live.signals = Some(now.clone()));
                     if changed {
                         if let Err(error) =
                             tauri::Emitter::emit(&app, taskdeck_ipc::events::SIGNALS, now)

@@ -130,16 +130,9 @@ impl LiveSink for TauriSink {
             .record(&self.connection_id, site_id, |live| {
                 live.link = Some(link.clone())
             });
-        if !self.shown(site_id) {
-            return;
+        if self.shown(site_id) {
+            self.emit(events::LINK, link);
         }
-        *self
-            .app
-            .state::<crate::state::DesktopState>()
-            .link
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Some(link.clone());
-        self.emit(events::LINK, link);
     }
 
     fn error(&self, site_id: &str, error: Option<&Error>) {

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use site_api::Me;
 use taskdeck_ipc::{
-    events, ActiveTasksSnapshot, ConnectionPhase, Identity, LinkStatus, SiteChoice, SiteSummary,
-    UiError,
+    events, ActiveTasksSnapshot, ConnectionPhase, Identity, LinkStatus, SignalsNow, SiteChoice,
+    SiteSummary, UiError,
 };
 use tauri::{AppHandle, Emitter, Manager};
 use tokio_util::sync::CancellationToken;
@@ -33,8 +33,8 @@ pub struct Connected {
     pub me: Me,
 }
 
-/// What a Site's follower last reported.
-#[derive(Debug, Clone, Default)]
+/// What a Site's follower last reported, and its signals as last read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SiteLive {
     /// The latest list.
     pub snapshot: Option<ActiveTasksSnapshot>,
@@ -42,6 +42,8 @@ pub struct SiteLive {
     pub link: Option<LinkStatus>,
     /// The last error, if things do not work now.
     pub error: Option<UiError>,
+    /// The signals in force, as last read (only the shown Site's are read).
+    pub signals: Option<SignalsNow>,
 }
 
 /// The Site the window shows.
@@ -58,7 +60,9 @@ pub struct ShownSite {
 /// A (connection id, Site id) pair.
 pub type SiteKey = (String, String);
 
-/// The followed Sites.
+/// The followed Sites: the one owner of what each reported and of which
+/// one the window shows; what the window reads (the shown Site's list,
+/// link and signals) is derived from them ([`Sites::shown_live`]).
 #[derive(Default)]
 pub struct Sites {
     /// Failures announced, by server URL, Site and task: two connections to
@@ -73,6 +77,46 @@ impl Sites {
     /// The Site the window shows, if one is.
     pub fn shown(&self) -> Option<ShownSite> {
         self.shown.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Shows `site` from now on (`None`: none).
+    pub fn set_shown(&self, site: Option<ShownSite>) {
+        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = site;
+    }
+
+    /// What the shown Site last reported (nothing while none is shown).
+    pub fn shown_live(&self) -> SiteLive {
+        let shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(shown) = shown.as_ref() else {
+            return SiteLive::default();
+        };
+        self.live(&shown.connection_id, &shown.site_id)
+    }
+
+    /// What a Site last reported.
+    pub fn live(&self, connection_id: &str, site_id: &str) -> SiteLive {
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(connection_id.to_owned(), site_id.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Records a report about the shown Site, if it is still `site_id` (of
+    /// the shown connection); true if it was recorded and changed anything.
+    pub fn record_if_shown(&self, site_id: &str, change: impl FnOnce(&mut SiteLive)) -> bool {
+        let shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(shown) = shown.as_ref().filter(|shown| shown.site_id == site_id) else {
+            return false;
+        };
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = live
+            .entry((shown.connection_id.clone(), shown.site_id.clone()))
+            .or_default();
+        let before = entry.clone();
+        change(entry);
+        *entry != before
     }
 
     /// Is this the Site the window shows?
@@ -211,19 +255,12 @@ pub fn show(app: &AppHandle, connection_id: &str, site_id: &str) -> Result<()> {
                 "the Site {site_id} is not one of this connection's"
             ))
         })?;
-    *state.sites.shown.lock().unwrap_or_else(|e| e.into_inner()) = Some(ShownSite {
+    state.sites.set_shown(Some(ShownSite {
         connection_id: connection_id.to_owned(),
         site_id: site_id.to_owned(),
         client: connected.client.clone(),
-    });
-    let live = state
-        .sites
-        .live
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&(connection_id.to_owned(), site_id.to_owned()))
-        .cloned()
-        .unwrap_or_default();
+    }));
+    let live = state.sites.shown_live();
     update_status(app, |status| {
         status.connection_id = connection_id.to_owned();
         status.connection_name = connected.name.clone();
@@ -236,18 +273,109 @@ pub fn show(app: &AppHandle, connection_id: &str, site_id: &str) -> Result<()> {
         status.phase = ConnectionPhase::Connected;
         status.error = live.error.clone();
     });
-    match live.snapshot {
-        Some(snapshot) => publish_snapshot(app, snapshot),
-        None => state.clear_snapshot(),
+    if let Some(snapshot) = live.snapshot {
+        publish_snapshot(app, snapshot);
     }
-    *state.link.write().unwrap_or_else(|e| e.into_inner()) = live.link.clone();
     if let Some(link) = live.link {
         if let Err(error) = app.emit(events::LINK, link) {
             tracing::warn!(%error, "cannot send the link to the window");
         }
     }
-    *state.signals.write().unwrap_or_else(|e| e.into_inner()) = None;
+    if let Some(signals) = live.signals {
+        if let Err(error) = app.emit(events::SIGNALS, signals) {
+            tracing::warn!(%error, "cannot send the signals to the window");
+        }
+    }
+    // Read afresh for the Site now shown.
     state.signals_changed.notify_one();
     tracing::info!(connection = connection_id, site = site_id, "showing a Site");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use taskdeck_ipc::LinkState;
+
+    use super::*;
+    use crate::site_client::SecretSource;
+
+    fn shown(connection_id: &str, site_id: &str) -> ShownSite {
+        let client = SiteClient::new(
+            "https://site.example".parse().unwrap(),
+            "client".to_owned(),
+            SecretSource::Memory("secret".to_owned()),
+            None,
+        )
+        .unwrap();
+        ShownSite {
+            connection_id: connection_id.to_owned(),
+            site_id: site_id.to_owned(),
+            client: Arc::new(client),
+        }
+    }
+
+    fn link(site_id: &str, state: LinkState) -> LinkStatus {
+        LinkStatus {
+            site_id: site_id.to_owned(),
+            state,
+        }
+    }
+
+    #[test]
+    fn what_the_window_reads_is_the_shown_sites_own_report() {
+        let sites = Sites::default();
+        // Reports of two Sites of two connections, before any is shown.
+        sites.record("hq-conn", "hq", |live| {
+            live.link = Some(link("hq", LinkState::Live))
+        });
+        sites.record("branch-conn", "branch", |live| {
+            live.link = Some(link("branch", LinkState::Polling))
+        });
+        assert_eq!(sites.shown_live(), SiteLive::default(), "none shown yet");
+        assert!(!sites.is_shown("hq-conn", "hq"));
+
+        sites.set_shown(Some(shown("hq-conn", "hq")));
+        assert!(sites.is_shown("hq-conn", "hq"));
+        assert!(
+            !sites.is_shown("branch-conn", "hq"),
+            "another connection's hq"
+        );
+        assert_eq!(sites.shown_live().link, Some(link("hq", LinkState::Live)));
+
+        // Switching shows the other Site's report at once; hq's is kept.
+        sites.set_shown(Some(shown("branch-conn", "branch")));
+        assert_eq!(
+            sites.shown_live().link,
+            Some(link("branch", LinkState::Polling))
+        );
+        assert_eq!(
+            sites.live("hq-conn", "hq").link,
+            Some(link("hq", LinkState::Live))
+        );
+    }
+
+    #[test]
+    fn signals_read_for_a_site_no_longer_shown_are_dropped() {
+        let sites = Sites::default();
+        let now = |site_id: &str| SignalsNow {
+            site_id: site_id.to_owned(),
+            signals: Vec::new(),
+        };
+        assert!(!sites.record_if_shown("hq", |live| live.signals = Some(now("hq"))));
+        sites.set_shown(Some(shown("conn", "hq")));
+        assert!(sites.record_if_shown("hq", |live| live.signals = Some(now("hq"))));
+        assert!(
+            !sites.record_if_shown("hq", |live| live.signals = Some(now("hq"))),
+            "the same signals again change nothing"
+        );
+        assert_eq!(sites.shown_live().signals, Some(now("hq")));
+        // Read for hq, answered after branch was shown: not recorded.
+        sites.set_shown(Some(shown("conn", "branch")));
+        assert!(!sites.record_if_shown("hq", |live| live.signals = None));
+        assert_eq!(sites.live("conn", "hq").signals, Some(now("hq")));
+        assert_eq!(sites.shown_live().signals, None);
+        // A removed connection's reports go with it.
+        sites.forget("conn");
+        assert_eq!(sites.live("conn", "hq"), SiteLive::default());
+    }
 }

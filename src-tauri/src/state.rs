@@ -18,7 +18,6 @@ use tauri::{AppHandle, Emitter, Manager};
 /// Everything the commands read; written by the connection and live tasks.
 pub struct DesktopState {
     status: RwLock<ConnectionStatus>,
-    snapshot: RwLock<Option<ActiveTasksSnapshot>>,
     /// The embedded Demo Site, stopped when the app exits.
     pub demo: tokio::sync::Mutex<Option<Demo>>,
     /// Which failures raise a notification.
@@ -31,10 +30,6 @@ pub struct DesktopState {
     pub tray_installed: std::sync::atomic::AtomicBool,
     /// Set by Quit: the window really closes.
     pub quitting: std::sync::atomic::AtomicBool,
-    /// The shown Site's live link.
-    pub link: RwLock<Option<LinkStatus>>,
-    /// The shown Site's signals, as last read.
-    pub signals: RwLock<Option<SignalsNow>>,
     /// Woken when a new signal arrives: the signals are read again.
     pub signals_changed: tokio::sync::Notify,
     /// The followed Sites, and the one the window shows.
@@ -61,7 +56,6 @@ impl Default for DesktopState {
                 error: None,
                 settings_notice: None,
             }),
-            snapshot: RwLock::new(None),
             demo: tokio::sync::Mutex::new(None),
             notify_settings: Arc::new(RwLock::new(NotifySettings::default())),
             stop: CancellationToken::new(),
@@ -69,8 +63,6 @@ impl Default for DesktopState {
             attention: Default::default(),
             watchers: Default::default(),
             sites: Default::default(),
-            link: RwLock::new(None),
-            signals: RwLock::new(None),
             signals_changed: tokio::sync::Notify::new(),
             notifications_paused: Default::default(),
             tray_installed: Default::default(),
@@ -108,11 +100,6 @@ impl DesktopState {
             .ok_or_else(|| crate::Error::InvalidInput("No Site is shown yet.".to_owned()))
     }
 
-    /// Forgets the list (another Site is shown and has none yet).
-    pub fn clear_snapshot(&self) {
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-
     /// The saved settings now (defaults before they were loaded).
     pub fn settings_now(&self) -> Settings {
         self.settings
@@ -123,12 +110,19 @@ impl DesktopState {
             .unwrap_or_default()
     }
 
-    /// The latest Active tasks list, if one was read.
+    /// The shown Site's latest Active tasks list, if one was read.
     pub fn snapshot(&self) -> Option<ActiveTasksSnapshot> {
-        self.snapshot
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.sites.shown_live().snapshot
+    }
+
+    /// The shown Site's live link.
+    pub fn link(&self) -> Option<LinkStatus> {
+        self.sites.shown_live().link
+    }
+
+    /// The shown Site's signals, as last read.
+    pub fn signals(&self) -> Option<SignalsNow> {
+        self.sites.shown_live().signals
     }
 }
 
@@ -149,10 +143,9 @@ pub fn update_status(app: &AppHandle, change: impl FnOnce(&mut ConnectionStatus)
     }
 }
 
-/// Stores a new Active tasks list and tells the UI.
+/// Tells the UI of the shown Site's new Active tasks list (kept in
+/// [`Sites`](crate::sites::Sites)).
 pub fn publish_snapshot(app: &AppHandle, snapshot: ActiveTasksSnapshot) {
-    let state = app.state::<DesktopState>();
-    *state.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Some(snapshot.clone());
     if let Err(error) = app.emit(events::ACTIVE_TASKS, snapshot) {
         tracing::warn!(%error, "cannot send the Active tasks list to the UI");
     }

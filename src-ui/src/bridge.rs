@@ -65,17 +65,20 @@ pub async fn invoke<T: DeserializeOwned>(command: &str) -> Result<T, BridgeError
     from_js(&value)
 }
 
-/// Calls backend command `command` with named arguments (a struct whose
-/// fields are the command's parameters).
-pub async fn invoke_with<A: serde::Serialize, T: DeserializeOwned>(
-    command: &str,
-    args: &A,
-) -> Result<T, BridgeError> {
-    let text = serde_json::to_string(args)
+/// Calls the command of `request` with it as its one argument, and reads
+/// its answer as the type the request names.
+pub async fn request<R: taskdeck_ipc::request::Request>(
+    request: &R,
+) -> Result<R::Answer, BridgeError> {
+    #[derive(serde::Serialize)]
+    struct Args<'a, R> {
+        request: &'a R,
+    }
+    let text = serde_json::to_string(&Args { request })
         .map_err(|e| BridgeError(format!("cannot send the request: {e}"), None))?;
     let args = js_sys::JSON::parse(&text)
         .map_err(|_| BridgeError("cannot send the request".to_owned(), None))?;
-    let value = tauri_invoke(command, args)
+    let value = tauri_invoke(R::COMMAND, args)
         .await
         .map_err(|e| error_message(&e))?;
     from_js(&value)

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use site_api::{ActiveTasksPage, SiteRole};
 
 mod list;
+pub mod request;
 mod views;
 
 pub use list::ListQuery;
@@ -47,7 +48,9 @@ pub mod events {
     pub const OPEN_TASK: &str = "open-task";
 }
 
-/// Names of the backend's commands.
+/// Names of the backend's commands. A command written `(a, b) -> T` takes
+/// one argument, `request`: the struct of [`request`](crate::request)
+/// named after it, with fields `a` and `b`, answering `T`.
 pub mod commands {
     /// `() -> ConnectionStatus`.
     pub const CONNECTION_STATUS: &str = "connection_status";
@@ -65,7 +68,7 @@ pub mod commands {
     pub const ADD_CONNECTION: &str = "add_connection";
     /// `(id) -> ()`: stops watching it and removes it and its secret.
     pub const REMOVE_CONNECTION: &str = "remove_connection";
-    /// `(tasks: Vec<String>) -> CancelResponse`: cancels on the shown Site.
+    /// `(tasks: Vec<TaskId>) -> CancelResponse`: cancels on the shown Site.
     pub const CANCEL_TASKS: &str = "cancel_tasks";
     /// `() -> Option<SignalsNow>`: the signals of the shown Site, as last read.
     pub const SIGNALS: &str = "signals";
@@ -82,7 +85,7 @@ pub mod commands {
     /// `(id, draft) -> ConnectionView`: tests and saves a changed
     /// connection (a blank secret keeps the saved one).
     pub const UPDATE_CONNECTION: &str = "update_connection";
-    /// `(task) -> Task`: one task of the shown Site (the detail drawer).
+    /// `(task: TaskId) -> Task`: one task of the shown Site (the detail drawer).
     pub const TASK_DETAIL: &str = "task_detail";
     /// `(query: ListQuery) -> CancelResponse`: cancels every active task
     /// matching the query ("select all N matching").

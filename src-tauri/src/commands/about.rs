@@ -1,5 +1,6 @@
 //! Commands about the app itself: its versions, and opening a link.
 
+use taskdeck_ipc::request::{self, Request};
 use tauri::AppHandle;
 
 use crate::error::Error;
@@ -21,7 +22,11 @@ pub(crate) fn about() -> taskdeck_ipc::About {
 /// http and https: the window can never make the desktop open a file or
 /// run a program through this.
 #[tauri::command]
-pub(crate) fn open_link(app: AppHandle, url: String) -> Result<(), Error> {
+pub(crate) fn open_link(
+    app: AppHandle,
+    request: request::OpenLink,
+) -> Result<<request::OpenLink as Request>::Answer, Error> {
+    let request::OpenLink { url } = request;
     let link = web_link(&url)?;
     use tauri_plugin_opener::OpenerExt;
     app.opener()

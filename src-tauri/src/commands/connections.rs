@@ -1,10 +1,11 @@
 //! Commands on connections: the saved Sites, testing and saving one, which
 //! Site is shown, and the role the app acts with.
 
+use taskdeck_ipc::request::{self, Request};
 use taskdeck_ipc::{ConnectionCheck, ConnectionStatus, ConnectionView, Identity, SiteSummary};
 use tauri::{AppHandle, Manager, State};
 
-use crate::connections::{self, ConnectionDraft};
+use crate::connections;
 use crate::error::Error;
 use crate::settings::ConnectionSettings;
 use crate::site_client::SiteClient;
@@ -24,8 +25,11 @@ pub(crate) fn connections(state: State<'_, DesktopState>) -> Vec<ConnectionView>
 
 /// Fetches a token and `/me` with a draft's credentials; saves nothing.
 #[tauri::command]
-pub(crate) async fn test_connection(draft: ConnectionDraft) -> Result<ConnectionCheck, Error> {
-    let me = draft.test().await?;
+pub(crate) async fn test_connection(
+    request: request::TestConnection,
+) -> Result<<request::TestConnection as Request>::Answer, Error> {
+    let request::TestConnection { draft } = request;
+    let me = connections::test(&draft).await?;
     Ok(ConnectionCheck {
         identity: Identity {
             email: me.email,
@@ -40,10 +44,11 @@ pub(crate) async fn test_connection(draft: ConnectionDraft) -> Result<Connection
 #[tauri::command]
 pub(crate) async fn add_connection(
     app: AppHandle,
-    draft: ConnectionDraft,
-) -> Result<ConnectionView, Error> {
+    request: request::AddConnection,
+) -> Result<<request::AddConnection as Request>::Answer, Error> {
+    let request::AddConnection { draft } = request;
     let id = connections::new_connection_id();
-    let (saved, me) = draft.save(&id).await?;
+    let (saved, me) = connections::save(&draft, &id).await?;
     let state = app.state::<DesktopState>();
     state.update_settings(|settings| settings.connections.push(saved.clone()))?;
     follow_and_show(&app, &saved, me)?;
@@ -70,9 +75,9 @@ fn follow_and_show(
 #[tauri::command]
 pub(crate) async fn update_connection(
     app: AppHandle,
-    id: String,
-    mut draft: ConnectionDraft,
-) -> Result<ConnectionView, Error> {
+    request: request::UpdateConnection,
+) -> Result<<request::UpdateConnection as Request>::Answer, Error> {
+    let request::UpdateConnection { id, mut draft } = request;
     let state = app.state::<DesktopState>();
     let existing = state
         .settings_now()
@@ -96,7 +101,7 @@ pub(crate) async fn update_connection(
         draft.client_secret =
             tokio::task::spawn_blocking(move || connections::saved_secret(&kept)).await??;
     }
-    let (saved, me) = draft.save(&id).await?;
+    let (saved, me) = connections::save(&draft, &id).await?;
     state.update_settings(|settings| {
         for connection in &mut settings.connections {
             if connection.id == id {
@@ -126,7 +131,11 @@ pub(crate) fn sites(state: State<'_, DesktopState>) -> Vec<taskdeck_ipc::SiteCho
 
 /// Shows a Site in the window (and reopens it at the next start).
 #[tauri::command]
-pub(crate) fn show_site(app: AppHandle, connection: String, site: String) -> Result<(), Error> {
+pub(crate) fn show_site(
+    app: AppHandle,
+    request: request::ShowSite,
+) -> Result<<request::ShowSite as Request>::Answer, Error> {
+    let request::ShowSite { connection, site } = request;
     show(&app, &connection, &site)
 }
 
@@ -142,7 +151,11 @@ fn show(app: &AppHandle, connection: &str, site: &str) -> Result<(), Error> {
 
 /// Stops watching a connection and removes it and its secret.
 #[tauri::command]
-pub(crate) async fn remove_connection(app: AppHandle, id: String) -> Result<(), Error> {
+pub(crate) async fn remove_connection(
+    app: AppHandle,
+    request: request::RemoveConnection,
+) -> Result<<request::RemoveConnection as Request>::Answer, Error> {
+    let request::RemoveConnection { id } = request;
     let state = app.state::<DesktopState>();
     if let Some(stop) = state
         .watchers

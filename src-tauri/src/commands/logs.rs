@@ -1,18 +1,18 @@
 //! Commands on the Scan log and the Audit log: a page, and an export to a file.
 
+use taskdeck_ipc::request::{self, Request};
 use tauri::{AppHandle, Manager};
 
 use crate::error::Error;
 use crate::state::DesktopState;
-use site_api::LogQuery;
 
 /// A page of the shown Site's Scan log or Audit log, newest end first.
 #[tauri::command]
 pub(crate) async fn log_entries(
     app: AppHandle,
-    kind: site_api::TaskKind,
-    query: LogQuery,
-) -> Result<site_api::LogPage, Error> {
+    request: request::LogEntries,
+) -> Result<<request::LogEntries as Request>::Answer, Error> {
+    let request::LogEntries { kind, query } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     client.log(&site_id, kind, &query).await
 }
@@ -22,9 +22,9 @@ pub(crate) async fn log_entries(
 #[tauri::command]
 pub(crate) async fn export_log(
     app: AppHandle,
-    kind: site_api::TaskKind,
-    query: LogQuery,
-) -> Result<String, Error> {
+    request: request::ExportLog,
+) -> Result<<request::ExportLog as Request>::Answer, Error> {
+    let request::ExportLog { kind, query } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let entries = crate::export::read_all(&client, &site_id, kind, query).await?;
     let csv = crate::export::to_csv(&entries)?;

@@ -1,5 +1,6 @@
 //! Commands on the shown Site's schedules.
 
+use taskdeck_ipc::request::{self, Request};
 use tauri::{AppHandle, Manager};
 
 use crate::error::Error;
@@ -16,8 +17,9 @@ pub(crate) async fn schedules(app: AppHandle) -> Result<site_api::SchedulesRespo
 #[tauri::command]
 pub(crate) async fn create_schedule(
     app: AppHandle,
-    draft: site_api::ScheduleCreate,
-) -> Result<site_api::Schedule, Error> {
+    request: request::CreateSchedule,
+) -> Result<<request::CreateSchedule as Request>::Answer, Error> {
+    let request::CreateSchedule { draft } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     client.create_schedule(&site_id, &draft).await
 }
@@ -26,9 +28,9 @@ pub(crate) async fn create_schedule(
 #[tauri::command]
 pub(crate) async fn set_schedule_enabled(
     app: AppHandle,
-    id: String,
-    enabled: bool,
-) -> Result<site_api::Schedule, Error> {
+    request: request::SetScheduleEnabled,
+) -> Result<<request::SetScheduleEnabled as Request>::Answer, Error> {
+    let request::SetScheduleEnabled { id, enabled } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let change = site_api::ScheduleUpdate {
         enabled: Some(enabled),
@@ -39,7 +41,11 @@ pub(crate) async fn set_schedule_enabled(
 
 /// Deletes a schedule of the shown Site (Site Administrators).
 #[tauri::command]
-pub(crate) async fn delete_schedule(app: AppHandle, id: String) -> Result<(), Error> {
+pub(crate) async fn delete_schedule(
+    app: AppHandle,
+    request: request::DeleteSchedule,
+) -> Result<<request::DeleteSchedule as Request>::Answer, Error> {
+    let request::DeleteSchedule { id } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     client.delete_schedule(&site_id, &id).await
 }

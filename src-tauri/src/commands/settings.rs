@@ -1,5 +1,6 @@
 //! Commands on the app's own settings: notifications, personal views and the theme.
 
+use taskdeck_ipc::request::{self, Request};
 use tauri::{AppHandle, State};
 
 use crate::error::Error;
@@ -21,8 +22,9 @@ pub(crate) fn notification_settings(state: State<'_, DesktopState>) -> NotifySet
 #[tauri::command]
 pub(crate) fn set_notification_settings(
     state: State<'_, DesktopState>,
-    settings: NotifySettings,
-) -> Result<(), Error> {
+    request: request::SetNotificationSettings,
+) -> Result<<request::SetNotificationSettings as Request>::Answer, Error> {
+    let request::SetNotificationSettings { settings } = request;
     state.update_settings(|saved| saved.notifications = settings.clone())?;
     *state
         .notify_settings
@@ -52,8 +54,9 @@ fn known_connection(state: &DesktopState, connection: &str) -> Result<(), Error>
 #[tauri::command]
 pub(crate) fn views(
     state: State<'_, DesktopState>,
-    connection: String,
-) -> Result<taskdeck_ipc::SiteViews, Error> {
+    request: request::Views,
+) -> Result<<request::Views as Request>::Answer, Error> {
+    let request::Views { connection } = request;
     known_connection(&state, &connection)?;
     Ok(state
         .settings_now()
@@ -67,9 +70,9 @@ pub(crate) fn views(
 #[tauri::command]
 pub(crate) fn set_views(
     state: State<'_, DesktopState>,
-    connection: String,
-    views: taskdeck_ipc::SiteViews,
-) -> Result<(), Error> {
+    request: request::SetViews,
+) -> Result<<request::SetViews as Request>::Answer, Error> {
+    let request::SetViews { connection, views } = request;
     known_connection(&state, &connection)?;
     if let Some(problem) = views.problem() {
         return Err(Error::InvalidInput(format!(
@@ -91,8 +94,9 @@ pub(crate) fn theme(state: State<'_, DesktopState>) -> taskdeck_ipc::Theme {
 #[tauri::command]
 pub(crate) fn set_theme(
     state: State<'_, DesktopState>,
-    theme: taskdeck_ipc::Theme,
-) -> Result<(), Error> {
+    request: request::SetTheme,
+) -> Result<<request::SetTheme as Request>::Answer, Error> {
+    let request::SetTheme { theme } = request;
     state.update_settings(|settings| settings.theme = theme)
 }
 
@@ -101,8 +105,9 @@ pub(crate) fn set_theme(
 #[tauri::command]
 pub(crate) async fn save_view_file(
     app: AppHandle,
-    view: taskdeck_ipc::SavedView,
-) -> Result<String, Error> {
+    request: request::SaveViewFile,
+) -> Result<<request::SaveViewFile as Request>::Answer, Error> {
+    let request::SaveViewFile { view } = request;
     let json = serde_json::to_vec_pretty(&view)
         .map_err(|e| Error::InvalidInput(format!("Cannot write the view: {e}.")))?;
     crate::export::save_to_downloads(&app, json, |folder| {

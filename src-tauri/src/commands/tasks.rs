@@ -2,7 +2,8 @@
 //! the Active tasks, one task, cancelling, Audit Services and the stats.
 
 use site_api::{CancelResponse, TaskId};
-use taskdeck_ipc::{ActiveTasksSnapshot, LinkStatus, ListQuery, SignalsNow};
+use taskdeck_ipc::request::{self, Request};
+use taskdeck_ipc::{ActiveTasksSnapshot, LinkStatus, SignalsNow};
 use tauri::{AppHandle, Manager, State};
 
 use crate::error::Error;
@@ -21,15 +22,10 @@ pub(crate) fn active_tasks(state: State<'_, DesktopState>) -> Option<ActiveTasks
 #[tauri::command]
 pub(crate) async fn cancel_tasks(
     app: AppHandle,
-    tasks: Vec<String>,
-) -> Result<CancelResponse, Error> {
-    let ids = tasks
-        .iter()
-        .map(|id| {
-            id.parse::<TaskId>()
-                .map_err(|_| Error::InvalidInput(format!("{id:?} is not a task id.")))
-        })
-        .collect::<Result<Vec<TaskId>, Error>>()?;
+    request: request::CancelTasks,
+) -> Result<<request::CancelTasks as Request>::Answer, Error> {
+    let request::CancelTasks { tasks } = request;
+    let ids = tasks;
     if ids.is_empty() {
         return Err(Error::InvalidInput("Select at least one task.".to_owned()));
     }
@@ -62,17 +58,13 @@ async fn cancel_in_batches(
 /// The signals in force on the shown Site, as last read.
 #[tauri::command]
 pub(crate) fn signals(state: State<'_, DesktopState>) -> Option<SignalsNow> {
-    state
-        .signals
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
+    state.signals()
 }
 
 /// The shown Site's live link.
 #[tauri::command]
 pub(crate) fn link_status(state: State<'_, DesktopState>) -> Option<LinkStatus> {
-    state.link.read().unwrap_or_else(|e| e.into_inner()).clone()
+    state.link()
 }
 
 /// The shown Site's Active tasks that match `query`, filtered and sorted
@@ -85,8 +77,9 @@ pub(crate) fn link_status(state: State<'_, DesktopState>) -> Option<LinkStatus> 
 #[tauri::command]
 pub(crate) async fn list_tasks(
     app: AppHandle,
-    query: ListQuery,
-) -> Result<site_api::ActiveTasksPage, Error> {
+    request: request::ListTasks,
+) -> Result<<request::ListTasks as Request>::Answer, Error> {
+    let request::ListTasks { query } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let rows = query
         .rows
@@ -110,21 +103,22 @@ pub(crate) async fn list_tasks(
 #[tauri::command]
 pub(crate) async fn task_facets(
     app: AppHandle,
-    query: ListQuery,
-    fields: Vec<site_api::FacetField>,
-) -> Result<Vec<site_api::FacetsResponse>, Error> {
+    request: request::TaskFacets,
+) -> Result<<request::TaskFacets as Request>::Answer, Error> {
+    let request::TaskFacets { query, fields } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     crate::listing::facets(&client, &site_id, &query, &fields).await
 }
 
 /// One task of the shown Site, active or ended (the detail drawer).
 #[tauri::command]
-pub(crate) async fn task_detail(app: AppHandle, task: String) -> Result<site_api::Task, Error> {
-    let id = task
-        .parse::<TaskId>()
-        .map_err(|_| Error::InvalidInput(format!("{task:?} is not a task id.")))?;
+pub(crate) async fn task_detail(
+    app: AppHandle,
+    request: request::TaskDetail,
+) -> Result<<request::TaskDetail as Request>::Answer, Error> {
+    let request::TaskDetail { task } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
-    client.task(&site_id, id).await
+    client.task(&site_id, task).await
 }
 
 /// Cancels every task of the shown Site that matches `query` (Site
@@ -133,8 +127,9 @@ pub(crate) async fn task_detail(app: AppHandle, task: String) -> Result<site_api
 #[tauri::command]
 pub(crate) async fn cancel_matching(
     app: AppHandle,
-    query: ListQuery,
-) -> Result<CancelResponse, Error> {
+    request: request::CancelMatching,
+) -> Result<<request::CancelMatching as Request>::Answer, Error> {
+    let request::CancelMatching { query } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     let mut ids: Vec<TaskId> = Vec::new();
     crate::listing::read_matching(&client, &site_id, &query, MAX_MATCHING, |page| {
@@ -165,8 +160,9 @@ pub(crate) async fn audit_services(
 #[tauri::command]
 pub(crate) async fn audit_service_tasks(
     app: AppHandle,
-    audit_service: String,
-) -> Result<site_api::ActiveTasksPage, Error> {
+    request: request::AuditServiceTasks,
+) -> Result<<request::AuditServiceTasks as Request>::Answer, Error> {
+    let request::AuditServiceTasks { audit_service } = request;
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     client.page(&site_id, &running_on(audit_service)).await
 }

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use site_api::{
-    ActiveTasksPage, AuditService, AuditServiceState, AuditServicesResponse, RunnerKind,
-    Signal as SiteSignal, Task, TaskId,
+    AuditService, AuditServiceState, AuditServicesResponse, RunnerKind, Signal as SiteSignal, Task,
+    TaskId,
 };
 use taskdeck_ipc::{commands, events, SignalsNow, SiteObject};
 
@@ -263,17 +263,9 @@ fn ServiceTasks(
     let tasks = RwSignal::new(None::<Result<Vec<Task>, String>>);
     let service = audit_service.clone();
     spawn_local(async move {
-        #[derive(serde::Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Args {
-            audit_service: String,
-        }
-        let read = bridge::invoke_with::<_, ActiveTasksPage>(
-            commands::AUDIT_SERVICE_TASKS,
-            &Args {
-                audit_service: service,
-            },
-        )
+        let read = bridge::request(&taskdeck_ipc::request::AuditServiceTasks {
+            audit_service: service,
+        })
         .await;
         tasks.set(Some(read.map(|page| page.tasks).map_err(|e| e.to_string())));
     });

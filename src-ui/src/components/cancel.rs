@@ -8,22 +8,12 @@ use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
 use site_api::{CancelResponse, TaskId};
-use taskdeck_ipc::{commands, ConnectionStatus, ListQuery};
+use taskdeck_ipc::{ConnectionStatus, ListQuery};
 
 use crate::bridge;
 use crate::format::cancel_outcome_text;
-
-#[derive(Serialize)]
-struct CancelArgs {
-    tasks: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct MatchingArgs {
-    query: ListQuery,
-}
+use taskdeck_ipc::request;
 
 /// What a cancel is about: these tasks, or every task matching a filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,16 +107,16 @@ pub fn CancelAction(
         spawn_local(async move {
             let result: Result<CancelResponse, _> = match &scope {
                 CancelScope::Tasks(tasks) => {
-                    let args = CancelArgs {
-                        tasks: tasks.iter().map(ToString::to_string).collect(),
+                    let args = request::CancelTasks {
+                        tasks: tasks.clone(),
                     };
-                    bridge::invoke_with(commands::CANCEL_TASKS, &args).await
+                    bridge::request(&args).await
                 }
                 CancelScope::Matching { query, .. } => {
-                    let args = MatchingArgs {
+                    let args = request::CancelMatching {
                         query: (**query).clone(),
                     };
-                    bridge::invoke_with(commands::CANCEL_MATCHING, &args).await
+                    bridge::request(&args).await
                 }
             };
             if let Ok(response) = &result {

@@ -4,35 +4,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
 use taskdeck_ipc::{commands, events, ConnectionView};
 
 use crate::bridge;
-
-#[derive(Serialize)]
-struct Draft {
-    name: String,
-    server_url: String,
-    client_id: String,
-    client_secret: String,
-    extra_ca_pem: Option<String>,
-}
-
-#[derive(Serialize)]
-struct AddArgs {
-    draft: Draft,
-}
-
-#[derive(Serialize)]
-struct UpdateArgs {
-    id: String,
-    draft: Draft,
-}
-
-#[derive(Serialize)]
-struct IdArgs {
-    id: String,
-}
+use taskdeck_ipc::request;
 
 /// How long the notice of a saved connection stays.
 const SAVED_NOTICE_FOR: std::time::Duration = std::time::Duration::from_secs(12);
@@ -97,7 +72,7 @@ fn ConnectionDialog(
         } else {
             Some(pem)
         };
-        let draft = Draft {
+        let draft = request::ConnectionDraft {
             name: name.get_untracked(),
             server_url: url.get_untracked(),
             client_id: client_id.get_untracked(),
@@ -107,11 +82,8 @@ fn ConnectionDialog(
         let editing_id = editing_id.get_value();
         spawn_local(async move {
             let result: Result<ConnectionView, _> = match editing_id {
-                Some(id) => {
-                    bridge::invoke_with(commands::UPDATE_CONNECTION, &UpdateArgs { id, draft })
-                        .await
-                }
-                None => bridge::invoke_with(commands::ADD_CONNECTION, &AddArgs { draft }).await,
+                Some(id) => bridge::request(&request::UpdateConnection { id, draft }).await,
+                None => bridge::request(&request::AddConnection { draft }).await,
             };
             let saved = result.is_ok();
             if let Ok(saved) = &result {
@@ -244,9 +216,7 @@ pub fn ConnectionsPage() -> impl IntoView {
             }
             let id = id.clone();
             spawn_local(async move {
-                match bridge::invoke_with::<_, ()>(commands::REMOVE_CONNECTION, &IdArgs { id })
-                    .await
-                {
+                match bridge::request(&request::RemoveConnection { id }).await {
                     Ok(()) => {
                         error.set(None);
                         reload();

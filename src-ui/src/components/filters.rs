@@ -12,7 +12,7 @@ use taskdeck_ipc::{InitiatorFilter, StartedFilter};
 
 use site_api::FacetField;
 
-use crate::facets::{self, FacetCounts, MENU_VALUES};
+use crate::facets::{self, FacetCounts, MenuOption, MENU_VALUES};
 use crate::format::{self, STARTED_PRESETS};
 
 /// How long typing must pause before the search runs.
@@ -92,6 +92,38 @@ fn count_badge(
         >
             {move || facets::count_text(count())}
         </span>
+    }
+}
+
+/// A radio for one value of a filter menu (`option`), shown as `label`
+/// with its count: checked while `is_chosen(value)`, and `choose(value)`
+/// when picked. Its count's hook is `{testid}-count`.
+fn value_radio(
+    group: &'static str,
+    testid: String,
+    option: MenuOption,
+    label: String,
+    is_chosen: impl Fn(&str) -> bool + Send + Sync + 'static,
+    choose: impl Fn(String) + 'static,
+) -> impl IntoView {
+    let count = option.count;
+    let count_testid = format!("{testid}-count");
+    let value = option.value;
+    let checked = {
+        let value = value.clone();
+        move || is_chosen(&value)
+    };
+    let pick = {
+        let value = value.clone();
+        move |_| choose(value.clone())
+    };
+    view! {
+        <label class="filter-option">
+            <input type="radio" name=group data-testid=testid data-value=value
+                prop:checked=checked on:change=pick />
+            {label}
+            {count_badge(move || count, count_testid)}
+        </label>
     }
 }
 
@@ -334,26 +366,18 @@ pub fn FilterMenu(
             .into_iter()
             .filter(|option| option.value != "Schedule")
             .map(|option| {
-                let value = option.value.clone();
-                let checked = {
-                    let value = value.clone();
-                    move || initiator.with(|i| matches!(i, Some(InitiatorFilter::Email(e)) if e.eq_ignore_ascii_case(&value)))
-                };
-                let pick = {
-                    let value = value.clone();
-                    move |_| {
+                let label = option.value.clone();
+                value_radio(
+                    "initiator",
+                    "filter-initiator-value".to_owned(),
+                    option,
+                    label,
+                    move |value| initiator.with(|i| matches!(i, Some(InitiatorFilter::Email(e)) if e.eq_ignore_ascii_case(value))),
+                    move |value| {
                         email.set(value.clone());
-                        initiator.set(Some(InitiatorFilter::Email(value.clone())));
-                    }
-                };
-                view! {
-                    <label class="filter-option">
-                        <input type="radio" name="initiator" data-testid="filter-initiator-value" data-value=value.clone()
-                            prop:checked=checked on:change=pick />
-                        {value.clone()}
-                        {count_badge(move || option.count, "filter-initiator-value-count".to_owned())}
-                    </label>
-                }
+                        initiator.set(Some(InitiatorFilter::Email(value)));
+                    },
+                )
             })
             .collect_view()
     };
@@ -475,23 +499,15 @@ fn ScopeField(
             {move || options()
                 .into_iter()
                 .map(|option| {
-                    let value = option.value.clone();
-                    let checked = {
-                        let value = value.clone();
-                        move || scope.with(|s| s.trim().eq_ignore_ascii_case(&value))
-                    };
-                    let pick = {
-                        let value = value.clone();
-                        move |_| scope.set(value.clone())
-                    };
-                    view! {
-                        <label class="filter-option">
-                            <input type="radio" name="scope" data-testid="filter-scope-option" data-value=value.clone()
-                                prop:checked=checked on:change=pick />
-                            {value.clone()}
-                            {count_badge(move || option.count, "filter-scope-option-count".to_owned())}
-                        </label>
-                    }
+                    let label = option.value.clone();
+                    value_radio(
+                        "scope",
+                        "filter-scope-option".to_owned(),
+                        option,
+                        label,
+                        move |value| scope.with(|s| s.trim().eq_ignore_ascii_case(value)),
+                        move |value| scope.set(value),
+                    )
                 })
                 .collect_view()}
         </fieldset>
@@ -534,24 +550,15 @@ fn AuditServiceField(
             {move || options()
                 .into_iter()
                 .map(|option| {
-                    let id = option.value.clone();
-                    let checked = {
-                        let id = id.clone();
-                        move || audit_service.with(|s| s.as_deref() == Some(id.as_str()))
-                    };
-                    let pick = {
-                        let id = id.clone();
-                        move |_| audit_service.set(Some(id.clone()))
-                    };
-                    let testid = format!("filter-audit-service-{id}");
-                    view! {
-                        <label class="filter-option">
-                            <input type="radio" name="audit-service" data-testid=testid.clone()
-                                prop:checked=checked on:change=pick />
-                            {name(&id)}
-                            {count_badge(move || option.count, format!("{testid}-count"))}
-                        </label>
-                    }
+                    let label = name(&option.value);
+                    value_radio(
+                        "audit-service",
+                        format!("filter-audit-service-{}", option.value),
+                        option,
+                        label,
+                        move |id| audit_service.with(|s| s.as_deref() == Some(id)),
+                        move |id| audit_service.set(Some(id)),
+                    )
                 })
                 .collect_view()}
         </fieldset>

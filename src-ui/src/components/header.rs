@@ -53,12 +53,7 @@ fn AboutButton(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
     let link_error = RwSignal::new(None::<String>);
     let open_link = move |url: String| {
         leptos::task::spawn_local(async move {
-            #[derive(serde::Serialize)]
-            struct Args {
-                url: String,
-            }
-            let opened: Result<(), _> =
-                crate::bridge::invoke_with(taskdeck_ipc::commands::OPEN_LINK, &Args { url }).await;
+            let opened = crate::bridge::request(&taskdeck_ipc::request::OpenLink { url }).await;
             link_error.set(opened.err().map(|e| e.to_string()));
         });
     };

@@ -5,22 +5,15 @@
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
 use std::collections::BTreeSet;
 
 use site_api::{LogEntry, LogPage, LogQuery, TaskKind, TaskStatus};
-use taskdeck_ipc::commands;
 
 use crate::bridge;
 use crate::format::{
     initiator_text, start_date_text, start_date_title, status_class, status_label,
 };
-
-#[derive(Serialize)]
-struct LogArgs {
-    kind: TaskKind,
-    query: LogQuery,
-}
+use taskdeck_ipc::request;
 
 /// The log's filters from what the toolbar holds.
 fn log_query(statuses: &BTreeSet<TaskStatus>, search: &str, errors_only: bool) -> LogQuery {
@@ -52,11 +45,11 @@ pub fn LogTable(
         changes.track();
         let wanted = query.get();
         spawn_local(async move {
-            let args = LogArgs {
+            let args = request::LogEntries {
                 kind,
                 query: wanted.clone(),
             };
-            match bridge::invoke_with::<_, LogPage>(commands::LOG_ENTRIES, &args).await {
+            match bridge::request(&args).await {
                 // A slower answer to an older filter must not win.
                 Ok(read) if query.get_untracked() == wanted => {
                     page.set(Some(read));
@@ -69,14 +62,12 @@ pub fn LogTable(
     });
     let export = move |_| {
         exported.set(None);
-        let args = LogArgs {
+        let args = request::ExportLog {
             kind,
             query: query.get_untracked(),
         };
         spawn_local(async move {
-            let result = bridge::invoke_with::<_, String>(commands::EXPORT_LOG, &args)
-                .await
-                .map_err(|e| e.to_string());
+            let result = bridge::request(&args).await.map_err(|e| e.to_string());
             exported.set(Some(result));
         });
     };

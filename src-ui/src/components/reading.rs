@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use site_api::{ActiveTasksPage, FacetsResponse};
-use taskdeck_ipc::{commands, ErrorKind, ListQuery};
+use site_api::ActiveTasksPage;
+use taskdeck_ipc::{request, ErrorKind, ListQuery};
 
 use crate::bridge;
 use crate::facets::{FacetCounts, MENU_FIELDS};
@@ -100,16 +100,9 @@ pub fn keep_filtered_list(
             return;
         };
         readings.run(wanted, move |wanted| async move {
-            #[derive(serde::Serialize)]
-            struct Args {
-                query: ListQuery,
-            }
-            let result: Result<ActiveTasksPage, _> = bridge::invoke_with(
-                commands::LIST_TASKS,
-                &Args {
-                    query: wanted.clone(),
-                },
-            )
+            let result = bridge::request(&request::ListTasks {
+                query: wanted.clone(),
+            })
             .await;
             // A slower answer to an older query must not win.
             if query.get_untracked().as_ref() != Some(&wanted) {
@@ -169,18 +162,10 @@ pub fn keep_facets(
                 return;
             }
             readings.run(wanted.clone(), move |wanted| async move {
-                #[derive(serde::Serialize)]
-                struct Args {
-                    query: ListQuery,
-                    fields: [site_api::FacetField; 6],
-                }
-                let result: Result<Vec<FacetsResponse>, _> = bridge::invoke_with(
-                    commands::TASK_FACETS,
-                    &Args {
-                        query: wanted.clone(),
-                        fields: MENU_FIELDS,
-                    },
-                )
+                let result = bridge::request(&request::TaskFacets {
+                    query: wanted.clone(),
+                    fields: MENU_FIELDS.to_vec(),
+                })
                 .await;
                 if query.get_untracked().unwrap_or_default() != wanted {
                     return;

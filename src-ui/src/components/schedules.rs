@@ -3,26 +3,18 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
 use site_api::{Schedule, ScheduleCreate, SchedulesResponse, Target, TargetType, TaskKind};
 use taskdeck_ipc::commands;
 
 use crate::bridge;
+use taskdeck_ipc::request;
 
-#[derive(Serialize)]
-struct EnableArgs {
-    id: String,
-    enabled: bool,
-}
-
-#[derive(Serialize)]
-struct IdArgs {
-    id: String,
-}
-
-#[derive(Serialize)]
-struct CreateArgs {
-    draft: ScheduleCreate,
+/// A change of one schedule.
+enum Change {
+    /// On or off.
+    Enable(request::SetScheduleEnabled),
+    /// Gone.
+    Delete(request::DeleteSchedule),
 }
 
 /// The page. `site_id` re-reads when another Site is shown.
@@ -45,10 +37,15 @@ pub fn SchedulesPage(site_id: Signal<Option<String>>, is_admin: Signal<bool>) ->
         site_id.track();
         reload();
     });
-    let run = move |command: &'static str, args: serde_json::Value| {
+    // Runs a change of a schedule, then reads the list again.
+    let run = move |change: Change| {
         spawn_local(async move {
-            match bridge::invoke_with::<_, serde_json::Value>(command, &args).await {
-                Ok(_) => reload(),
+            let done = match change {
+                Change::Enable(request) => bridge::request(&request).await.map(drop),
+                Change::Delete(request) => bridge::request(&request).await,
+            };
+            match done {
+                Ok(()) => reload(),
                 Err(e) => error.set(Some(e.to_string())),
             }
         })
@@ -58,25 +55,19 @@ pub fn SchedulesPage(site_id: Signal<Option<String>>, is_admin: Signal<bool>) ->
         let id = StoredValue::new(schedule.id.clone());
         let enabled = schedule.enabled;
         let toggle = move |_| {
-            let args = EnableArgs {
+            let args = request::SetScheduleEnabled {
                 id: id.get_value(),
                 enabled: !enabled,
             };
-            run(
-                commands::SET_SCHEDULE_ENABLED,
-                serde_json::to_value(args).unwrap_or_default(),
-            );
+            run(Change::Enable(args));
         };
         let delete = move |_| {
             if !confirm.get_untracked() {
                 confirm.set(true);
                 return;
             }
-            let args = IdArgs { id: id.get_value() };
-            run(
-                commands::DELETE_SCHEDULE,
-                serde_json::to_value(args).unwrap_or_default(),
-            );
+            let args = request::DeleteSchedule { id: id.get_value() };
+            run(Change::Delete(args));
         };
         view! {
             <tr data-testid="schedule-row" data-schedule-id=schedule.id.clone()>
@@ -146,12 +137,7 @@ fn NewSchedule(on_created: Callback<()>, error: RwSignal<Option<String>>) -> imp
             enabled: true,
         };
         spawn_local(async move {
-            match bridge::invoke_with::<_, Schedule>(
-                commands::CREATE_SCHEDULE,
-                &CreateArgs { draft },
-            )
-            .await
-            {
+            match bridge::request(&request::CreateSchedule { draft }).await {
                 Ok(_) => {
                     name.set(String::new());
                     error.set(None);

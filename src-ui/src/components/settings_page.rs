@@ -4,20 +4,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
 use taskdeck_ipc::{commands, NotifySettings, SiteChoice, Theme};
 
 use crate::bridge;
-
-#[derive(Serialize)]
-struct NotifyArgs {
-    settings: NotifySettings,
-}
-
-#[derive(Serialize)]
-struct ThemeArgs {
-    theme: Theme,
-}
+use taskdeck_ipc::request;
 
 /// Shows `theme` in the window (`data-theme` on the root element).
 pub fn apply_theme(theme: Theme) {
@@ -53,10 +43,10 @@ pub fn SettingsPage() -> impl IntoView {
         };
         change(&mut next);
         spawn_local(async move {
-            let args = NotifyArgs {
+            let args = request::SetNotificationSettings {
                 settings: next.clone(),
             };
-            match bridge::invoke_with::<_, ()>(commands::SET_NOTIFICATION_SETTINGS, &args).await {
+            match bridge::request(&args).await {
                 Ok(()) => {
                     notify.set(Some(next));
                     message.set(Some(Ok("Saved.".to_owned())));
@@ -88,10 +78,7 @@ pub fn SettingsPage() -> impl IntoView {
         apply_theme(chosen);
         theme.set(chosen);
         spawn_local(async move {
-            if let Err(e) =
-                bridge::invoke_with::<_, ()>(commands::SET_THEME, &ThemeArgs { theme: chosen })
-                    .await
-            {
+            if let Err(e) = bridge::request(&request::SetTheme { theme: chosen }).await {
                 message.set(Some(Err(e.to_string())));
             }
         });

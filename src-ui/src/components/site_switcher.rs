@@ -3,16 +3,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
 use taskdeck_ipc::{commands, events, ConnectionStatus, SiteChoice};
 
 use crate::bridge;
-
-#[derive(Serialize)]
-struct ShowArgs {
-    connection: String,
-    site: String,
-}
+use taskdeck_ipc::request;
 
 /// The value of a choice in the `<select>`.
 fn choice_value(connection_id: &str, site_id: &str) -> String {
@@ -59,12 +53,12 @@ pub fn SiteSwitcher(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView
         let Some((connection, site)) = value.split_once('\u{1f}') else {
             return;
         };
-        let args = ShowArgs {
+        let args = request::ShowSite {
             connection: connection.to_owned(),
             site: site.to_owned(),
         };
         spawn_local(async move {
-            match bridge::invoke_with::<_, ()>(commands::SHOW_SITE, &args).await {
+            match bridge::request(&args).await {
                 Ok(()) => error.set(None),
                 Err(e) => error.set(Some(e.to_string())),
             }

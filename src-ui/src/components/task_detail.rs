@@ -4,19 +4,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
 use site_api::{Task, TaskId};
-use taskdeck_ipc::commands;
 
 use crate::bridge;
 use crate::format::{
     initiator_text, progress_percent, start_date_title, status_class, status_label, timeline,
 };
-
-#[derive(Serialize)]
-struct TaskArgs {
-    task: String,
-}
+use taskdeck_ipc::request;
 
 /// The drawer for `open` (none: closed). `changes` ticks when tasks change.
 #[component]
@@ -29,12 +23,8 @@ pub fn TaskDetail(open: RwSignal<Option<TaskId>>, changes: RwSignal<u64>) -> imp
             return;
         };
         spawn_local(async move {
-            let args = TaskArgs {
-                task: id.to_string(),
-            };
-            let read = bridge::invoke_with::<_, Task>(commands::TASK_DETAIL, &args)
-                .await
-                .map_err(|e| e.to_string());
+            let args = request::TaskDetail { task: id };
+            let read = bridge::request(&args).await.map_err(|e| e.to_string());
             // Still the task asked for?
             if open.get_untracked() == Some(id) {
                 task.set(Some(read));

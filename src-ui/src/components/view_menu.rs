@@ -10,11 +10,11 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
-use taskdeck_ipc::{commands, SiteViews, DEFAULT_VIEW_ID};
+use taskdeck_ipc::{SiteViews, DEFAULT_VIEW_ID};
 
 use crate::bridge;
 use crate::views::{self, ViewState};
+use taskdeck_ipc::request;
 
 /// What the name box is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,22 +29,6 @@ enum Sheet {
     None,
     Export(String),
     Import,
-}
-
-#[derive(Serialize)]
-struct ConnectionArgs {
-    connection: String,
-}
-
-#[derive(Serialize)]
-struct ViewFileArgs {
-    view: taskdeck_ipc::SavedView,
-}
-
-#[derive(Serialize)]
-struct SetViewsArgs {
-    connection: String,
-    views: SiteViews,
 }
 
 /// The view menu. `current` is what the list shows; `apply` makes the list
@@ -77,8 +61,8 @@ pub fn ViewMenu(
         }
         if let Some(id) = now.clone() {
             spawn_local(async move {
-                let args = ConnectionArgs { connection: id };
-                match bridge::invoke_with::<_, SiteViews>(commands::VIEWS, &args).await {
+                let args = request::Views { connection: id };
+                match bridge::request(&args).await {
                     Ok(read) => {
                         let start = read
                             .default_view
@@ -111,11 +95,11 @@ pub fn ViewMenu(
             return;
         };
         spawn_local(async move {
-            let args = SetViewsArgs {
+            let args = request::SetViews {
                 connection,
                 views: next.clone(),
             };
-            match bridge::invoke_with::<_, ()>(commands::SET_VIEWS, &args).await {
+            match bridge::request(&args).await {
                 Ok(()) => {
                     saved.set(next);
                     message.set(None);
@@ -245,9 +229,7 @@ pub fn ViewMenu(
                 .to_saved(&id, &views::view_name(s, &id))
         });
         spawn_local(async move {
-            let result =
-                bridge::invoke_with::<_, String>(commands::SAVE_VIEW_FILE, &ViewFileArgs { view })
-                    .await;
+            let result = bridge::request(&request::SaveViewFile { view }).await;
             message.set(Some(match result {
                 Ok(path) => format!("Saved to {path}"),
                 Err(e) => e.to_string(),

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use site_api::{
-    AuditService, AuditServiceState, AuditServicesResponse, RunnerKind, Signal as SiteSignal, Task,
+    AuditService, AuditServiceState, AuditServicesResponse, RunnerKind, Signal as SiteSignal,
     TaskId,
 };
 use taskdeck_ipc::{commands, events, SignalsNow, SiteObject};
@@ -260,14 +260,17 @@ fn ServiceTasks(
     detail: RwSignal<Option<TaskId>>,
     show_tasks: Callback<String>,
 ) -> impl IntoView {
-    let tasks = RwSignal::new(None::<Result<Vec<Task>, String>>);
     let service = audit_service.clone();
-    spawn_local(async move {
-        let read = bridge::request(&taskdeck_ipc::request::AuditServiceTasks {
-            audit_service: service,
-        })
-        .await;
-        tasks.set(Some(read.map(|page| page.tasks).map_err(|e| e.to_string())));
+    let tasks = LocalResource::new(move || {
+        let service = service.clone();
+        async move {
+            bridge::request(&taskdeck_ipc::request::AuditServiceTasks {
+                audit_service: service,
+            })
+            .await
+            .map(|page| page.tasks)
+            .map_err(|e| e.to_string())
+        }
     });
     view! {
         <tr class="service-tasks">

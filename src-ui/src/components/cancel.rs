@@ -7,7 +7,6 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use site_api::{CancelResponse, TaskId};
 use taskdeck_ipc::{ConnectionStatus, ListQuery};
 
@@ -99,12 +98,11 @@ pub fn CancelAction(
         };
         stage.set(Stage::Confirm(scope));
     };
-    let confirm = move |_| {
-        let Stage::Confirm(scope) = stage.get_untracked() else {
-            return;
-        };
-        stage.set(Stage::Working(scope.clone()));
-        spawn_local(async move {
+    // The cancel itself; its answer ends the dialog's work. (The dialog's
+    // button is disabled while one is in flight.)
+    let cancel = Action::new_local(move |scope: &CancelScope| {
+        let scope = scope.clone();
+        async move {
             let result: Result<CancelResponse, _> = match &scope {
                 CancelScope::Tasks(tasks) => {
                     let args = request::CancelTasks {
@@ -123,8 +121,20 @@ pub fn CancelAction(
                 let done: BTreeSet<TaskId> = response.results.iter().map(|r| r.task).collect();
                 selected.update(|set| set.retain(|id| !done.contains(id)));
             }
-            stage.set(Stage::Done(result.map_err(|e| e.to_string())));
-        });
+            result.map_err(|e| e.to_string())
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = cancel.value().get() {
+            stage.set(Stage::Done(result));
+        }
+    });
+    let confirm = move |_| {
+        let Stage::Confirm(scope) = stage.get_untracked() else {
+            return;
+        };
+        stage.set(Stage::Working(scope.clone()));
+        cancel.dispatch(scope);
     };
     view! {
         <button

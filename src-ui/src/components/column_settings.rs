@@ -21,7 +21,7 @@ pub fn ColumnSettings(
     let dragging = RwSignal::new(None::<ColumnKey>);
     let root = NodeRef::<html::Div>::new();
 
-    super::close_on_outside(root, open);
+    super::dom::close_on_outside(root, open);
 
     let row = move |column: ViewColumn| {
         let key = column.key;

@@ -297,7 +297,7 @@ pub fn FilterMenu(
         if let Some(range) = started.get() {
             let label = unapplied(format!(
                 "Started {}",
-                format::started_text(range, super::local_offset())
+                format::started_text(range, super::dom::local_offset())
             ));
             chips.push(chip(label, move || started.set(None)).into_any());
         }
@@ -569,7 +569,7 @@ fn AuditServiceField(
 /// clock) or between two local times.
 #[component]
 fn StartedField(started: RwSignal<Option<StartedFilter>>, disabled: Signal<bool>) -> impl IntoView {
-    let offset = super::local_offset();
+    let offset = super::dom::local_offset();
     let choice = move || match started.get() {
         None => "any".to_owned(),
         Some(StartedFilter::Between { .. }) => "between".to_owned(),

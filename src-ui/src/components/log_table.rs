@@ -149,7 +149,7 @@ pub fn LogTable(
 /// One ended task.
 #[component]
 fn LogRow(entry: LogEntry, focus: RwSignal<Option<site_api::TaskId>>) -> impl IntoView {
-    let offset = super::local_offset();
+    let offset = super::dom::local_offset();
     let task = entry.task;
     let id = task.id;
     let focused = move || focus.get() == Some(id);

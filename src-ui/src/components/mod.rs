@@ -5,6 +5,7 @@ mod cancel;
 mod column_settings;
 mod connections;
 mod dashboard;
+pub mod dom;
 mod filters;
 mod header;
 mod log_table;
@@ -32,6 +33,22 @@ use crate::views::{self, ViewState};
 /// The task whose detail drawer is open, for any component to open one.
 #[derive(Debug, Clone, Copy)]
 pub struct OpenDetail(pub RwSignal<Option<site_api::TaskId>>);
+
+/// The Active tasks list's shared state, provided by [`App`]: the view's
+/// columns, sort and density, the ticked tasks, and a cancel asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct ListState {
+    /// The order.
+    pub sort: RwSignal<SortSpec>,
+    /// The columns, in order, shown or not.
+    pub columns: RwSignal<Vec<taskdeck_ipc::ViewColumn>>,
+    /// Row density.
+    pub density: RwSignal<taskdeck_ipc::Density>,
+    /// The ticked tasks.
+    pub selected: RwSignal<std::collections::BTreeSet<site_api::TaskId>>,
+    /// Set to ask for a cancel of these tasks (the Delete key, a banner).
+    pub ask: RwSignal<Option<Vec<site_api::TaskId>>>,
+}
 
 /// The pages of the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +169,13 @@ pub fn App() -> impl IntoView {
     let detail = RwSignal::new(None::<site_api::TaskId>);
     provide_context(OpenDetail(detail));
     let ask = RwSignal::new(None::<Vec<site_api::TaskId>>);
+    provide_context(ListState {
+        sort,
+        columns,
+        density,
+        selected,
+        ask,
+    });
     let site_id = Signal::derive(move || {
         status.with(|s| {
             s.as_ref()
@@ -456,12 +480,6 @@ pub fn App() -> impl IntoView {
                     status=status
                     snapshot=snapshot
                     filtered=filtered
-                    selected=selected
-                    sort=sort
-                    columns=columns
-                    density=density
-                    detail=detail
-                    ask=ask
                     is_admin=is_admin
                     running_long=running_long
                     ending=ending
@@ -660,40 +678,4 @@ fn ShowMore(
             </div>
         </Show>
     }
-}
-
-/// Closes a pop-up (`open` false) on a click outside `root` or on Escape.
-pub fn close_on_outside(root: NodeRef<leptos::html::Div>, open: RwSignal<bool>) {
-    let outside = window_event_listener(leptos::ev::mousedown, move |event| {
-        let inside = root.get_untracked().is_some_and(|root| {
-            event
-                .target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok())
-                .is_some_and(|node| root.contains(Some(&node)))
-        });
-        if !inside {
-            open.set(false);
-        }
-    });
-    let escape = window_event_listener(leptos::ev::keydown, move |event| {
-        if event.key() == "Escape" {
-            open.set(false);
-        }
-    });
-    on_cleanup(move || {
-        outside.remove();
-        escape.remove();
-    });
-}
-
-/// A time in the viewer's time zone, in full.
-pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    crate::format::start_date_title(at, local_offset())
-}
-
-/// The viewer's UTC offset, from the WebView.
-pub fn local_offset() -> chrono::FixedOffset {
-    // getTimezoneOffset is UTC minus local, in minutes.
-    let minutes = js_sys::Date::new_0().get_timezone_offset() as i32;
-    chrono::FixedOffset::west_opt(minutes * 60).unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc))
 }

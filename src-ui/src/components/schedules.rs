@@ -76,7 +76,7 @@ pub fn SchedulesPage(site_id: Signal<Option<String>>, is_admin: Signal<bool>) ->
                 <td class="mono">{schedule.cron.clone()}</td>
                 <td>{format!("{} ({})", schedule.target.name, schedule.target.target_type.title())}</td>
                 <td>{schedule.scope.clone()}</td>
-                <td>{schedule.next_run.map(super::local_time).unwrap_or_else(|| "—".to_owned())}</td>
+                <td>{schedule.next_run.map(super::dom::local_time).unwrap_or_else(|| "—".to_owned())}</td>
                 <td>
                     <label class="filter-option">
                         <input type="checkbox" data-testid="schedule-enabled" prop:checked=enabled

@@ -31,7 +31,7 @@ pub fn StatusBar(
     };
     let link = move || {
         if let Some(state) = link.with(|l| l.as_ref().map(|l| l.state)) {
-            return link_text(state, super::local_offset());
+            return link_text(state, super::dom::local_offset());
         }
         status.with(|s| match s.as_ref() {
             None => ("offline", "Starting…".to_owned()),

@@ -3,7 +3,6 @@
 //! again when the task changes.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use site_api::{Task, TaskId};
 
 use crate::bridge;
@@ -15,29 +14,30 @@ use taskdeck_ipc::request;
 /// The drawer for `open` (none: closed). `changes` ticks when tasks change.
 #[component]
 pub fn TaskDetail(open: RwSignal<Option<TaskId>>, changes: RwSignal<u64>) -> impl IntoView {
-    let task = RwSignal::new(None::<Result<Task, String>>);
-    Effect::new(move |_| {
+    // Read afresh when another task is opened or tasks change; a resource
+    // answers for the latest of them only.
+    let read = LocalResource::new(move || {
         changes.track();
-        let Some(id) = open.get() else {
-            task.set(None);
-            return;
-        };
-        spawn_local(async move {
-            let args = request::TaskDetail { task: id };
-            let read = bridge::request(&args).await.map_err(|e| e.to_string());
-            // Still the task asked for?
-            if open.get_untracked() == Some(id) {
-                task.set(Some(read));
+        let open = open.get();
+        async move {
+            match open {
+                None => None,
+                Some(id) => Some(
+                    bridge::request(&request::TaskDetail { task: id })
+                        .await
+                        .map_err(|e| e.to_string()),
+                ),
             }
-        });
+        }
     });
+    let task = move || read.get().flatten();
     let escape = window_event_listener(leptos::ev::keydown, move |event| {
         if event.key() == "Escape" {
             open.set(None);
         }
     });
     on_cleanup(move || escape.remove());
-    let offset = super::local_offset();
+    let offset = super::dom::local_offset();
     let field = |label: &'static str, value: String| {
         view! {
             <dt>{label}</dt>
@@ -45,7 +45,7 @@ pub fn TaskDetail(open: RwSignal<Option<TaskId>>, changes: RwSignal<u64>) -> imp
         }
     };
     let body = move || {
-        task.get().map(|read| match read {
+        task().map(|read: Result<Task, String>| match read {
             Err(message) => view! { <p class="notice notice-error" role="alert">{message}</p> }.into_any(),
             Ok(task) => {
                 let percent = progress_percent(&task);

@@ -33,14 +33,6 @@ pub fn TasksTable(
     status: RwSignal<Option<ConnectionStatus>>,
     snapshot: RwSignal<Option<ActiveTasksSnapshot>>,
     filtered: RwSignal<Option<ActiveTasksPage>>,
-    selected: RwSignal<BTreeSet<TaskId>>,
-    sort: RwSignal<SortSpec>,
-    columns: RwSignal<Vec<ViewColumn>>,
-    density: RwSignal<Density>,
-    /// The task whose details are open.
-    detail: RwSignal<Option<TaskId>>,
-    /// Set to ask for a cancel (the Delete key).
-    ask: RwSignal<Option<Vec<TaskId>>>,
     /// Whether the user may cancel here.
     is_admin: Signal<bool>,
     /// Tasks a `task_running_long` signal names: highlighted.
@@ -48,6 +40,17 @@ pub fn TasksTable(
     /// Tasks that just ended: shown with their final status for a moment.
     ending: RwSignal<Vec<Task>>,
 ) -> impl IntoView {
+    // The view's columns, sort and density, the ticked tasks, a cancel
+    // asked for (the Delete key) and the open detail: the window's, through
+    // context.
+    let super::ListState {
+        sort,
+        columns,
+        density,
+        selected,
+        ask,
+    } = expect_context();
+    let super::OpenDetail(detail) = expect_context();
     // A filtered page from the Site while filters are in force, else the
     // live list with the tasks that just ended in their places.
     let rows = Memo::new(move |_| match filtered.get() {
@@ -334,13 +337,11 @@ pub fn TasksTable(
                             place=place
                             len=len
                             window=window
-                            selected=selected
                             shown=shown
                             now=now
                             rows=rows
                             cursor=cursor
                             anchor=anchor
-                            detail=detail
                             running_long=running_long
                         />
                     }
@@ -432,21 +433,20 @@ fn ColumnHeader(
 /// The row of one slot: the task at the window's index that is `place`
 /// modulo `len`, its cells in the view's column order, every one following the
 /// task shown.
-#[allow(clippy::too_many_arguments)]
 #[component]
 fn TaskRow(
     place: usize,
     len: usize,
     window: Memo<std::ops::Range<usize>>,
-    selected: RwSignal<BTreeSet<TaskId>>,
     shown: Memo<Vec<ColumnKey>>,
     now: RwSignal<i64>,
     rows: Memo<Vec<Task>>,
     cursor: RwSignal<Option<TaskId>>,
     anchor: RwSignal<Option<TaskId>>,
-    detail: RwSignal<Option<TaskId>>,
     running_long: Signal<BTreeSet<TaskId>>,
 ) -> impl IntoView {
+    let selected = expect_context::<super::ListState>().selected;
+    let super::OpenDetail(detail) = expect_context();
     let task = Memo::new(move |_| {
         let window = window.get();
         let index = window.start + (place + len - window.start % len) % len;
@@ -531,7 +531,7 @@ fn TaskRow(
 /// The cell in column `key` of the row showing `task`; its text, title
 /// and icon follow the task.
 fn cell(key: ColumnKey, task: Memo<Option<Task>>, now: RwSignal<i64>) -> AnyView {
-    let offset = super::local_offset();
+    let offset = super::dom::local_offset();
     let testid = format!("cell-{}", key.as_str());
     let text = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f));
     match key {

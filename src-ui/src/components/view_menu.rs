@@ -256,7 +256,7 @@ pub fn ViewMenu(
         });
     };
     // Clicks outside the menu and Escape close it.
-    super::close_on_outside(root, open);
+    super::dom::close_on_outside(root, open);
 
     let options = move || {
         let mut all = vec![(

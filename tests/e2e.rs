@@ -1984,16 +1984,24 @@ async fn a_revoked_administrator_loses_cancel_at_the_first_refusal() {
     close(app, driver, outcome).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn show_more_lists_the_tasks_beyond_the_first_thousand() {
+/// The test Site `hq` (one slot) with `tasks` queued tasks bulk-loaded by
+/// `taskdeck_site::seed`, started on a free port; its folder goes with the
+/// first value.
+async fn seeded_site(tasks: usize) -> (tempfile::TempDir, taskdeck_site::RunningServer) {
     let site_dir = tempfile::tempdir().unwrap();
-    taskdeck_site::seed::queued_tasks(site_dir.path(), "hq", 1_500)
+    taskdeck_site::seed::queued_tasks(site_dir.path(), "hq", tasks)
         .await
         .unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
     let server = taskdeck_site::start(support::config(site_dir.path(), &listen, 1))
         .await
         .unwrap();
+    (site_dir, server)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn show_more_lists_the_tasks_beyond_the_first_thousand() {
+    let (_site_dir, server) = seeded_site(1_500).await;
     let url = server.url();
     let driver = TauriDriver::start(&[]);
     let app = launch_app(&driver).await;
@@ -2345,14 +2353,7 @@ async fn site_total(
 /// the menu and from the Audit Services page.
 #[tokio::test(flavor = "multi_thread")]
 async fn on_a_queue_of_5000_the_filters_and_their_counts_are_the_sites_and_follow_it_live() {
-    let site_dir = tempfile::tempdir().unwrap();
-    taskdeck_site::seed::queued_tasks(site_dir.path(), "hq", 5_000)
-        .await
-        .unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
-    let server = taskdeck_site::start(support::config(site_dir.path(), &listen, 1))
-        .await
-        .unwrap();
+    let (_site_dir, server) = seeded_site(5_000).await;
     let url = server.url();
     let driver = TauriDriver::start(&[]);
     let app = launch_app(&driver).await;

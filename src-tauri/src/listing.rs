@@ -1,6 +1,6 @@
 //! Reading the Active tasks the window asks for: page after page of the
-//! Site's answer, following its cursors. The list command, the count and
-//! "cancel all matching" all read through here.
+//! Site's answer, following its cursors, and the filter menus' counts. The
+//! list command and "cancel all matching" both read through here.
 
 use site_api::{
     ActiveTasksPage, ActiveTasksQuery, FacetField, FacetsQuery, FacetsResponse, PageLimit, Task,
@@ -30,18 +30,6 @@ pub async fn read_matching(
 ) -> Result<ActiveTasksPage, Error> {
     let site = query.site_query(chrono::Utc::now());
     read_pages(client, site_id, site, rows, keep).await
-}
-
-/// How many active tasks of the Site match `query`: the Site's `total`
-/// of a one-row page.
-pub async fn count_matching(
-    client: &SiteClient,
-    site_id: &str,
-    query: &ListQuery,
-) -> Result<u64, Error> {
-    let mut site = query.site_query(chrono::Utc::now());
-    site.limit = PageLimit::new(1).unwrap_or_default();
-    Ok(client.page(site_id, &site).await?.total)
 }
 
 /// (1.1) For each of `fields`, one after another, the Site's facets of

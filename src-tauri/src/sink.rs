@@ -82,10 +82,7 @@ impl LiveSink for TauriSink {
 
     fn signal(&self, site_id: &str, signal: Signal) {
         if self.shown(site_id) {
-            self.app
-                .state::<crate::state::DesktopState>()
-                .signals_changed
-                .notify_one();
+            self.state().signals_changed.notify_one();
         }
         self.emit(
             events::SITE_OBJECT,
@@ -98,8 +95,7 @@ impl LiveSink for TauriSink {
 
     fn failure(&self, notice: FailureNotice) {
         let paused = self
-            .app
-            .state::<crate::state::DesktopState>()
+            .state()
             .notifications_paused
             .load(std::sync::atomic::Ordering::SeqCst);
         if paused {

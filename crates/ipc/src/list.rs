@@ -44,6 +44,19 @@ impl ListQuery {
         query
     }
 
+    /// What the filter menus' counts depend on: this query's filters and
+    /// start-date range, without its order or the rows wanted.
+    pub fn filters(&self) -> ListQuery {
+        ListQuery {
+            site: ActiveTasksQuery {
+                filter: self.site.filter.clone(),
+                ..ActiveTasksQuery::default()
+            },
+            rows: None,
+            started: self.started,
+        }
+    }
+
     /// True if and only if the Site must know revision 1.1 to answer it.
     pub fn uses_revision_1_1(&self) -> bool {
         self.started.is_some() || self.site.filter.uses_revision_1_1()
@@ -124,6 +137,13 @@ mod tests {
         assert_eq!(older.site.filter.q.as_deref(), Some("ws"));
         assert_eq!(older.rows, Some(3000));
         assert!(!ListQuery::default().uses_revision_1_1());
+        // The counts' query: the same filters, whatever the order and rows.
+        let mut sorted = query.clone();
+        sorted.site.sort = site_api::SortKey::Target;
+        sorted.rows = Some(1000);
+        assert_eq!(sorted.filters(), query.filters());
+        assert_eq!(query.filters().site.filter, query.site.filter);
+        assert_eq!(query.filters().started, query.started);
     }
 
     #[test]

@@ -78,6 +78,14 @@ fn chip(label: String, remove: impl Fn() + 'static) -> impl IntoView {
     }
 }
 
+/// The name of the Audit Service `id` among `services` (its id if unknown).
+fn service_name(services: &[site_api::AuditService], id: &str) -> String {
+    services
+        .iter()
+        .find(|s| s.id == id)
+        .map_or_else(|| id.to_owned(), |s| s.name.clone())
+}
+
 /// A count beside a menu's value (nothing while not counted); values no
 /// matching task has are dimmed.
 fn count_badge(
@@ -234,13 +242,7 @@ pub fn FilterMenu(
             + started.with(|s| usize::from(s.is_some()))
             + audit_service.with(|s| usize::from(s.is_some()))
     };
-    let service_name = move |id: &str| {
-        services.with(|list| {
-            list.iter()
-                .find(|s| s.id == id)
-                .map_or_else(|| id.to_owned(), |s| s.name.clone())
-        })
-    };
+    let service_name = move |id: &str| services.with(|list| service_name(list, id));
     // A filter of 1.1 on a 1.0 Site is kept (the view keeps it) but not applied.
     let unapplied = move |label: String| {
         if older_site.get() {
@@ -531,13 +533,7 @@ fn AuditServiceField(
         let in_force: Vec<&str> = in_force.iter().map(String::as_str).collect();
         counts.with(|c| c.options(FacetField::AuditService, &in_force, usize::MAX))
     };
-    let name = move |id: &str| {
-        services.with(|list| {
-            list.iter()
-                .find(|s| s.id == id)
-                .map_or_else(|| id.to_owned(), |s| s.name.clone())
-        })
-    };
+    let name = move |id: &str| services.with(|list| service_name(list, id));
     view! {
         <fieldset disabled=disabled>
             <legend>"Audit Service"</legend>

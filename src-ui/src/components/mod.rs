@@ -265,12 +265,9 @@ pub fn App() -> impl IntoView {
         Some(page) => page.revision,
         None => snapshot.with(|s| s.as_ref().map(|s| s.page.revision).unwrap_or(0)),
     });
-    let counts = reading::keep_facets(
-        Signal::derive(move || query.get()),
-        revision,
-        filter_open.into(),
-        older_site,
-    );
+    // They depend on the filters only, not on the order or the rows shown.
+    let facet_query = Memo::new(move |_| query.get().map(|q| q.filters()));
+    let counts = reading::keep_facets(facet_query.into(), revision, filter_open.into(), older_site);
     let filter_site = filters::FilterContext {
         counts,
         services: audit_services,

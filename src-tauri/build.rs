@@ -38,6 +38,8 @@ fn main() {
             "delete_schedule",
             "theme",
             "set_theme",
+            "run_tasks",
+            "failed_in_log",
             "export_log",
             "save_view_file",
             "about",

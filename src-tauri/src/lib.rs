@@ -17,6 +17,7 @@ pub mod listing;
 pub mod live;
 mod notify;
 pub mod rendering;
+pub mod run_tasks;
 pub mod settings;
 pub mod sink;
 pub mod site_client;
@@ -84,7 +85,9 @@ pub fn run() {
             commands::logs::export_log,
             commands::settings::save_view_file,
             commands::about::about,
-            commands::about::open_link
+            commands::about::open_link,
+            commands::tasks::run_tasks,
+            commands::logs::failed_in_log
         ])
         .setup(|app| {
             let handle = app.handle().clone();

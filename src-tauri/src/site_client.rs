@@ -18,9 +18,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use site_api::{
     ActiveTasksPage, ActiveTasksQuery, AuditServicesResponse, CancelRequest, CancelResponse,
-    CreateTaskRequest, ErrorBody, FacetsQuery, FacetsResponse, LiveEvent, LogPage, LogQuery, Me,
-    OAuthError, Schedule, ScheduleCreate, ScheduleUpdate, SchedulesResponse, SignalsResponse,
-    Stats, Task, TaskId, TaskKind, TokenRequest, TokenResponse,
+    CreateTaskRequest, CreateTasksRequest, CreateTasksResponse, ErrorBody, FacetsQuery,
+    FacetsResponse, LiveEvent, LogPage, LogQuery, Me, OAuthError, Schedule, ScheduleCreate,
+    ScheduleUpdate, SchedulesResponse, SignalsResponse, Stats, Task, TaskId, TaskKind,
+    TokenRequest, TokenResponse,
 };
 use tokio::sync::Mutex;
 use url::Url;
@@ -243,6 +244,16 @@ impl SiteClient {
     /// Sends a request built by `build` with a valid token: renews the
     /// token once on a 401, and waits out a few 429s.
     async fn send(&self, build: impl Fn(&str) -> Result<RequestBuilder>) -> Result<Response> {
+        self.send_waiting(build, RATE_LIMIT_RETRIES).await
+    }
+
+    /// [`send`](Self::send), waiting out at most `rate_limit_retries` 429s
+    /// (0: the caller hears of the first, to show its wait).
+    async fn send_waiting(
+        &self,
+        build: impl Fn(&str) -> Result<RequestBuilder>,
+        rate_limit_retries: u32,
+    ) -> Result<Response> {
         let mut renewed = false;
         let mut waited = 0;
         loop {
@@ -256,7 +267,7 @@ impl SiteClient {
                     renewed = true;
                     self.forget_token().await;
                 }
-                StatusCode::TOO_MANY_REQUESTS if waited < RATE_LIMIT_RETRIES => {
+                StatusCode::TOO_MANY_REQUESTS if waited < rate_limit_retries => {
                     tokio::time::sleep(retry_delay(&response, waited)).await;
                     waited += 1;
                 }
@@ -383,6 +394,53 @@ impl SiteClient {
             Some(request),
         )
         .await
+    }
+
+    /// Triggers one task; a 429 reaches the caller at once
+    /// ([`Error::RateLimited`]), for it to show the wait.
+    pub async fn create_task_once(
+        &self,
+        site_id: &str,
+        request: &CreateTaskRequest,
+    ) -> Result<Task> {
+        let url = self.url(&format!("/api/v1/sites/{site_id}/tasks"))?;
+        let _lane = self.lane(&Method::POST, &url).await;
+        let response = self
+            .send_waiting(
+                |token| Ok(self.http.post(url.clone()).bearer_auth(token).json(request)),
+                0,
+            )
+            .await?;
+        parse(response).await
+    }
+
+    /// (1.1) Triggers 1..=500 tasks at once, all or nothing, numbered in
+    /// order. A 429 reaches the caller at once ([`Error::RateLimited`]); a
+    /// Site without batches (1.0) is [`Error::OlderSite`].
+    pub async fn create_tasks(
+        &self,
+        site_id: &str,
+        tasks: &[CreateTaskRequest],
+    ) -> Result<Vec<Task>> {
+        let url = self.url(&format!("/api/v1/sites/{site_id}/tasks/batch"))?;
+        let _lane = self.lane(&Method::POST, &url).await;
+        let body = CreateTasksRequest {
+            tasks: tasks.to_vec(),
+        };
+        let response = self
+            .send_waiting(
+                |token| Ok(self.http.post(url.clone()).bearer_auth(token).json(&body)),
+                0,
+            )
+            .await?;
+        match response.status() {
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
+                Err(older_site(error_of(response).await))
+            }
+            _ => parse::<CreateTasksResponse>(response)
+                .await
+                .map(|created| created.tasks),
+        }
     }
 
     /// Cancels tasks (Site Administrators): one outcome per id, in order.

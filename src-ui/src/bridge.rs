@@ -84,6 +84,11 @@ pub async fn request<R: taskdeck_ipc::request::Request>(
     from_js(&value)
 }
 
+/// [`request`], owning the request (for a future that outlives its caller).
+pub async fn send<R: taskdeck_ipc::request::Request>(request: R) -> Result<R::Answer, BridgeError> {
+    self::request(&request).await
+}
+
 /// Calls `on_event` with the payload of every `event` from now on.
 pub async fn listen<T: DeserializeOwned + 'static>(
     event: &str,

@@ -12,6 +12,7 @@ pub mod charts;
 pub mod components;
 pub mod facets;
 pub mod format;
+pub mod suggest;
 pub mod tasks;
 pub mod views;
 

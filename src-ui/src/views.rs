@@ -251,15 +251,7 @@ pub fn reading(query: Option<ListQuery>, rows: u32) -> Option<ListQuery> {
 
 /// `n` with thousands separated by commas: 100000 → "100,000".
 pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
+    taskdeck_ipc::grouped(n)
 }
 
 /// The shown columns of `columns`, in order.

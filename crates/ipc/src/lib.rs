@@ -14,9 +14,11 @@ use site_api::{ActiveTasksPage, SiteRole};
 
 mod list;
 pub mod request;
+mod run;
 mod views;
 
 pub use list::ListQuery;
+pub use run::{grouped, RunProgress, RunSummary};
 
 pub use views::{
     ColumnKey, Density, InitiatorFilter, SavedView, SiteViews, StartedFilter, ViewColumn,
@@ -46,6 +48,9 @@ pub mod events {
     /// Carries an [`OpenTask`](super::OpenTask): show this task (a click on
     /// its notification); its Site is already the one shown.
     pub const OPEN_TASK: &str = "open-task";
+    /// Carries a [`RunProgress`](super::RunProgress) while `run_tasks`
+    /// creates tasks: after each batch, and before each wait for a 429.
+    pub const RUN_PROGRESS: &str = "run-progress";
 }
 
 /// Names of the backend's commands. A command written `(a, b) -> T` takes
@@ -128,6 +133,12 @@ pub mod commands {
     /// `(connection, views: SiteViews)`: replaces a connection's saved
     /// views (checked, then saved durably before the answer).
     pub const SET_VIEWS: &str = "set_views";
+    /// `(tasks: Vec<CreateTaskRequest>) -> RunSummary`: creates tasks on
+    /// the shown Site, in order, in batches (both roles may).
+    pub const RUN_TASKS: &str = "run_tasks";
+    /// `(kind, query: LogQuery) -> Vec<CreateTaskRequest>`: every failed
+    /// row of a log its filters match, as the tasks that run them again.
+    pub const FAILED_IN_LOG: &str = "failed_in_log";
 }
 
 /// A saved Site connection as the window shows it (never its secret).

@@ -6,13 +6,13 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use site_api::{
-    ActiveTasksPage, CancelResponse, FacetField, FacetsResponse, LogPage, LogQuery, Schedule,
-    ScheduleCreate, Task, TaskId, TaskKind,
+    ActiveTasksPage, CancelResponse, CreateTaskRequest, FacetField, FacetsResponse, LogPage,
+    LogQuery, Schedule, ScheduleCreate, Task, TaskId, TaskKind,
 };
 
 use crate::{
-    commands, ConnectionCheck, ConnectionView, ListQuery, NotifySettings, SavedView, SiteViews,
-    Theme,
+    commands, ConnectionCheck, ConnectionView, ListQuery, NotifySettings, RunSummary, SavedView,
+    SiteViews, Theme,
 };
 
 /// The arguments of one command, and what it answers.
@@ -195,6 +195,19 @@ requests! {
     OpenLink => OPEN_LINK -> () {
         /// An http or https link.
         url: String,
+    }
+    /// Creates tasks on the shown Site, in order, and says what was created.
+    RunTasks => RUN_TASKS -> RunSummary {
+        /// The tasks (a new one, or ended ones run again).
+        tasks: Vec<CreateTaskRequest>,
+    }
+    /// Every failed row of a log that its filters match (failed, or ended
+    /// with errors), as the tasks that run them again.
+    FailedInLog => FAILED_IN_LOG -> Vec<CreateTaskRequest> {
+        /// Which log.
+        kind: TaskKind,
+        /// Its filters (the page and cursor are the backend's).
+        query: LogQuery,
     }
 }
 

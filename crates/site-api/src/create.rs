@@ -20,6 +20,19 @@ pub struct CreateTaskRequest {
     pub simulate: Option<SimulateSpec>,
 }
 
+impl CreateTaskRequest {
+    /// A new task that runs `task` again: the same kind, target and scope
+    /// (the Site makes the caller its initiator).
+    pub fn again(task: &Task) -> CreateTaskRequest {
+        CreateTaskRequest {
+            kind: task.kind,
+            target: task.target.clone(),
+            scope: task.scope.clone(),
+            simulate: None,
+        }
+    }
+}
+
 /// How a simulated Audit Service runs a task (demo and test mode only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,4 +1,5 @@
-//! Commands on the Scan log and the Audit log: a page, and an export to a file.
+//! Commands on the Scan log and the Audit log: a page, an export to a
+//! file, and the failed rows its filters match (to run them again).
 
 use taskdeck_ipc::request::{self, Request};
 use tauri::{AppHandle, Manager};
@@ -32,4 +33,16 @@ pub(crate) async fn export_log(
         crate::export::file_for(folder, kind, &site_id)
     })
     .await
+}
+
+/// Every failed row (failed, or ended with errors) of the shown Site's Scan
+/// or Audit log that `query` matches, as the tasks that run them again.
+#[tauri::command]
+pub(crate) async fn failed_in_log(
+    app: AppHandle,
+    request: request::FailedInLog,
+) -> Result<<request::FailedInLog as Request>::Answer, Error> {
+    let request::FailedInLog { kind, query } = request;
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    crate::run_tasks::failed_in_log(&client, &site_id, kind, &query).await
 }

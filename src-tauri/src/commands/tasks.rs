@@ -1,10 +1,11 @@
 //! Commands on the shown Site's tasks: the live list, reading and counting
-//! the Active tasks, one task, cancelling, Audit Services and the stats.
+//! the Active tasks, one task, cancelling, running tasks, Audit Services
+//! and the stats.
 
 use site_api::{CancelResponse, TaskId};
 use taskdeck_ipc::request::{self, Request};
 use taskdeck_ipc::{ActiveTasksSnapshot, LinkStatus, SignalsNow};
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::error::Error;
 use crate::site_client::SiteClient;
@@ -187,4 +188,27 @@ fn running_on(audit_service: String) -> site_api::ActiveTasksQuery {
 pub(crate) async fn stats(app: AppHandle) -> Result<site_api::Stats, Error> {
     let (client, site_id) = app.state::<DesktopState>().shown_site()?;
     client.stats(&site_id).await
+}
+
+/// Creates tasks on the shown Site, in order, in batches of 500 (both roles
+/// may): the window hears [`RUN_PROGRESS`](taskdeck_ipc::events::RUN_PROGRESS)
+/// after each batch and while a 429 is waited out. The summary says what
+/// was created, and what was not and why.
+#[tauri::command]
+pub(crate) async fn run_tasks(
+    app: AppHandle,
+    request: request::RunTasks,
+) -> Result<<request::RunTasks as Request>::Answer, Error> {
+    let request::RunTasks { tasks } = request;
+    if tasks.is_empty() {
+        return Err(Error::InvalidInput("There is no task to run.".to_owned()));
+    }
+    let (client, site_id) = app.state::<DesktopState>().shown_site()?;
+    let summary = crate::run_tasks::run_tasks(&client, &site_id, &tasks, |progress| {
+        if let Err(error) = app.emit(taskdeck_ipc::events::RUN_PROGRESS, progress) {
+            tracing::warn!(%error, "the window did not hear of the run's progress");
+        }
+    })
+    .await;
+    Ok(summary)
 }

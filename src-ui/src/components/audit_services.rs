@@ -21,53 +21,85 @@ use crate::format::age_text;
 
 /// The shown Site's Audit Services, read when the Site is shown and then
 /// kept by the backend's `site-object` events (no polling), with the last
-/// error if they could not be read.
-pub fn keep_audit_services(
-    site_id: Signal<Option<String>>,
-) -> (RwSignal<Vec<AuditService>>, RwSignal<Option<String>>) {
-    let services = RwSignal::new(Vec::<AuditService>::new());
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if site_id.get().is_none() {
-            return;
-        }
-        spawn_local(async move {
-            match bridge::invoke::<AuditServicesResponse>(commands::AUDIT_SERVICES).await {
-                Ok(read) => {
-                    services.set(read.audit_services);
-                    error.set(None);
+/// error if they could not be read. Provided by `App`.
+#[derive(Debug, Clone, Copy)]
+pub struct Services {
+    /// The services, as last heard of.
+    pub list: RwSignal<Vec<AuditService>>,
+    /// Why they could not be read.
+    pub error: Signal<Option<String>>,
+    /// Since when each has been online, as seen by this window.
+    pub online_since: RwSignal<HashMap<String, DateTime<Utc>>>,
+}
+
+impl Services {
+    /// Reads the services of the Site `site_id` names whenever it changes,
+    /// and keeps them by the events.
+    pub fn keep(site_id: Signal<Option<String>>) -> Services {
+        let list = RwSignal::new(Vec::<AuditService>::new());
+        let read = super::session::read_on(
+            move || site_id.get(),
+            |site| async move {
+                match site {
+                    None => Ok(None),
+                    Some(_) => bridge::invoke::<AuditServicesResponse>(commands::AUDIT_SERVICES)
+                        .await
+                        .map(Some),
                 }
-                Err(e) => error.set(Some(e.to_string())),
+            },
+        );
+        Effect::new(move |_| {
+            if let Some(Ok(Some(read))) = read.get() {
+                list.set(read.audit_services);
             }
         });
-    });
-    spawn_local(async move {
-        let _ = bridge::listen(events::SITE_OBJECT, move |object: SiteObject| {
-            if let SiteObject::AuditService {
-                site_id: site,
-                audit_service,
-            } = object
-            {
-                if site_id.get_untracked().as_deref() == Some(site.as_str()) {
-                    services.update(|list| {
-                        match list.iter_mut().find(|s| s.id == audit_service.id) {
-                            Some(kept) => *kept = audit_service,
-                            None => list.push(audit_service),
-                        }
-                    });
+        let error = Signal::derive(move || read.get().and_then(Result::err));
+        spawn_local(async move {
+            let _ = bridge::listen(events::SITE_OBJECT, move |object: SiteObject| {
+                if let SiteObject::AuditService {
+                    site_id: site,
+                    audit_service,
+                } = object
+                {
+                    if site_id.get_untracked().as_deref() == Some(site.as_str()) {
+                        list.update(|list| {
+                            match list.iter_mut().find(|s| s.id == audit_service.id) {
+                                Some(kept) => *kept = audit_service,
+                                None => list.push(audit_service),
+                            }
+                        });
+                    }
                 }
-            }
+            })
+            .await;
+        });
+        Services {
+            list,
+            error,
+            online_since: keep_online_since(list),
+        }
+    }
+
+    /// Busy and total slots over every service (`None`: none known).
+    pub fn slots(self) -> Signal<Option<(u32, u32)>> {
+        let list = self.list;
+        Signal::derive(move || {
+            list.with(|services| {
+                (!services.is_empty()).then(|| {
+                    services
+                        .iter()
+                        .fold((0, 0), |(busy, total), s| (busy + s.busy, total + s.slots))
+                })
+            })
         })
-        .await;
-    });
-    (services, error)
+    }
 }
 
 /// Since when each service has been online, as seen by this window: the
 /// moment an `audit_service` event brought it online (the API tells no
 /// start of a state; a service already online when the window opened has
 /// no such moment, and its heartbeat age speaks for it).
-pub fn keep_online_since(
+fn keep_online_since(
     services: RwSignal<Vec<AuditService>>,
 ) -> RwSignal<HashMap<String, DateTime<Utc>>> {
     let since = RwSignal::new(HashMap::<String, DateTime<Utc>>::new());
@@ -112,9 +144,6 @@ fn runner_text(runner: RunnerKind) -> &'static str {
 /// The page: one row per service, and under it the tasks it runs now.
 #[component]
 pub fn AuditServicesPage(
-    services: RwSignal<Vec<AuditService>>,
-    error: RwSignal<Option<String>>,
-    online_since: RwSignal<HashMap<String, DateTime<Utc>>>,
     signals: RwSignal<Option<SignalsNow>>,
     /// The service a banner pointed at: highlighted and scrolled to.
     focus: RwSignal<Option<String>>,
@@ -123,6 +152,11 @@ pub fn AuditServicesPage(
     /// Shows the Active tasks a service (its id) runs, as a filter.
     show_tasks: Callback<String>,
 ) -> impl IntoView {
+    let Services {
+        list: services,
+        error,
+        online_since,
+    } = expect_context();
     // Heartbeat ages move on by themselves.
     let now = RwSignal::new(now_utc());
     if let Ok(ticker) = set_interval_with_handle(move || now.set(now_utc()), Duration::from_secs(1))

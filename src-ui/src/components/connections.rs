@@ -3,8 +3,7 @@
 //! the secret goes to the OS keyring and never comes back to the window.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use taskdeck_ipc::{commands, events, ConnectionView};
+use taskdeck_ipc::{commands, ConnectionView};
 
 use crate::bridge;
 use taskdeck_ipc::request;
@@ -51,7 +50,18 @@ fn ConnectionDialog(
     let secret = RwSignal::new(String::new());
     let ca = RwSignal::new(String::new());
     let remove_ca = RwSignal::new(false);
-    let working = RwSignal::new(false);
+    // Tests and saves a draft: as a change of `editing`, or as a new connection.
+    let saving = Action::new_local(|(id, draft): &(Option<String>, request::ConnectionDraft)| {
+        let (id, draft) = (id.clone(), draft.clone());
+        async move {
+            let result = match id {
+                Some(id) => bridge::request(&request::UpdateConnection { id, draft }).await,
+                None => bridge::request(&request::AddConnection { draft }).await,
+            };
+            result.map_err(|e| e.to_string())
+        }
+    });
+    let working = saving.pending();
     let outcome = RwSignal::new(None::<Result<ConnectionView, String>>);
     // A fresh start each time the dialog opens.
     Effect::new(move |_| {
@@ -61,7 +71,6 @@ fn ConnectionDialog(
         }
     });
     let save = move |_| {
-        working.set(true);
         outcome.set(None);
         let pem = ca.get_untracked();
         let extra_ca_pem = if remove_ca.get_untracked() {
@@ -79,35 +88,34 @@ fn ConnectionDialog(
             client_secret: secret.get_untracked(),
             extra_ca_pem,
         };
-        let editing_id = editing_id.get_value();
-        spawn_local(async move {
-            let result: Result<ConnectionView, _> = match editing_id {
-                Some(id) => bridge::request(&request::UpdateConnection { id, draft }).await,
-                None => bridge::request(&request::AddConnection { draft }).await,
-            };
-            let saved = result.is_ok();
-            if let Ok(saved) = &result {
-                // The secret is in the keyring now; forget it here.
-                secret.set(String::new());
-                on_saved.run(saved.clone());
-            }
-            outcome.set(Some(result.map_err(|e| e.to_string())));
-            working.set(false);
-            if saved {
-                // Done: the dialog closes; the notice below says so, then goes.
-                open.set(false);
-                let shown = outcome.get_untracked();
-                set_timeout(
-                    move || {
-                        if outcome.get_untracked() == shown {
-                            outcome.set(None);
-                        }
-                    },
-                    SAVED_NOTICE_FOR,
-                );
-            }
-        });
+        saving.dispatch((editing_id.get_value(), draft));
     };
+    // Its answer: on success the dialog closes and the notice below says
+    // so, then goes; a failure stays in the dialog.
+    Effect::new(move |_| {
+        let Some(result) = saving.value().get() else {
+            return;
+        };
+        let saved = result.is_ok();
+        if let Ok(saved) = &result {
+            // The secret is in the keyring now; forget it here.
+            secret.set(String::new());
+            on_saved.run(saved.clone());
+        }
+        outcome.set(Some(result));
+        if saved {
+            open.set(false);
+            let shown = outcome.get_untracked();
+            set_timeout(
+                move || {
+                    if outcome.get_untracked() == shown {
+                        outcome.set(None);
+                    }
+                },
+                SAVED_NOTICE_FOR,
+            );
+        }
+    });
     let field = move |label: &'static str,
                       testid: &'static str,
                       value: RwSignal<String>,
@@ -191,20 +199,29 @@ fn ConnectionDialog(
 /// with Edit and Remove.
 #[component]
 pub fn ConnectionsPage() -> impl IntoView {
-    let saved = RwSignal::new(Vec::<ConnectionView>::new());
-    let error = RwSignal::new(None::<String>);
-    let reload = move || {
-        spawn_local(async move {
-            match bridge::invoke::<Vec<ConnectionView>>(commands::CONNECTIONS).await {
-                Ok(read) => saved.set(read),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        })
+    let session = super::session::Session::get();
+    let remove = super::session::request_action::<request::RemoveConnection>();
+    // Edits are counted too: a saved edit reads the list again.
+    let edited = RwSignal::new(0u32);
+    // Read again when the Sites change, and after each removal or edit.
+    let read = super::session::read_on(
+        move || {
+            (
+                session.sites_changed.get(),
+                remove.version().get(),
+                edited.get(),
+            )
+        },
+        |_| bridge::invoke::<Vec<ConnectionView>>(commands::CONNECTIONS),
+    );
+    let saved = move || read.get().and_then(Result::ok).unwrap_or_default();
+    let error = move || {
+        remove
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| read.get().and_then(Result::err))
     };
-    reload();
-    spawn_local(async move {
-        let _ = bridge::listen(events::SITES, move |_: ()| reload()).await;
-    });
     let row = move |connection: ConnectionView| {
         let edit_open = RwSignal::new(false);
         let confirm = RwSignal::new(false);
@@ -214,16 +231,7 @@ pub fn ConnectionsPage() -> impl IntoView {
                 confirm.set(true);
                 return;
             }
-            let id = id.clone();
-            spawn_local(async move {
-                match bridge::request(&request::RemoveConnection { id }).await {
-                    Ok(()) => {
-                        error.set(None);
-                        reload();
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
-                }
-            });
+            remove.dispatch(request::RemoveConnection { id: id.clone() });
         };
         let name = connection.name.clone();
         view! {
@@ -237,7 +245,7 @@ pub fn ConnectionsPage() -> impl IntoView {
                     <button class="button button-danger" data-testid="connection-remove" on:click=remove>
                         {move || if confirm.get() { format!("Remove “{name}”? Click again") } else { "Remove".to_owned() }}
                     </button>
-                    <ConnectionDialog open=edit_open editing=Some(connection.clone()) on_saved=Callback::new(move |_| reload()) />
+                    <ConnectionDialog open=edit_open editing=Some(connection.clone()) on_saved=Callback::new(move |_| edited.update(|n| *n += 1)) />
                 </td>
             </tr>
         }
@@ -247,8 +255,8 @@ pub fn ConnectionsPage() -> impl IntoView {
             <p class="hint">
                 "The Demo Site runs inside Taskdeck and is always there. Each saved connection is a Site server and an app registration; its secret stays in the OS keyring. Taskdeck watches every Site of every connection for failed tasks."
             </p>
-            <Show when=move || error.with(Option::is_some)>
-                <div class="notice notice-error" role="alert">{move || error.get()}</div>
+            <Show when=move || error().is_some()>
+                <div class="notice notice-error" role="alert">{error}</div>
             </Show>
             <table class="tasks connections">
                 <thead>
@@ -262,7 +270,7 @@ pub fn ConnectionsPage() -> impl IntoView {
                         <td>"loopback"</td>
                         <td></td>
                     </tr>
-                    <For each=move || saved.get() key=|c: &ConnectionView| (c.id.clone(), c.name.clone(), c.server_url.clone(), c.client_id.clone(), c.has_extra_ca) children=row />
+                    <For each=saved key=|c: &ConnectionView| (c.id.clone(), c.name.clone(), c.server_url.clone(), c.client_id.clone(), c.has_extra_ca) children=row />
                 </tbody>
             </table>
         </section>

@@ -3,7 +3,6 @@
 //! Site's `/stats`. Read when shown and again as tasks end.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use site_api::Stats;
 use taskdeck_ipc::commands;
 
@@ -16,21 +15,12 @@ const HEIGHT: f64 = 160.0;
 /// The page.
 #[component]
 pub fn DashboardPage(site_id: Signal<Option<String>>, changes: RwSignal<u64>) -> impl IntoView {
-    let stats = RwSignal::new(None::<Stats>);
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        site_id.track();
-        changes.track();
-        spawn_local(async move {
-            match bridge::invoke::<Stats>(commands::STATS).await {
-                Ok(read) => {
-                    stats.set(Some(read));
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
-    });
+    let read = super::session::read_on(
+        move || (site_id.get(), changes.get()),
+        |_| bridge::invoke::<Stats>(commands::STATS),
+    );
+    let stats = Signal::derive(move || read.get().and_then(Result::ok));
+    let error = Signal::derive(move || read.get().and_then(Result::err));
     let hours = Memo::new(move |_| {
         stats.with(|s| s.as_ref().map(|s| hourly(&s.history)).unwrap_or_default())
     });

@@ -4,9 +4,11 @@ use leptos::prelude::*;
 use site_api::SiteRole;
 use taskdeck_ipc::ConnectionStatus;
 
-/// The page title with the Site's name and the user's role.
+use super::pages::Page;
+
+/// The breadcrumb (the Site, the page shown) and who the app acts as.
 #[component]
-pub fn Header(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
+pub fn Header(status: RwSignal<Option<ConnectionStatus>>, page: RwSignal<Page>) -> impl IntoView {
     let site_name = move || {
         status.with(|s| {
             s.as_ref()
@@ -36,7 +38,7 @@ pub fn Header(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
                 <span class="site" data-testid="site-name">{site_name}</span>
                 <super::site_switcher::SiteSwitcher status=status />
                 <span class="sep">"›"</span>
-                <h1>"Active tasks"</h1>
+                <h1 data-testid="page-title">{move || page.get().title()}</h1>
             </div>
             <div class="who" data-testid="identity">{who}</div>
             <super::connections::AddConnection />
@@ -49,24 +51,25 @@ pub fn Header(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
 #[component]
 fn AboutButton(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
     let open = RwSignal::new(false);
-    let about = RwSignal::new(None::<taskdeck_ipc::About>);
-    let link_error = RwSignal::new(None::<String>);
-    let open_link = move |url: String| {
-        leptos::task::spawn_local(async move {
-            let opened = crate::bridge::request(&taskdeck_ipc::request::OpenLink { url }).await;
-            link_error.set(opened.err().map(|e| e.to_string()));
-        });
-    };
-    let show = move |_| {
-        open.set(true);
-        leptos::task::spawn_local(async move {
-            if let Ok(read) =
-                crate::bridge::invoke::<taskdeck_ipc::About>(taskdeck_ipc::commands::ABOUT).await
-            {
-                about.set(Some(read));
+    // Read when the dialog first opens (what it says does not change).
+    let about = super::session::read_on(
+        move || open.get(),
+        |open| async move {
+            match open {
+                true => crate::bridge::invoke::<taskdeck_ipc::About>(taskdeck_ipc::commands::ABOUT)
+                    .await
+                    .map(Some),
+                false => Ok(None),
             }
-        });
+        },
+    );
+    let about = move || about.get().and_then(Result::ok).flatten();
+    let opening = super::session::request_action::<taskdeck_ipc::request::OpenLink>();
+    let link_error = move || opening.value().get().and_then(Result::err);
+    let open_link = move |url: String| {
+        opening.dispatch(taskdeck_ipc::request::OpenLink { url });
     };
+    let show = move |_| open.set(true);
     let api_document = move || {
         status.with(|s| {
             s.as_ref()
@@ -81,7 +84,7 @@ fn AboutButton(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
                 <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="about-title" data-testid="about-dialog">
                     <h2 id="about-title">"Taskdeck"</h2>
                     <p>"The Active tasks console for Scan and Audit Sites."</p>
-                    {move || about.get().map(|a| view! {
+                    {move || about().map(|a| view! {
                         <dl class="detail-fields">
                             <dt>"Version"</dt><dd data-testid="about-version">{a.version}</dd>
                             <dt>"Tauri"</dt><dd>{a.tauri}</dd>
@@ -106,8 +109,8 @@ fn AboutButton(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
                             }>{url.clone()}</button>
                         </p>
                     })}
-                    <Show when=move || link_error.with(Option::is_some)>
-                        <p class="notice notice-error" role="alert">{move || link_error.get()}</p>
+                    <Show when=move || link_error().is_some()>
+                        <p class="notice notice-error" role="alert">{link_error}</p>
                     </Show>
                     <div class="dialog-buttons">
                         <button class="button" data-testid="about-close" on:click=move |_| open.set(false)>"Close"</button>

@@ -4,11 +4,11 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use std::collections::BTreeSet;
 
-use site_api::{LogEntry, LogPage, LogQuery, TaskKind, TaskStatus};
+use site_api::{CreateTaskRequest, LogEntry, LogQuery, TaskKind, TaskStatus};
 
+use super::session::{read_on, request_action};
 use crate::bridge;
 use crate::format::{
     initiator_text, start_date_text, start_date_title, status_class, status_label,
@@ -33,43 +33,47 @@ pub fn LogTable(
     changes: RwSignal<u64>,
     focus: RwSignal<Option<site_api::TaskId>>,
 ) -> impl IntoView {
-    let page = RwSignal::new(None::<LogPage>);
-    let error = RwSignal::new(None::<String>);
     let statuses = RwSignal::new(BTreeSet::<TaskStatus>::new());
     let errors_only = RwSignal::new(false);
     let search = RwSignal::new(String::new());
-    let exported = RwSignal::new(None::<Result<String, String>>);
     let query =
         Memo::new(move |_| statuses.with(|s| search.with(|q| log_query(s, q, errors_only.get()))));
-    Effect::new(move |_| {
-        changes.track();
-        let wanted = query.get();
-        spawn_local(async move {
-            let args = request::LogEntries {
-                kind,
-                query: wanted.clone(),
-            };
-            match bridge::request(&args).await {
-                // A slower answer to an older filter must not win.
-                Ok(read) if query.get_untracked() == wanted => {
-                    page.set(Some(read));
-                    error.set(None);
-                }
-                Ok(_) => {}
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
-    });
+    // Read again when the filters change or tasks end; the answer to the
+    // latest filters wins.
+    let read = read_on(
+        move || {
+            changes.track();
+            query.get()
+        },
+        move |query| bridge::send(request::LogEntries { kind, query }),
+    );
+    let page = move || read.get().and_then(Result::ok);
+    let error = move || read.get().and_then(Result::err);
+    let export = request_action::<request::ExportLog>();
+    let exported = export.value();
     let export = move |_| {
-        exported.set(None);
-        let args = request::ExportLog {
+        export.dispatch(request::ExportLog {
             kind,
             query: query.get_untracked(),
-        };
-        spawn_local(async move {
-            let result = bridge::request(&args).await.map_err(|e| e.to_string());
-            exported.set(Some(result));
         });
+    };
+    // Ticked rows, to run again together; a new reading keeps those still shown.
+    let ticked = RwSignal::new(BTreeSet::<site_api::TaskId>::new());
+    let run = super::run_again::run_action();
+    let run_ticked = move |_| {
+        let tasks: Vec<CreateTaskRequest> = ticked.with_untracked(|ticked| {
+            page()
+                .map(|p| p.entries)
+                .unwrap_or_default()
+                .iter()
+                .filter(|entry| ticked.contains(&entry.task.id))
+                .map(|entry| CreateTaskRequest::again(&entry.task))
+                .collect()
+        });
+        if !tasks.is_empty() {
+            run.dispatch(request::RunTasks { tasks });
+            ticked.set(BTreeSet::new());
+        }
     };
     let status_box = move |status: TaskStatus| {
         view! {
@@ -88,7 +92,7 @@ pub fn LogTable(
             </label>
         }
     };
-    let entries = move || page.with(|p| p.as_ref().map(|p| p.entries.clone()).unwrap_or_default());
+    let entries = move || page().map(|p| p.entries).unwrap_or_default();
     let title = match kind {
         TaskKind::Scan => "Scan log",
         TaskKind::Audit => "Audit log",
@@ -112,17 +116,28 @@ pub fn LogTable(
                 title="Every row matching these filters, as CSV, into your Downloads folder">
                 "Export CSV"
             </button>
+            <button class="button" data-testid="run-again-selected" on:click=run_ticked
+                disabled=move || ticked.with(BTreeSet::is_empty) || run.pending().get()
+                title="Start each ticked task again: same kind, target and scope">
+                {move || match ticked.with(BTreeSet::len) {
+                    0 => "Run again".to_owned(),
+                    n => format!("Run {n} again"),
+                }}
+            </button>
+            <super::run_again::RetryFailed kind=kind query=query />
         </div>
+        <super::run_again::RunOutcome run=run testid="run-again-summary" />
         {move || exported.get().map(|result| match result {
             Ok(path) => view! { <p class="notice notice-ok" role="status" data-testid="log-export-result">{format!("Saved to {path}")}</p> }.into_any(),
             Err(message) => view! { <p class="notice notice-error" role="alert" data-testid="log-export-result">{message}</p> }.into_any(),
         })}
-        <Show when=move || error.with(Option::is_some)>
-            <div class="notice notice-error" role="alert">{move || error.get()}</div>
+        <Show when=move || error().is_some()>
+            <div class="notice notice-error" role="alert">{error}</div>
         </Show>
         <table class="tasks" data-testid="log-table" aria-label=title>
             <thead>
                 <tr>
+                    <th scope="col" class="select-cell"><span class="visually-hidden">"Ticked"</span></th>
                     <th scope="col">"Device / Resource"</th>
                     <th scope="col">"Task"</th>
                     <th scope="col">"End date " <span class="sort">"▼"</span></th>
@@ -130,25 +145,31 @@ pub fn LogTable(
                     <th scope="col">"Errors"</th>
                     <th scope="col">"Initiator"</th>
                     <th scope="col">"Cancelled by"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
             <tbody>
                 <For
                     each=entries
                     key=|entry: &LogEntry| (entry.task.id, entry.task.errors)
-                    children=move |entry: LogEntry| view! { <LogRow entry=entry focus=focus /> }
+                    children=move |entry: LogEntry| view! { <LogRow entry=entry focus=focus ticked=ticked run=run /> }
                 />
             </tbody>
         </table>
-        <Show when=move || page.with(|p| p.as_ref().is_some_and(|p| p.entries.is_empty()))>
+        <Show when=move || page().is_some_and(|p| p.entries.is_empty())>
             <p class="placeholder">{format!("The {} is empty so far.", title.to_lowercase())}</p>
         </Show>
     }
 }
 
-/// One ended task.
+/// One ended task: ticked in `ticked`, run again with `run`.
 #[component]
-fn LogRow(entry: LogEntry, focus: RwSignal<Option<site_api::TaskId>>) -> impl IntoView {
+fn LogRow(
+    entry: LogEntry,
+    focus: RwSignal<Option<site_api::TaskId>>,
+    ticked: RwSignal<BTreeSet<site_api::TaskId>>,
+    run: super::run_again::RunAction,
+) -> impl IntoView {
     let offset = super::dom::local_offset();
     let task = entry.task;
     let id = task.id;
@@ -166,6 +187,7 @@ fn LogRow(entry: LogEntry, focus: RwSignal<Option<site_api::TaskId>>) -> impl In
         chrono::DateTime::<Utc>::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or(end);
     let today = now.with_timezone(&offset).date_naive();
     let messages = entry.error_messages.join("\n");
+    let again = CreateTaskRequest::again(&task);
     view! {
         <tr
             node_ref=row
@@ -175,6 +197,15 @@ fn LogRow(entry: LogEntry, focus: RwSignal<Option<site_api::TaskId>>) -> impl In
             data-focused=move || focused().to_string()
             class:focused=focused
         >
+            <td class="select-cell">
+                <input type="checkbox" data-testid="log-select" aria-label=format!("Tick {}", task.label)
+                    prop:checked=move || ticked.with(|t| t.contains(&id))
+                    on:change=move |_| ticked.update(|t| {
+                        if !t.remove(&id) {
+                            t.insert(id);
+                        }
+                    }) />
+            </td>
             <td data-testid="cell-target">{task.target.name.clone()}</td>
             <td data-testid="cell-task" class="mono">{task.label.clone()}</td>
             <td data-testid="cell-end-date" title=start_date_title(end, offset)>
@@ -188,6 +219,16 @@ fn LogRow(entry: LogEntry, focus: RwSignal<Option<site_api::TaskId>>) -> impl In
             <td data-testid="cell-errors" title=messages>{task.errors}</td>
             <td data-testid="cell-initiator">{initiator_text(&task)}</td>
             <td data-testid="cell-cancelled-by">{entry.cancelled_by.unwrap_or_default()}</td>
+            <td class="row-actions">
+                <button class="button button-small" data-testid="run-again"
+                    title="Start this task again: same kind, target and scope"
+                    disabled=move || run.pending().get()
+                    on:click=move |_| {
+                        run.dispatch(request::RunTasks { tasks: vec![again.clone()] });
+                    }>
+                    "Run again"
+                </button>
+            </td>
         </tr>
     }
 }

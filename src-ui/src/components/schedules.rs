@@ -2,53 +2,43 @@
 //! Administrators create, enable/disable and delete them.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use site_api::{Schedule, ScheduleCreate, SchedulesResponse, Target, TargetType, TaskKind};
-use taskdeck_ipc::commands;
+use taskdeck_ipc::{commands, request};
 
+use super::session::{read_on, request_action};
 use crate::bridge;
-use taskdeck_ipc::request;
-
-/// A change of one schedule.
-enum Change {
-    /// On or off.
-    Enable(request::SetScheduleEnabled),
-    /// Gone.
-    Delete(request::DeleteSchedule),
-}
 
 /// The page. `site_id` re-reads when another Site is shown.
 #[component]
 pub fn SchedulesPage(site_id: Signal<Option<String>>, is_admin: Signal<bool>) -> impl IntoView {
-    let schedules = RwSignal::new(Vec::<Schedule>::new());
-    let error = RwSignal::new(None::<String>);
-    let reload = move || {
-        spawn_local(async move {
-            match bridge::invoke::<SchedulesResponse>(commands::SCHEDULES).await {
-                Ok(read) => {
-                    schedules.set(read.schedules);
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        })
+    let enable = request_action::<request::SetScheduleEnabled>();
+    let delete = request_action::<request::DeleteSchedule>();
+    let create = request_action::<request::CreateSchedule>();
+    // Read again when another Site is shown and after each change.
+    let read = read_on(
+        move || {
+            (
+                site_id.get(),
+                enable.version().get(),
+                delete.version().get(),
+                create.version().get(),
+            )
+        },
+        |_| bridge::invoke::<SchedulesResponse>(commands::SCHEDULES),
+    );
+    let schedules = move || {
+        read.get()
+            .and_then(Result::ok)
+            .map(|read| read.schedules)
+            .unwrap_or_default()
     };
-    Effect::new(move |_| {
-        site_id.track();
-        reload();
-    });
-    // Runs a change of a schedule, then reads the list again.
-    let run = move |change: Change| {
-        spawn_local(async move {
-            let done = match change {
-                Change::Enable(request) => bridge::request(&request).await.map(drop),
-                Change::Delete(request) => bridge::request(&request).await,
-            };
-            match done {
-                Ok(()) => reload(),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        })
+    // The last failure, of a change or of the reading.
+    let error = move || {
+        let failed = |value: Option<Result<(), String>>| value.and_then(Result::err);
+        failed(enable.value().get().map(|r| r.map(drop)))
+            .or_else(|| failed(delete.value().get()))
+            .or_else(|| failed(create.value().get().map(|r| r.map(drop))))
+            .or_else(|| read.get().and_then(Result::err))
     };
     let row = move |schedule: Schedule| {
         let confirm = RwSignal::new(false);
@@ -59,7 +49,7 @@ pub fn SchedulesPage(site_id: Signal<Option<String>>, is_admin: Signal<bool>) ->
                 id: id.get_value(),
                 enabled: !enabled,
             };
-            run(Change::Enable(args));
+            enable.dispatch(args);
         };
         let delete = move |_| {
             if !confirm.get_untracked() {
@@ -67,7 +57,7 @@ pub fn SchedulesPage(site_id: Signal<Option<String>>, is_admin: Signal<bool>) ->
                 return;
             }
             let args = request::DeleteSchedule { id: id.get_value() };
-            run(Change::Delete(args));
+            delete.dispatch(args);
         };
         view! {
             <tr data-testid="schedule-row" data-schedule-id=schedule.id.clone()>
@@ -96,34 +86,40 @@ pub fn SchedulesPage(site_id: Signal<Option<String>>, is_admin: Signal<bool>) ->
     };
     view! {
         <section class="page" data-testid="schedules-page">
-            <Show when=move || error.with(Option::is_some)>
-                <div class="notice notice-error" role="alert">{move || error.get()}</div>
+            <Show when=move || error().is_some()>
+                <div class="notice notice-error" role="alert">{error}</div>
             </Show>
             <Show when=move || is_admin.get()>
-                <NewSchedule on_created=Callback::new(move |_| reload()) error=error />
+                <NewSchedule create=create />
             </Show>
             <table class="tasks" aria-label="Schedules">
                 <thead>
                     <tr><th>"Name"</th><th>"Task"</th><th>"Cron"</th><th>"Target"</th><th>"Scope"</th><th>"Next run"</th><th>"State"</th><th></th></tr>
                 </thead>
                 <tbody>
-                    <For each=move || schedules.get() key=|s: &Schedule| format!("{s:?}") children=row />
+                    <For each=schedules key=|s: &Schedule| format!("{s:?}") children=row />
                 </tbody>
             </table>
         </section>
     }
 }
 
-/// The form that creates a schedule.
+/// The form that creates a schedule with `create`; its name is cleared once
+/// created.
 #[component]
-fn NewSchedule(on_created: Callback<()>, error: RwSignal<Option<String>>) -> impl IntoView {
+fn NewSchedule(create: Action<request::CreateSchedule, Result<Schedule, String>>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let kind = RwSignal::new(TaskKind::Scan);
     let cron = RwSignal::new("0 * * * *".to_owned());
     let target_type = RwSignal::new(TargetType::Segment);
     let target = RwSignal::new(String::new());
     let scope = RwSignal::new(String::new());
-    let create = move |event: leptos::ev::SubmitEvent| {
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            name.set(String::new());
+        }
+    });
+    let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let draft = ScheduleCreate {
             name: name.get_untracked(),
@@ -136,16 +132,7 @@ fn NewSchedule(on_created: Callback<()>, error: RwSignal<Option<String>>) -> imp
             scope: scope.get_untracked(),
             enabled: true,
         };
-        spawn_local(async move {
-            match bridge::request(&request::CreateSchedule { draft }).await {
-                Ok(_) => {
-                    name.set(String::new());
-                    error.set(None);
-                    on_created.run(());
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
+        create.dispatch(request::CreateSchedule { draft });
     };
     let text = move |label: &'static str, testid: &'static str, value: RwSignal<String>| {
         view! {
@@ -157,7 +144,7 @@ fn NewSchedule(on_created: Callback<()>, error: RwSignal<Option<String>>) -> imp
         }
     };
     view! {
-        <form class="schedule-form" data-testid="schedule-form" on:submit=create>
+        <form class="schedule-form" data-testid="schedule-form" on:submit=submit>
             {text("Name", "schedule-name", name)}
             <label class="field">
                 <span>"Task"</span>

@@ -3,7 +3,6 @@
 //! backend, durably, before it answers.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use taskdeck_ipc::{commands, NotifySettings, SiteChoice, Theme};
 
 use crate::bridge;
@@ -26,34 +25,55 @@ pub fn SettingsPage() -> impl IntoView {
     let theme = RwSignal::new(Theme::System);
     let sites = RwSignal::new(Vec::<SiteChoice>::new());
     let message = RwSignal::new(None::<Result<String, String>>);
-    spawn_local(async move {
-        if let Ok(read) = bridge::invoke::<NotifySettings>(commands::NOTIFICATION_SETTINGS).await {
+    let session = super::session::Session::get();
+    let read_notify =
+        LocalResource::new(|| bridge::invoke::<NotifySettings>(commands::NOTIFICATION_SETTINGS));
+    let read_theme = LocalResource::new(|| bridge::invoke::<Theme>(commands::THEME));
+    let read_sites = super::session::read_on(
+        move || session.sites_changed.get(),
+        |_| bridge::invoke::<Vec<SiteChoice>>(commands::SITES),
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(read)) = read_notify.get() {
             notify.set(Some(read));
         }
-        if let Ok(read) = bridge::invoke::<Theme>(commands::THEME).await {
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(read)) = read_theme.get() {
             theme.set(read);
         }
-        if let Ok(read) = bridge::invoke::<Vec<SiteChoice>>(commands::SITES).await {
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(read)) = read_sites.get() {
             sites.set(read);
         }
+    });
+    // Saves the settings; they are shown once the backend has kept them.
+    let saving = Action::new_local(|next: &NotifySettings| {
+        let next = next.clone();
+        async move {
+            bridge::send(request::SetNotificationSettings {
+                settings: next.clone(),
+            })
+            .await
+            .map(|()| next)
+            .map_err(|e| e.to_string())
+        }
+    });
+    Effect::new(move |_| match saving.value().get() {
+        Some(Ok(saved)) => {
+            notify.set(Some(saved));
+            message.set(Some(Ok("Saved.".to_owned())));
+        }
+        Some(Err(e)) => message.set(Some(Err(e))),
+        None => {}
     });
     let save = move |change: Box<dyn FnOnce(&mut NotifySettings)>| {
         let Some(mut next) = notify.get_untracked() else {
             return;
         };
         change(&mut next);
-        spawn_local(async move {
-            let args = request::SetNotificationSettings {
-                settings: next.clone(),
-            };
-            match bridge::request(&args).await {
-                Ok(()) => {
-                    notify.set(Some(next));
-                    message.set(Some(Ok("Saved.".to_owned())));
-                }
-                Err(e) => message.set(Some(Err(e.to_string()))),
-            }
-        });
+        saving.dispatch(next);
     };
     let flag = move |label: &'static str,
                      testid: &'static str,
@@ -74,14 +94,16 @@ pub fn SettingsPage() -> impl IntoView {
             </label>
         }
     };
+    let set_theme = super::session::request_action::<request::SetTheme>();
+    Effect::new(move |_| {
+        if let Some(Err(e)) = set_theme.value().get() {
+            message.set(Some(Err(e)));
+        }
+    });
     let choose_theme = move |chosen: Theme| {
         apply_theme(chosen);
         theme.set(chosen);
-        spawn_local(async move {
-            if let Err(e) = bridge::request(&request::SetTheme { theme: chosen }).await {
-                message.set(Some(Err(e.to_string())));
-            }
-        });
+        set_theme.dispatch(request::SetTheme { theme: chosen });
     };
     view! {
         <section class="page settings-page" data-testid="settings-page">

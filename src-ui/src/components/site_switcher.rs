@@ -2,11 +2,10 @@
 //! each saved connection's), the shown one selected.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use taskdeck_ipc::{commands, events, ConnectionStatus, SiteChoice};
+use taskdeck_ipc::{commands, request, ConnectionStatus, SiteChoice};
 
+use super::session::{read_on, request_action};
 use crate::bridge;
-use taskdeck_ipc::request;
 
 /// The value of a choice in the `<select>`.
 fn choice_value(connection_id: &str, site_id: &str) -> String {
@@ -16,27 +15,20 @@ fn choice_value(connection_id: &str, site_id: &str) -> String {
 /// A `<select>` of the Sites, shown once there is more than one.
 #[component]
 pub fn SiteSwitcher(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView {
-    let choices = RwSignal::new(Vec::<SiteChoice>::new());
-    let error = RwSignal::new(None::<String>);
-    let reload = move || {
-        spawn_local(async move {
-            match bridge::invoke::<Vec<SiteChoice>>(commands::SITES).await {
-                Ok(read) => choices.set(read),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        })
+    let session = super::session::Session::get();
+    // Read again whenever the Sites change or a connection comes up.
+    let read = read_on(
+        move || session.sites_changed.get(),
+        |_| bridge::invoke::<Vec<SiteChoice>>(commands::SITES),
+    );
+    let choices = move || read.get().and_then(Result::ok).unwrap_or_default();
+    let show = request_action::<request::ShowSite>();
+    let error = move || {
+        show.value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| read.get().and_then(Result::err))
     };
-    reload();
-    spawn_local(async move {
-        if let Err(e) = bridge::listen(events::SITES, move |_: ()| reload()).await {
-            error.set(Some(e.to_string()));
-        }
-    });
-    // A connection coming up may also show itself.
-    Effect::new(move |_| {
-        status.track();
-        reload();
-    });
     let current = move || {
         status.with(|s| {
             s.as_ref()
@@ -53,19 +45,13 @@ pub fn SiteSwitcher(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView
         let Some((connection, site)) = value.split_once('\u{1f}') else {
             return;
         };
-        let args = request::ShowSite {
+        show.dispatch(request::ShowSite {
             connection: connection.to_owned(),
             site: site.to_owned(),
-        };
-        spawn_local(async move {
-            match bridge::request(&args).await {
-                Ok(()) => error.set(None),
-                Err(e) => error.set(Some(e.to_string())),
-            }
         });
     };
     view! {
-        <Show when=move || choices.with(|c| c.len() > 1)>
+        <Show when=move || { choices().len() > 1 }>
             <select
                 class="site-switcher"
                 data-testid="site-switcher"
@@ -73,8 +59,7 @@ pub fn SiteSwitcher(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView
                 prop:value=current
                 on:change=on_change
             >
-                {move || choices
-                    .get()
+                {move || choices()
                     .into_iter()
                     .map(|choice| {
                         let value = choice_value(&choice.connection_id, &choice.site.id);
@@ -86,8 +71,8 @@ pub fn SiteSwitcher(status: RwSignal<Option<ConnectionStatus>>) -> impl IntoView
                     .collect_view()}
             </select>
         </Show>
-        <Show when=move || error.with(Option::is_some)>
-            <span class="switch-error" role="alert">{move || error.get()}</span>
+        <Show when=move || error().is_some()>
+            <span class="switch-error" role="alert">{error}</span>
         </Show>
     }
 }

@@ -1,6 +1,7 @@
 //! The task detail drawer: every field of one task, its progress and
-//! errors, and a timeline of its states. Read from the Site when opened, and
-//! again when the task changes.
+//! errors, a timeline of its states, and what can be done with it (Cancel
+//! for administrators, Run again, its log row, copy its id). Read from the
+//! Site when opened, then kept by the Site's events while open.
 
 use leptos::prelude::*;
 use site_api::{Task, TaskId};
@@ -11,13 +12,16 @@ use crate::format::{
 };
 use taskdeck_ipc::request;
 
-/// The drawer for `open` (none: closed). `changes` ticks when tasks change.
+/// The drawer for `open` (none: closed). `latest` is the task as the
+/// Site's events last changed it.
 #[component]
-pub fn TaskDetail(open: RwSignal<Option<TaskId>>, changes: RwSignal<u64>) -> impl IntoView {
-    // Read afresh when another task is opened or tasks change; a resource
-    // answers for the latest of them only.
+pub fn TaskDetail(open: RwSignal<Option<TaskId>>, latest: RwSignal<Option<Task>>) -> impl IntoView {
+    let session = super::session::Session::get();
+    let nav: super::pages::Navigation = expect_context();
+    let super::ListState { ask, .. } = expect_context();
+    // Read when another task is opened; a resource answers for the latest
+    // only. While open, the events keep it.
     let read = LocalResource::new(move || {
-        changes.track();
         let open = open.get();
         async move {
             match open {
@@ -30,7 +34,20 @@ pub fn TaskDetail(open: RwSignal<Option<TaskId>>, changes: RwSignal<u64>) -> imp
             }
         }
     });
-    let task = move || read.get().flatten();
+    let task = move || {
+        let live = latest.with(|latest| latest.clone().filter(|t| Some(t.id) == open.get()));
+        match live {
+            Some(task) => Some(Ok(task)),
+            None => read.get().flatten(),
+        }
+    };
+    let run = super::run_again::run_action();
+    let copied = RwSignal::new(false);
+    // Another task opened: nothing of the last one's actions stays.
+    Effect::new(move |_| {
+        open.track();
+        copied.set(false);
+    });
     let escape = window_event_listener(leptos::ev::keydown, move |event| {
         if event.key() == "Escape" {
             open.set(None);
@@ -42,6 +59,47 @@ pub fn TaskDetail(open: RwSignal<Option<TaskId>>, changes: RwSignal<u64>) -> imp
         view! {
             <dt>{label}</dt>
             <dd>{value}</dd>
+        }
+    };
+    let actions = move |task: &Task| {
+        let ended = task.status.is_terminal();
+        let (id, again, shown) = (
+            task.id,
+            site_api::CreateTaskRequest::again(task),
+            task.clone(),
+        );
+        view! {
+            <div class="detail-actions" role="toolbar" aria-label="Task actions">
+                {(!ended && session.is_admin().get()).then(|| view! {
+                    <button class="button button-danger" data-testid="detail-cancel"
+                        on:click=move |_| {
+                            nav.page.set(super::pages::Page::ActiveTasks);
+                            ask.set(Some(vec![id]));
+                        }>
+                        "Cancel…"
+                    </button>
+                })}
+                {ended.then(|| view! {
+                    <button class="button" data-testid="detail-run-again"
+                        disabled=move || run.pending().get()
+                        title="Start this task again: same kind, target and scope"
+                        on:click=move |_| { run.dispatch(taskdeck_ipc::request::RunTasks { tasks: vec![again.clone()] }); }>
+                        "Run again"
+                    </button>
+                    <button class="button" data-testid="detail-open-log"
+                        on:click=move |_| {
+                            nav.open_log_row(&shown);
+                            open.set(None);
+                        }>
+                        {format!("Open in the {} log", shown.kind.title())}
+                    </button>
+                })}
+                <button class="button" data-testid="detail-copy-id"
+                    on:click=move |_| copied.set(super::dom::copy_text(&id.to_string()))>
+                    {move || if copied.get() { "Copied" } else { "Copy id" }}
+                </button>
+            </div>
+            <super::run_again::RunOutcome run=run testid="detail-run-again-summary" />
         }
     };
     let body = move || {
@@ -66,6 +124,7 @@ pub fn TaskDetail(open: RwSignal<Option<TaskId>>, changes: RwSignal<u64>) -> imp
                         {field("Audit Service", task.audit_service.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "— (waiting for a slot)".to_owned()))}
                         {field("Errors", task.errors.to_string())}
                     </dl>
+                    {actions(&task)}
                     <h3>"Timeline"</h3>
                     <ol class="timeline" data-testid="detail-timeline">
                         {timeline(&task).into_iter().map(|(step, at)| view! {

@@ -31,6 +31,19 @@ enum Sheet {
     Import,
 }
 
+/// What follows a save of the views, once the backend has kept them.
+#[derive(Debug, Clone, PartialEq)]
+enum AfterSave {
+    /// Nothing more.
+    Nothing,
+    /// The view `0` (new, or renamed) is the one chosen; the name box closes.
+    Named(String),
+    /// The view chosen was deleted: the built-in view is shown.
+    Deleted,
+    /// The view `0` was imported: it is chosen and shown.
+    Imported(String),
+}
+
 /// The view menu. `current` is what the list shows; `apply` makes the list
 /// show a view's state; `saved` and `current_id` are the connection's views
 /// and the one chosen. The connection's default view is applied once its
@@ -54,31 +67,27 @@ pub fn ViewMenu(
     let name_input = NodeRef::<html::Input>::new();
 
     // Read the connection's views when it is known, and open its default.
-    Effect::new(move |previous: Option<Option<String>>| {
-        let now = connection.get();
-        if previous.as_ref() == Some(&now) {
-            return now;
+    let read = super::session::read_on(
+        move || connection.get(),
+        |connection| async move {
+            match connection {
+                Some(connection) => bridge::send(request::Views { connection }).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    Effect::new(move |_| match read.get() {
+        Some(Ok(Some(read))) => {
+            let start = read
+                .default_view
+                .clone()
+                .unwrap_or_else(|| DEFAULT_VIEW_ID.to_owned());
+            apply.run(views::saved_state(&read, &start));
+            current_id.set(start);
+            saved.set(read);
         }
-        if let Some(id) = now.clone() {
-            spawn_local(async move {
-                let args = request::Views { connection: id };
-                match bridge::request(&args).await {
-                    Ok(read) => {
-                        let start = read
-                            .default_view
-                            .clone()
-                            .unwrap_or_else(|| DEFAULT_VIEW_ID.to_owned());
-                        apply.run(views::saved_state(&read, &start));
-                        current_id.set(start);
-                        saved.set(read);
-                    }
-                    Err(error) => {
-                        message.set(Some(format!("Your views could not be read: {error}")))
-                    }
-                }
-            });
-        }
-        now
+        Some(Err(error)) => message.set(Some(format!("Your views could not be read: {error}"))),
+        _ => {}
     });
 
     let dirty = Memo::new(move |_| {
@@ -87,27 +96,60 @@ pub fn ViewMenu(
     let name = move || saved.with(|saved| views::view_name(saved, &current_id.get()));
     let builtin = move || views::is_builtin(&current_id.get());
 
-    // Saves `next` for this connection; on success it becomes the menu's
-    // views and `then` runs.
-    let persist = move |next: SiteViews, then: Box<dyn FnOnce()>| {
+    // Saves the views for this connection; once kept they become the
+    // menu's views and what follows the save is done.
+    let saving = Action::new_local(
+        |(connection, next, after): &(String, SiteViews, AfterSave)| {
+            let request = request::SetViews {
+                connection: connection.clone(),
+                views: next.clone(),
+            };
+            let kept = (next.clone(), after.clone());
+            async move {
+                bridge::send(request)
+                    .await
+                    .map(|()| kept)
+                    .map_err(|e| e.to_string())
+            }
+        },
+    );
+    Effect::new(move |_| {
+        let Some(result) = saving.value().get() else {
+            return;
+        };
+        let (next, after) = match result {
+            Ok(kept) => kept,
+            Err(error) => {
+                message.set(Some(error));
+                return;
+            }
+        };
+        message.set(None);
+        match after {
+            AfterSave::Nothing => {}
+            AfterSave::Named(id) => {
+                current_id.set(id);
+                naming.set(None);
+            }
+            AfterSave::Deleted => {
+                current_id.set(DEFAULT_VIEW_ID.to_owned());
+                apply.run(ViewState::default());
+            }
+            AfterSave::Imported(id) => {
+                apply.run(views::saved_state(&next, &id));
+                current_id.set(id);
+                import_text.set(String::new());
+                sheet.set(Sheet::None);
+            }
+        }
+        saved.set(next);
+    });
+    let persist = move |next: SiteViews, after: AfterSave| {
         let Some(connection) = connection.get_untracked() else {
             message.set(Some("No Site is shown yet.".to_owned()));
             return;
         };
-        spawn_local(async move {
-            let args = request::SetViews {
-                connection,
-                views: next.clone(),
-            };
-            match bridge::request(&args).await {
-                Ok(()) => {
-                    saved.set(next);
-                    message.set(None);
-                    then();
-                }
-                Err(error) => message.set(Some(error.to_string())),
-            }
-        });
+        saving.dispatch((connection, next, after));
     };
 
     let start_naming = move |purpose: Naming| {
@@ -138,17 +180,11 @@ pub fn ViewMenu(
             Naming::SaveAs => {
                 let (next, new_id) =
                     saved.with_untracked(|s| views::save_as(s, &current.get_untracked(), &typed));
-                persist(
-                    next,
-                    Box::new(move || {
-                        current_id.set(new_id);
-                        naming.set(None);
-                    }),
-                );
+                persist(next, AfterSave::Named(new_id));
             }
             Naming::Rename => {
                 let next = saved.with_untracked(|s| views::rename(s, &id, &typed));
-                persist(next, Box::new(move || naming.set(None)));
+                persist(next, AfterSave::Named(id));
             }
         }
     };
@@ -161,12 +197,12 @@ pub fn ViewMenu(
         } else {
             let id = current_id.get_untracked();
             let next = saved.with_untracked(|s| views::save_over(s, &id, &current.get_untracked()));
-            persist(next, Box::new(|| {}));
+            persist(next, AfterSave::Nothing);
         }
     };
     let set_default = move |_| {
         let next = saved.with_untracked(|s| views::set_default(s, &current_id.get_untracked()));
-        persist(next, Box::new(|| {}));
+        persist(next, AfterSave::Nothing);
     };
     let delete = move |_| {
         if !confirm_delete.get_untracked() {
@@ -176,13 +212,7 @@ pub fn ViewMenu(
         confirm_delete.set(false);
         let id = current_id.get_untracked();
         let next = saved.with_untracked(|s| views::delete(s, &id));
-        persist(
-            next,
-            Box::new(move || {
-                current_id.set(DEFAULT_VIEW_ID.to_owned());
-                apply.run(ViewState::default());
-            }),
-        );
+        persist(next, AfterSave::Deleted);
     };
     let choose = move |id: String| {
         let state = saved.with_untracked(|s| views::saved_state(s, &id));
@@ -204,23 +234,21 @@ pub fn ViewMenu(
     let import_now = move || {
         let text = import_text.get_untracked();
         match saved.with_untracked(|s| views::import_json(s, &text)) {
-            Ok((next, id)) => {
-                let state = views::saved_state(&next, &id);
-                persist(
-                    next,
-                    Box::new(move || {
-                        current_id.set(id);
-                        apply.run(state);
-                        import_text.set(String::new());
-                        sheet.set(Sheet::None);
-                    }),
-                );
-            }
+            Ok((next, id)) => persist(next, AfterSave::Imported(id)),
             Err(error) => message.set(Some(error)),
         }
     };
     let import = move |_| import_now();
 
+    let saving_file = super::session::request_action::<request::SaveViewFile>();
+    Effect::new(move |_| {
+        if let Some(result) = saving_file.value().get() {
+            message.set(Some(match result {
+                Ok(path) => format!("Saved to {path}"),
+                Err(e) => e,
+            }));
+        }
+    });
     let save_file = move |_| {
         let view = saved.with_untracked(|s| {
             let id = current_id.get_untracked();
@@ -228,13 +256,7 @@ pub fn ViewMenu(
                 .get_untracked()
                 .to_saved(&id, &views::view_name(s, &id))
         });
-        spawn_local(async move {
-            let result = bridge::request(&request::SaveViewFile { view }).await;
-            message.set(Some(match result {
-                Ok(path) => format!("Saved to {path}"),
-                Err(e) => e.to_string(),
-            }));
-        });
+        saving_file.dispatch(request::SaveViewFile { view });
     };
     let import_file = move |event: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&event);

@@ -1731,6 +1731,36 @@ async fn the_console_pages_show_the_demo_site() {
                 .unwrap();
             assert_eq!(focused, "search-input");
 
+            // The logs have a day behind them from the first launch: the
+            // schedules' firings, people's tasks, failures with their errors.
+            click(&app, "nav-scan-log").await;
+            assert_eq!(
+                text_of(&app, "page-title").await.as_deref(),
+                Some("Scan log")
+            );
+            let logged = wait_until("the Scan log's day", Duration::from_secs(20), || async {
+                let ids = log_row_ids(&app).await;
+                (ids.len() >= 100).then_some(ids.len())
+            })
+            .await;
+            eprintln!("e2e: the Demo Site's Scan log shows {logged} rows at once");
+            let failed_with_errors: u64 = app
+                .execute(
+                    "return Array.from(document.querySelectorAll(\"[data-testid='log-row'] [data-testid='cell-errors']\"))\
+                        .filter(c => Number(c.textContent.trim()) > 0).length;",
+                    Vec::new(),
+                )
+                .await
+                .unwrap()
+                .convert()
+                .unwrap();
+            assert!(failed_with_errors > 0, "some failures in the day");
+            click(&app, "nav-audit-log").await;
+            wait_until("the Audit log's day", Duration::from_secs(20), || async {
+                (log_row_ids(&app).await.len() >= 20).then_some(())
+            })
+            .await;
+
             // Audit Services: the demo's two, with their slots.
             click(&app, "nav-audit-services").await;
             let services = wait_until("the Audit Services", Duration::from_secs(20), || async {
@@ -2599,4 +2629,211 @@ async fn on_a_1_0_site_the_filter_menu_says_why_the_1_1_filters_are_off() {
     };
     let outcome = tokio::spawn(scenario).await;
     close(app, driver, outcome).await;
+}
+
+/// The tasks of `site` (the test Site `hq`) started by `email`: those in
+/// the queue and those already in the Scan log.
+async fn started_by(site: &taskdeck_app::site_client::SiteClient, email: &str) -> u64 {
+    let active = site_total(
+        site,
+        site_api::TaskFilter {
+            initiator: Some(email.to_owned()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut ended = 0;
+    let mut query = site_api::LogQuery {
+        initiator: Some(email.to_owned()),
+        limit: site_api::PageLimit::MAX,
+        ..Default::default()
+    };
+    loop {
+        let page = site
+            .log("hq", site_api::TaskKind::Scan, &query)
+            .await
+            .unwrap();
+        ended += page.entries.len() as u64;
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    active + ended
+}
+
+/// Work started from the console, on a Site whose Scan log holds 1,200
+/// failed scans: Run again on a log row; Run failed again (a count, a
+/// confirmation, batches of 500, a summary; the Site gains exactly that
+/// many tasks); a new scan from the toolbar, seen live and selected; the
+/// task detail's Cancel, then Run again once it shows the task ended.
+#[tokio::test(flavor = "multi_thread")]
+async fn work_is_run_from_the_console_new_again_and_every_failed_one() {
+    let site_dir = tempfile::tempdir().unwrap();
+    taskdeck_site::seed::failed_scans(site_dir.path(), "hq", 1_200)
+        .await
+        .unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let server = taskdeck_site::start(support::config(site_dir.path(), &listen, 1))
+        .await
+        .unwrap();
+    let url = server.url();
+    let driver = TauriDriver::start(&[]);
+    let app = launch_app(&driver).await;
+    let scenario = {
+        let app = app.clone();
+        async move {
+            connect_admin(&app, &url).await;
+            let site = support::client(&url, support::ADMIN_ID, support::ADMIN_SECRET);
+            let me = site.me().await.unwrap().email;
+            wait_until("the page title", Duration::from_secs(30), || async {
+                (text_of(&app, "page-title").await? == "Active tasks").then_some(())
+            })
+            .await;
+
+            // Run again, from a log row.
+            eprintln!("e2e: run again from a log row");
+            click(&app, "nav-scan-log").await;
+            assert_eq!(
+                text_of(&app, "page-title").await.as_deref(),
+                Some("Scan log")
+            );
+            let first = wait_until("the failed rows", Duration::from_secs(30), || async {
+                log_row_ids(&app).await.into_iter().next()
+            })
+            .await;
+            let again_of = site.task("hq", first.parse().unwrap()).await.unwrap();
+            app.find(By::Css(format!(
+                "[data-testid='log-row'][data-task-id='{first}'] [data-testid='run-again']"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+            let said = wait_until("the run's summary", Duration::from_secs(30), || async {
+                text_of(&app, "run-again-summary").await
+            })
+            .await;
+            let new_id = said
+                .strip_prefix("Started ")
+                .and_then(|rest| rest.strip_suffix('.'))
+                .unwrap_or_else(|| panic!("{said}"))
+                .to_owned();
+            let new_task = site.task("hq", new_id.parse().unwrap()).await.unwrap();
+            assert_eq!(new_task.target, again_of.target);
+            assert_eq!(new_task.scope, again_of.scope);
+            assert_eq!(new_task.initiator.to_string(), me);
+            assert_eq!(started_by(&site, &me).await, 1);
+
+            // Every failed row the filter matches (all 1,200), run again.
+            eprintln!("e2e: run every failed task again");
+            click(&app, "retry-failed").await;
+            let counted = wait_until("the count", Duration::from_secs(60), || async {
+                let element = app
+                    .find(By::Css("[data-testid='retry-count']"))
+                    .await
+                    .ok()?;
+                element.attr("data-count").await.ok()?
+            })
+            .await;
+            assert_eq!(counted, "1200");
+            click(&app, "retry-confirm").await;
+            let summary = wait_until("the retry's summary", Duration::from_secs(120), || async {
+                text_of(&app, "retry-summary").await
+            })
+            .await;
+            assert_eq!(summary, "Started all 1,200 tasks.");
+            assert_eq!(started_by(&site, &me).await, 1 + 1_200);
+
+            // A new scan, from the toolbar: live at the top, and selected.
+            eprintln!("e2e: a new scan");
+            click(&app, "nav-active-tasks").await;
+            click(&app, "new-task").await;
+            set_field(&app, "new-task-kind", "scan", "change").await;
+            set_field(&app, "new-task-target-type", "device", "change").await;
+            type_into(&app, "new-task-target", "WS-NEW-0001").await;
+            type_into(&app, "new-task-scope", "Segment HQ-LAN").await;
+            click(&app, "new-task-submit").await;
+            let started = wait_until("the new task's notice", Duration::from_secs(30), || async {
+                text_of(&app, "new-task-started").await
+            })
+            .await;
+            let scan_id = started
+                .strip_prefix("Started ")
+                .and_then(|rest| rest.strip_suffix('.'))
+                .unwrap_or_else(|| panic!("{started}"))
+                .to_owned();
+            wait_until(
+                "the new scan, live and selected",
+                Duration::from_secs(30),
+                || async {
+                    let shown = rows(&app).await.ok()?;
+                    (shown.first()?.0 == scan_id
+                        && selected_ids(&app).await == vec![scan_id.clone()])
+                    .then_some(())
+                },
+            )
+            .await;
+            let created = site.task("hq", scan_id.parse().unwrap()).await.unwrap();
+            assert_eq!(created.target.name, "WS-NEW-0001");
+            assert_eq!(created.scope, "Segment HQ-LAN");
+
+            // Its detail: Cancel (the usual confirmation), the detail shows
+            // it ended, then Run again.
+            eprintln!("e2e: the task detail's actions");
+            app.find(By::Css(format!(
+                "[data-testid='task-row'][data-task-id='{scan_id}'] [data-testid='open-task']"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+            click(&app, "detail-cancel").await;
+            click(&app, "cancel-confirm").await;
+            wait_until("the cancel's outcome", Duration::from_secs(30), || async {
+                text_of(&app, "cancel-summary").await
+            })
+            .await;
+            click(&app, "cancel-close").await;
+            wait_until(
+                "the detail showing it cancelled",
+                Duration::from_secs(30),
+                || async {
+                    app.find(By::Css("[data-testid='detail-run-again']"))
+                        .await
+                        .ok()
+                },
+            )
+            .await;
+            assert_eq!(
+                site.task("hq", scan_id.parse().unwrap())
+                    .await
+                    .unwrap()
+                    .status,
+                site_api::TaskStatus::Cancelled
+            );
+            click(&app, "detail-run-again").await;
+            let again = wait_until("the detail's run", Duration::from_secs(30), || async {
+                text_of(&app, "detail-run-again-summary").await
+            })
+            .await;
+            assert!(again.starts_with("Started scan-"), "{again}");
+            assert_eq!(started_by(&site, &me).await, 1 + 1_200 + 2);
+        }
+    };
+    let outcome = tokio::spawn(scenario).await;
+    server.stop().await;
+    close(app, driver, outcome).await;
+}
+
+/// The ids of the log rows shown, top to bottom.
+async fn log_row_ids(app: &WebDriver) -> Vec<String> {
+    let script = "return Array.from(document.querySelectorAll(\"[data-testid='log-row']\")).map(row => row.dataset.taskId);";
+    app.execute(script, Vec::new())
+        .await
+        .unwrap()
+        .convert()
+        .unwrap()
 }

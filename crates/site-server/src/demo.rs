@@ -30,7 +30,19 @@ pub const DEMO_USER_EMAIL: &str = "viewer@demo.taskdeck.dev";
 /// Queued tasks the demo starts with.
 const SEED_QUEUE: u64 = 14;
 /// Generated traffic pauses while this many tasks are queued.
-const MAX_DEMO_QUEUE: u64 = 30;
+const MAX_DEMO_QUEUE: u64 = 34;
+/// The demo's traffic alternates: a busy spell, when tasks come faster
+/// than the slots run them and the queue grows long, then a calm one,
+/// when it drains.
+const BUSY_SPELL: Duration = Duration::from_secs(8 * 60);
+const CALM_SPELL: Duration = Duration::from_secs(6 * 60);
+/// A task that runs long (past the demo's running-long limit) starts this
+/// often, the first at once.
+const LONG_TASK_EVERY: Duration = Duration::from_secs(20 * 60);
+/// How long the demo's long task runs.
+const LONG_TASK_RUNS: Duration = Duration::from_secs(9 * 60);
+/// How far back the demo's history goes.
+const HISTORY: i64 = 24 * 60 * 60;
 
 /// Where and how to run the demo.
 #[derive(Debug, Clone)]
@@ -174,8 +186,9 @@ pub fn demo_config(
             name: "Demo Site".to_owned(),
             failed_label: FailedLabel::Failed,
             queue_long_threshold: 25,
-            queue_long_window: Duration::from_secs(5 * 60),
-            running_long_after: Duration::from_secs(2 * 60 * 60),
+            // Short, so that a new user sees both signals within minutes.
+            queue_long_window: Duration::from_secs(3 * 60),
+            running_long_after: Duration::from_secs(4 * 60),
             audit_services: vec![service("as-1", "AS-1", 4), service("as-2", "AS-2", 2)],
         }],
         users: vec![
@@ -321,8 +334,23 @@ impl Traffic {
         // when the demo's data was kept from an earlier run). A fresh queue
         // starts with a scheduled scan of a Segment, so every filter of the
         // Active tasks list has something to show, not just most of them.
+        // A day behind it, on the first run: its logs and charts are full.
+        if !self.has_history().await {
+            let day = demo_day(crate::db::now().timestamp(), &mut rand::rng(), &schedules);
+            let pool = self.state.pool();
+            let loaded = async {
+                crate::history::ended_tasks(pool, self.site.id(), &day.tasks).await?;
+                crate::history::queue_samples(pool, self.site.id(), &day.samples).await
+            };
+            if let Err(error) = loaded.await {
+                tracing::warn!(%error, "the demo's history could not be loaded");
+            }
+        }
         let queued = self.queued().await;
         if queued == 0 {
+            // First, a task that will run long: the running-long signal
+            // shows within minutes.
+            self.queue(long_task()).await;
             let mut task = random_task(&mut rand::rng(), &schedules);
             // The Hourly LAN scan: a Segment, as its schedule says.
             if let Some(schedule) = schedules.iter().find(|s| s.name.contains("LAN")) {
@@ -340,13 +368,22 @@ impl Traffic {
         for _ in queued.max(1)..SEED_QUEUE {
             self.add_task(&schedules).await;
         }
+        let started = tokio::time::Instant::now();
+        let mut last_long = started;
         loop {
-            let pause = Duration::from_millis(rand::rng().random_range(1_500..4_500));
+            let into_cycle = started.elapsed().as_secs() % (BUSY_SPELL + CALM_SPELL).as_secs();
+            let pause = match into_cycle < BUSY_SPELL.as_secs() {
+                true => rand::rng().random_range(1_500..4_500),
+                false => rand::rng().random_range(6_000..12_000),
+            };
             tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
+                _ = tokio::time::sleep(Duration::from_millis(pause)) => {}
                 _ = shutdown.cancelled() => return,
             }
-            if self.queued().await < MAX_DEMO_QUEUE {
+            if last_long.elapsed() >= LONG_TASK_EVERY {
+                last_long = tokio::time::Instant::now();
+                self.queue(long_task()).await;
+            } else if self.queued().await < MAX_DEMO_QUEUE {
                 self.add_task(&schedules).await;
             }
         }
@@ -392,10 +429,290 @@ impl Traffic {
         }
     }
 
+    /// Whether the Site's logs hold anything (the data kept from a run before).
+    async fn has_history(&self) -> bool {
+        let ended: Result<Option<(i64,)>, _> = sqlx::query_as(
+            "SELECT number FROM tasks WHERE site_id = $1 AND end_date IS NOT NULL LIMIT 1",
+        )
+        .bind(self.site.id())
+        .fetch_optional(self.state.pool())
+        .await;
+        !matches!(ended, Ok(None))
+    }
+
     async fn queued(&self) -> u64 {
         monitor::queue_counts(self.state.pool(), &self.site)
             .await
             .map(|(queued, _)| queued)
             .unwrap_or(0)
+    }
+}
+
+/// The demo's long task: an audit of the ERP server that runs for minutes.
+fn long_task() -> NewTask {
+    NewTask {
+        kind: TaskKind::Audit,
+        target: Target {
+            target_type: TargetType::Device,
+            name: "SRV-APP-02".to_owned(),
+        },
+        scope: "Datacenter servers".to_owned(),
+        initiator: Initiator::User(DEMO_ADMIN_EMAIL.to_owned()),
+        schedule: None,
+        simulate: Some(site_api::SimulateSpec {
+            duration_ms: LONG_TASK_RUNS.as_millis() as u64,
+            outcome: site_api::SimulatedOutcome::Finished,
+            errors: 0,
+        }),
+    }
+}
+
+/// A day of a Site's life: its ended tasks and a queue sample per minute.
+#[derive(Debug)]
+pub struct DemoDay {
+    /// The tasks that ended, in the order they entered the queue.
+    pub tasks: Vec<crate::history::EndedTask>,
+    /// `(minute, queued, running)`, one per minute of the day.
+    pub samples: Vec<(i64, u64, u64)>,
+}
+
+/// Why a demo task failed: what its log row says.
+const FAILURES: [&str; 6] = [
+    "host unreachable: no answer on 445/tcp after 3 tries",
+    "credentials rejected (Kerberos: KDC_ERR_PREAUTH_FAILED)",
+    "inventory script ran over its 900 s timeout",
+    "WMI query failed: the RPC server is unavailable",
+    "SNMP v3 authentication failed",
+    "cloud API answered 403: the audit role lacks ec2:DescribeInstances",
+];
+
+/// The demo Site's last 24 hours up to `now` (Unix seconds): the hourly
+/// and nightly schedules' firings, people's ad-hoc tasks (more by day),
+/// three bursts that made the queue long for a while, a few failures with
+/// their errors and a few cancellations, run FIFO on the demo's six slots.
+pub fn demo_day(now: i64, rng: &mut impl Rng, schedules: &[ObjectRef]) -> DemoDay {
+    use crate::history::EndedTask;
+    use site_api::TaskStatus;
+    let from = now - HISTORY;
+    let schedule = |part: &str| schedules.iter().find(|s| s.name.contains(part)).cloned();
+    // Arrivals: (second, task).
+    let mut arrivals: Vec<(i64, NewTask)> = Vec::new();
+    let hourly = schedule("LAN");
+    let mut hour = from - from.rem_euclid(3_600) + 3_600;
+    while hour < now - 600 {
+        let mut task = random_task(rng, &[]);
+        task.kind = TaskKind::Scan;
+        task.target = Target {
+            target_type: TargetType::Segment,
+            name: SEGMENTS[0].to_owned(),
+        };
+        task.scope = format!("Segment {}", SEGMENTS[0]);
+        task.initiator = Initiator::Schedule;
+        task.schedule = hourly.clone();
+        arrivals.push((hour, task));
+        // The nightly cloud audit, at 02:00 UTC.
+        if hour.rem_euclid(86_400) == 2 * 3_600 {
+            let mut audit = random_task(rng, &[]);
+            audit.kind = TaskKind::Audit;
+            audit.target = Target {
+                target_type: TargetType::CloudResource,
+                name: CLOUD[0].to_owned(),
+            };
+            audit.scope = "Cloud estate".to_owned();
+            audit.initiator = Initiator::Schedule;
+            audit.schedule = schedule("cloud");
+            arrivals.push((hour, audit));
+        }
+        hour += 3_600;
+    }
+    // People, one every few minutes by day (07–19 UTC), fewer at night.
+    let mut at = from;
+    while at < now - 600 {
+        let daytime = (7..19).contains(&(at.rem_euclid(86_400) / 3_600));
+        at += match daytime {
+            true => rng.random_range(60..300),
+            false => rng.random_range(300..1_500),
+        };
+        arrivals.push((at, random_task(rng, &[])));
+    }
+    // Bursts: a Segment's devices scanned at once.
+    for hours_ago in [20, 9, 3] {
+        let start = now - hours_ago * 3_600 + rng.random_range(0..1_800);
+        for i in 0..42 {
+            let mut task = random_task(rng, &[]);
+            task.kind = TaskKind::Scan;
+            task.target = Target {
+                target_type: TargetType::Device,
+                name: DEVICES[i % DEVICES.len()].to_owned(),
+            };
+            arrivals.push((start + (i as i64) * 2, task));
+        }
+    }
+    arrivals.sort_by_key(|(at, _)| *at);
+
+    // FIFO on the slots: AS-1 has four, AS-2 two.
+    let services = [
+        ObjectRef {
+            id: "as-1".to_owned(),
+            name: "AS-1".to_owned(),
+        },
+        ObjectRef {
+            id: "as-2".to_owned(),
+            name: "AS-2".to_owned(),
+        },
+    ];
+    let mut free_at: Vec<(i64, usize)> = vec![
+        (from, 0),
+        (from, 0),
+        (from, 0),
+        (from, 0),
+        (from, 1),
+        (from, 1),
+    ];
+    let mut tasks = Vec::with_capacity(arrivals.len());
+    for (arrived, task) in arrivals {
+        let initiator = match &task.initiator {
+            Initiator::Schedule => "Schedule".to_owned(),
+            Initiator::User(email) => email.clone(),
+        };
+        let roll: f64 = rng.random();
+        // A few cancelled while still queued: no slot taken.
+        if roll < 0.015 {
+            tasks.push(EndedTask {
+                kind: task.kind,
+                target: task.target,
+                scope: task.scope,
+                initiator,
+                schedule: task.schedule,
+                status: TaskStatus::Cancelled,
+                audit_service: None,
+                start_date: arrived,
+                running_since: None,
+                end_date: arrived + rng.random_range(20..240),
+                error_messages: Vec::new(),
+                cancelled_by: Some(DEMO_ADMIN_EMAIL.to_owned()),
+            });
+            continue;
+        }
+        let slot = (0..free_at.len())
+            .min_by_key(|&i| free_at[i].0)
+            .unwrap_or(0);
+        let began = free_at[slot].0.max(arrived);
+        let runs = match task.kind {
+            TaskKind::Scan => rng.random_range(30..240),
+            TaskKind::Audit => rng.random_range(60..600),
+        };
+        let (status, ran, errors, cancelled_by) = if roll < 0.035 {
+            (
+                TaskStatus::Cancelled,
+                runs / 3,
+                Vec::new(),
+                Some(DEMO_ADMIN_EMAIL.to_owned()),
+            )
+        } else if roll < 0.11 {
+            let n = rng.random_range(1..4);
+            let errors = (0..n)
+                .map(|i| {
+                    format!(
+                        "{}: {}",
+                        task.target.name,
+                        FAILURES[(i + tasks.len()) % FAILURES.len()]
+                    )
+                })
+                .collect();
+            (TaskStatus::Failed, runs / 2, errors, None)
+        } else {
+            (TaskStatus::Finished, runs, Vec::new(), None)
+        };
+        let ended = began + ran.max(5);
+        free_at[slot].0 = ended;
+        if ended >= now - 30 {
+            continue;
+        }
+        tasks.push(EndedTask {
+            kind: task.kind,
+            target: task.target,
+            scope: task.scope,
+            initiator,
+            schedule: task.schedule,
+            status,
+            audit_service: Some(services[free_at[slot].1].clone()),
+            start_date: arrived,
+            running_since: Some(began),
+            end_date: ended,
+            error_messages: errors,
+            cancelled_by,
+        });
+    }
+
+    // What the queue held each minute.
+    let first_minute = from / 60;
+    let minutes = (HISTORY / 60) as usize;
+    let mut queued = vec![0u64; minutes];
+    let mut running = vec![0u64; minutes];
+    for task in &tasks {
+        let began = task.running_since.unwrap_or(task.end_date);
+        let mark = |counts: &mut Vec<u64>, from: i64, until: i64| {
+            let (a, b) = (
+                from.div_euclid(60) - first_minute,
+                until.div_euclid(60) - first_minute,
+            );
+            for minute in a.max(0)..b.min(minutes as i64) {
+                counts[minute as usize] += 1;
+            }
+        };
+        mark(&mut queued, task.start_date, began);
+        mark(&mut running, began, task.end_date);
+    }
+    let samples = (0..minutes)
+        .map(|i| (first_minute + i as i64, queued[i], running[i]))
+        .collect();
+    DemoDay { tasks, samples }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_demo_day_has_schedules_people_failures_cancellations_and_a_long_queue() {
+        let now = 1_796_000_000;
+        let schedules = [
+            ObjectRef {
+                id: "sch-1".to_owned(),
+                name: "Hourly LAN scan".to_owned(),
+            },
+            ObjectRef {
+                id: "sch-2".to_owned(),
+                name: "Nightly cloud audit".to_owned(),
+            },
+        ];
+        let day = demo_day(now, &mut rand::rng(), &schedules);
+        let tasks = &day.tasks;
+        assert!(tasks.len() > 300, "{} tasks", tasks.len());
+        assert!(tasks
+            .iter()
+            .all(|t| t.end_date < now && t.end_date >= t.start_date));
+        assert!(tasks.iter().all(|t| t.start_date >= now - HISTORY));
+        let fired = tasks
+            .iter()
+            .filter(|t| t.schedule.as_ref().is_some_and(|s| s.id == "sch-1"))
+            .count();
+        assert!((20..=24).contains(&fired), "{fired} hourly firings");
+        let failed: Vec<_> = tasks
+            .iter()
+            .filter(|t| t.status == site_api::TaskStatus::Failed)
+            .collect();
+        assert!(!failed.is_empty() && failed.iter().all(|t| !t.error_messages.is_empty()));
+        let cancelled = tasks
+            .iter()
+            .filter(|t| t.status == site_api::TaskStatus::Cancelled)
+            .count();
+        assert!(cancelled > 0);
+        assert!(tasks.iter().any(|t| t.initiator.contains('@')));
+        // The bursts made the queue long (the demo's threshold is 25).
+        assert_eq!(day.samples.len(), (HISTORY / 60) as usize);
+        assert!(day.samples.iter().any(|(_, queued, _)| *queued >= 25));
+        assert!(day.samples.iter().all(|(_, _, running)| *running <= 6));
     }
 }

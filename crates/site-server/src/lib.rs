@@ -31,6 +31,7 @@ pub mod events;
 mod extract;
 pub mod follow;
 mod health;
+pub mod history;
 pub mod lifecycle;
 pub mod limits;
 mod live;

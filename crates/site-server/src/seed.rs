@@ -96,3 +96,38 @@ pub async fn queued_tasks_in(
     pool.close().await;
     Ok(())
 }
+
+/// Puts `count` failed scans (one error each, ended over the last hour)
+/// in Site `site_id`'s Scan log, in the SQLite database under `data_dir`:
+/// targets `WS-F00000`…, scope `Segment {i % 10}`.
+pub async fn failed_scans(data_dir: &Path, site_id: &str, count: usize) -> Result<(), sqlx::Error> {
+    let pool = crate::db::open(&Store::Sqlite(data_dir.to_owned()))
+        .await
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let now = chrono::Utc::now().timestamp();
+    let tasks: Vec<crate::history::EndedTask> = (0..count)
+        .map(|i| {
+            let end = now - 3_600 + (i as i64 * 3_600) / count.max(1) as i64;
+            crate::history::EndedTask {
+                kind: site_api::TaskKind::Scan,
+                target: site_api::Target {
+                    target_type: site_api::TargetType::Device,
+                    name: format!("WS-F{i:05}"),
+                },
+                scope: format!("Segment {}", i % 10),
+                initiator: "Schedule".to_owned(),
+                schedule: None,
+                status: site_api::TaskStatus::Failed,
+                audit_service: None,
+                start_date: end - 120,
+                running_since: Some(end - 60),
+                end_date: end,
+                error_messages: vec!["the target did not answer".to_owned()],
+                cancelled_by: None,
+            }
+        })
+        .collect();
+    let loaded = crate::history::ended_tasks(&pool, site_id, &tasks).await;
+    pool.close().await;
+    loaded
+}

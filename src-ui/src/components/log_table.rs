@@ -188,6 +188,7 @@ fn LogRow(
     let today = now.with_timezone(&offset).date_naive();
     let messages = entry.error_messages.join("\n");
     let again = CreateTaskRequest::again(&task);
+    let super::OpenDetail(detail) = expect_context();
     view! {
         <tr
             node_ref=row
@@ -207,7 +208,12 @@ fn LogRow(
                     }) />
             </td>
             <td data-testid="cell-target">{task.target.name.clone()}</td>
-            <td data-testid="cell-task" class="mono">{task.label.clone()}</td>
+            <td data-testid="cell-task" class="mono">
+                <button class="link-button task-link" data-testid="open-task" title="Show the details"
+                    on:click=move |_| detail.set(Some(id))>
+                    {task.label.clone()}
+                </button>
+            </td>
             <td data-testid="cell-end-date" title=start_date_title(end, offset)>
                 {start_date_text(end, offset, today)}
             </td>

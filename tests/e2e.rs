@@ -1784,9 +1784,72 @@ async fn the_console_pages_show_the_demo_site() {
             // The status bar says the same of the slots.
             let bar = text_of(&app, "slots-busy").await.unwrap();
             assert!(bar.ends_with("/ 6 busy"), "{bar}");
-            app.find(By::Css("[data-testid='dash-queue-chart'] polyline"))
+            // The charts read: the page says which it is, the axes carry
+            // times and values, and pointing at an hour reads it out.
+            assert_eq!(
+                text_of(&app, "page-title").await.as_deref(),
+                Some("Dashboard")
+            );
+            let labels = |testid: &'static str| {
+                let app = app.clone();
+                async move {
+                    let script = format!(
+                        "return Array.from(document.querySelectorAll(\"[data-testid='{testid}'] svg text\")).map(t => t.textContent.trim());"
+                    );
+                    app.execute(&script, Vec::new())
+                        .await
+                        .ok()?
+                        .convert::<Vec<String>>()
+                        .ok()
+                }
+            };
+            let queue_axes = wait_until(
+                "the queue chart's axes",
+                Duration::from_secs(20),
+                || async { labels("dash-queue-chart").await.filter(|l| l.len() > 4) },
+            )
+            .await;
+            assert!(
+                queue_axes
+                    .iter()
+                    .any(|l| l.len() == 5 && l.as_bytes()[2] == b':'),
+                "times on the axis: {queue_axes:?}"
+            );
+            assert!(
+                queue_axes.iter().any(|l| l == "0"),
+                "values: {queue_axes:?}"
+            );
+            let busy_axes = labels("dash-utilisation-chart").await.unwrap();
+            assert!(busy_axes.iter().any(|l| l.ends_with('%')), "{busy_axes:?}");
+            app.find(By::Css("[data-testid='dash-queue-chart'] svg polyline"))
                 .await
                 .unwrap();
+            // The day behind the Demo Site: outcomes in the chart at once.
+            assert!(
+                app.find_all(By::Css("[data-testid='dash-outcome-chart'] svg rect"))
+                    .await
+                    .unwrap()
+                    .len()
+                    > 10
+            );
+            app.execute(
+                "const box = document.querySelector(\"[data-testid='dash-outcome-chart']\");\
+                 const r = box.getBoundingClientRect();\
+                 box.dispatchEvent(new MouseEvent('mousemove', {bubbles: true, clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2}));",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+            let read = wait_until("the hour's read-out", Duration::from_secs(10), || async {
+                text_of(&app, "dash-outcome-chart-readout")
+                    .await
+                    .filter(|t| t.contains("finished"))
+            })
+            .await;
+            assert!(
+                read.contains("queued up to") && read.contains("failed"),
+                "{read}"
+            );
 
             // Schedules: the demo's three; an administrator adds, disables
             // and deletes one.

@@ -1,16 +1,15 @@
 //! The Dashboard: the queue and the slots now, and the last 24 hours by
-//! hour (queue depth and running as lines, outcomes as bars), from the
-//! Site's `/stats`. Read when shown and again as tasks end.
+//! hour — queue depth and running (with the long-queue threshold), the
+//! outcomes stacked, slot utilisation — from the Site's `/stats`, drawn by
+//! plotters with axes in the viewer's time zone and a read-out of the hour
+//! under the pointer. Read when shown and again as tasks end.
 
 use leptos::prelude::*;
 use site_api::Stats;
 use taskdeck_ipc::commands;
 
 use crate::bridge;
-use crate::charts::{hourly, polyline, utilisation};
-
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 160.0;
+use crate::charts::{self, hourly, utilisation, Chart, Hour};
 
 /// The page.
 #[component]
@@ -45,39 +44,26 @@ pub fn DashboardPage(site_id: Signal<Option<String>>, changes: RwSignal<u64>) ->
             .map(|n| format!("{}%", utilisation(n.slots_busy, n.slots_total)))
             .unwrap_or_default()
     });
-    let line = move |pick: fn(&crate::charts::Hour) -> u64| {
-        hours.with(|hours| {
-            let values: Vec<u64> = hours.iter().map(pick).collect();
-            let floor = hours
-                .iter()
-                .map(|h| h.queued.max(h.running))
-                .max()
-                .unwrap_or(0);
-            polyline(&values, WIDTH, HEIGHT, floor)
-        })
-    };
-    let bars = move || {
-        hours.with(|hours| {
-            let top = hours.iter().map(|h| h.finished + h.failed + h.cancelled).max().unwrap_or(0).max(1) as f64;
-            let width = WIDTH / hours.len().max(1) as f64;
-            hours
-                .iter()
-                .enumerate()
-                .flat_map(|(i, h)| {
-                    let x = i as f64 * width + 1.0;
-                    let mut y = HEIGHT;
-                    [(h.finished, "bar-finished"), (h.failed, "bar-failed"), (h.cancelled, "bar-cancelled")]
-                        .into_iter()
-                        .map(move |(value, class)| {
-                            let height = value as f64 / top * HEIGHT;
-                            y -= height;
-                            view! { <rect class=class x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{:.1}", (width - 2.0).max(1.0)) height=format!("{height:.1}")></rect> }
-                        })
-                        .collect::<Vec<_>>()
+    let session = super::session::Session::get();
+    // The long-queue threshold, once the Site has reported a long queue
+    // (the stats do not carry it).
+    let threshold = RwSignal::new(None::<u64>);
+    Effect::new(move |_| {
+        let now = session.signals.with(|s| {
+            s.as_ref().and_then(|s| {
+                s.signals.iter().find_map(|signal| match signal {
+                    site_api::Signal::QueueLong { threshold, .. } => Some(*threshold),
+                    _ => None,
                 })
-                .collect_view()
-        })
-    };
+            })
+        });
+        if now.is_some() {
+            threshold.set(now);
+        }
+    });
+    let slots_total = Memo::new(move |_| now().map(|n| n.slots_total).unwrap_or(0));
+    let offset = super::dom::local_offset();
+    let empty = move || stats.with(Option::is_some) && hours.with(|h| charts::is_empty(h));
     view! {
         <section class="page dashboard" data-testid="dashboard-page">
             <Show when=move || error.with(Option::is_some)>
@@ -89,17 +75,101 @@ pub fn DashboardPage(site_id: Signal<Option<String>>, changes: RwSignal<u64>) ->
                 {tile("Slots busy", "dash-slots", slots)}
                 {tile("Slot utilisation", "dash-utilisation", busy)}
             </div>
-            <h2>"Queue depth, last 24 hours"</h2>
-            <svg class="chart" data-testid="dash-queue-chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label="Queued and running tasks by hour">
-                <polyline class="line-queued" points=move || line(|h| h.queued) fill="none"></polyline>
-                <polyline class="line-running" points=move || line(|h| h.running) fill="none"></polyline>
-            </svg>
-            <p class="legend"><span class="key key-queued"></span>"Queued (most in the hour)"<span class="key key-running"></span>"Running"</p>
-            <h2>"Outcomes, last 24 hours"</h2>
-            <svg class="chart" data-testid="dash-outcome-chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label="Finished, failed and cancelled tasks by hour">
-                {bars}
-            </svg>
-            <p class="legend"><span class="key bar-finished"></span>"Finished"<span class="key bar-failed"></span>"Failed"<span class="key bar-cancelled"></span>"Cancelled"</p>
+            <Show when=empty>
+                <p class="placeholder" data-testid="dash-empty">
+                    "Nothing has run on this Site in the last 24 hours. The charts fill hour by hour as tasks queue, run and end; the queue is sampled every minute."
+                </p>
+            </Show>
+            <HourChart
+                title="Queue depth, last 24 hours"
+                testid="dash-queue-chart"
+                hours=hours
+                chart=Signal::derive(move || Chart::Queue { threshold: threshold.get() })
+                offset=offset
+                legend=move || view! {
+                    <span class="key key-queued"></span>"Queued (longest in the hour)"
+                    <span class="key key-running"></span>"Running (most)"
+                    {move || match threshold.get() {
+                        Some(t) => view! { <span class="key key-threshold"></span>{format!("Long-queue threshold ({t})")} }.into_any(),
+                        None => view! { <span class="muted">"The long-queue threshold shows once the Site reports a long queue."</span> }.into_any(),
+                    }}
+                }
+            />
+            <HourChart
+                title="Outcomes, last 24 hours"
+                testid="dash-outcome-chart"
+                hours=hours
+                chart=Signal::derive(|| Chart::Outcomes)
+                offset=offset
+                legend=|| view! {
+                    <span class="key bar-finished"></span>"Finished"
+                    <span class="key bar-failed"></span>"Failed"
+                    <span class="key bar-cancelled"></span>"Cancelled"
+                }
+            />
+            <HourChart
+                title="Slot utilisation, last 24 hours"
+                testid="dash-utilisation-chart"
+                hours=hours
+                chart=Signal::derive(move || Chart::Utilisation { slots: slots_total.get() })
+                offset=offset
+                legend=move || view! {
+                    <span class="key key-running"></span>
+                    {move || format!("Most slots busy in the hour, of {}", slots_total.get())}
+                }
+            />
         </section>
+    }
+}
+
+/// One chart of the last 24 hours, with a read-out of the hour under the
+/// pointer.
+#[component]
+fn HourChart<L, V>(
+    title: &'static str,
+    testid: &'static str,
+    hours: Memo<Vec<Hour>>,
+    chart: Signal<Chart>,
+    offset: chrono::FixedOffset,
+    legend: L,
+) -> impl IntoView
+where
+    L: Fn() -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let svg = Memo::new(move |_| {
+        hours.with(|hours| charts::chart_svg(hours, chart.get(), offset).unwrap_or_else(|e| e))
+    });
+    let under = RwSignal::new(None::<usize>);
+    let on_move = move |event: leptos::ev::MouseEvent| {
+        let Some(target) = event
+            .current_target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+        else {
+            return;
+        };
+        let rect = target.get_bounding_client_rect();
+        if rect.width() <= 0.0 {
+            return;
+        }
+        let x =
+            (f64::from(event.client_x()) - rect.left()) * f64::from(charts::WIDTH) / rect.width();
+        under.set(charts::hour_at(x, hours.with(Vec::len)));
+    };
+    let readout = move || {
+        under
+            .get()
+            .and_then(|i| hours.with(|hours| hours.get(i).map(|h| charts::readout(h, offset))))
+    };
+    view! {
+        <h2>{title}</h2>
+        <div class="chart-box" data-testid=testid role="img" aria-label=title
+            on:mousemove=on_move on:mouseleave=move |_| under.set(None)
+            inner_html=move || svg.get()>
+        </div>
+        <p class="chart-readout" data-testid=format!("{testid}-readout") aria-live="polite">
+            {move || readout().unwrap_or_else(|| "Point at an hour to read it.".to_owned())}
+        </p>
+        <p class="legend">{legend}</p>
     }
 }

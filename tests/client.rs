@@ -812,3 +812,167 @@ async fn a_1_0_site_refuses_the_filters_of_1_1_as_an_older_site_and_serves_the_r
     assert_eq!((tasks.len(), last.total), (1, 1));
     server.stop().await;
 }
+
+/// `n` scans that hang (they stay in the queue), named `{prefix}-{i}`.
+fn hanging_scans(prefix: &str, n: usize) -> Vec<site_api::CreateTaskRequest> {
+    (0..n)
+        .map(|i| scan(&format!("{prefix}-{i}"), SimulatedOutcome::Hang, 600_000, 0))
+        .collect()
+}
+
+#[tokio::test]
+async fn tasks_are_run_in_batches_of_500_in_order_and_reported_as_they_go() {
+    use taskdeck_app::run_tasks::run_tasks;
+    let dir = tempfile::tempdir().unwrap();
+    let server = taskdeck_site::start(config(dir.path(), "127.0.0.1:0", 1))
+        .await
+        .unwrap();
+    let admin = client(&server.url(), ADMIN_ID, ADMIN_SECRET);
+    let tasks = hanging_scans("WS-RUN", 1_234);
+    let mut progress = Vec::new();
+    let summary = run_tasks(&admin, "hq", &tasks, |p| progress.push(p)).await;
+    assert!(summary.is_complete(), "{summary:?}");
+    assert_eq!(summary.sentence(), "Started all 1,234 tasks.");
+    assert_eq!(
+        progress.iter().map(|p| p.created).collect::<Vec<_>>(),
+        vec![500, 1_000, 1_234]
+    );
+    assert!(progress
+        .iter()
+        .all(|p| p.total == 1_234 && p.waiting_secs.is_none()));
+    // In the order asked: consecutive numbers, each task its own target.
+    let numbers: Vec<u64> = summary.created.iter().map(|id| id.number).collect();
+    assert!(
+        numbers.windows(2).all(|pair| pair[1] == pair[0] + 1),
+        "{numbers:?}"
+    );
+    for (i, id) in summary.created.iter().enumerate().step_by(411) {
+        let task = admin.task("hq", *id).await.unwrap();
+        assert_eq!(task.target.name, format!("WS-RUN-{i}"));
+        assert_eq!(task.initiator.to_string(), "alice@example.com");
+    }
+    let all = admin.first_page("hq", 1).await.unwrap();
+    assert_eq!(all.total, 1_234);
+
+    // A batch the Site refuses stops the run; the summary says what was done.
+    let mut refused = hanging_scans("WS-BAD", 700);
+    refused[600].target.name = String::new();
+    let summary = run_tasks(&admin, "hq", &refused, |_| {}).await;
+    assert_eq!(summary.created.len(), 500);
+    assert_eq!(summary.not_created(), 200);
+    let failure = summary.failure.clone().unwrap();
+    assert!(failure.contains("tasks[100]"), "{failure}");
+    assert!(
+        summary
+            .sentence()
+            .starts_with("Started 500 of 700 tasks; 200 were not started. It stopped: "),
+        "{}",
+        summary.sentence()
+    );
+    assert_eq!(admin.first_page("hq", 1).await.unwrap().total, 1_734);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_1_0_site_gets_its_tasks_one_by_one() {
+    use taskdeck_app::run_tasks::run_tasks;
+    let dir = tempfile::tempdir().unwrap();
+    let mut site = taskdeck_site::testing::TestSite::new(
+        taskdeck_site::config::Store::Sqlite(dir.path().to_owned()),
+        1,
+    );
+    site.api_revision = "1.0";
+    let server = taskdeck_site::start(site.config()).await.unwrap();
+    let admin = client(&server.url(), ADMIN_ID, ADMIN_SECRET);
+    let mut progress = Vec::new();
+    let summary = run_tasks(&admin, "hq", &hanging_scans("WS-OLD", 3), |p| {
+        progress.push(p.created)
+    })
+    .await;
+    assert!(summary.is_complete(), "{summary:?}");
+    assert_eq!(progress, vec![1, 2, 3]);
+    assert_eq!(admin.first_page("hq", 1).await.unwrap().total, 3);
+    server.stop().await;
+}
+
+/// A Site that asks the first batch to slow down (429, `Retry-After: 1`),
+/// then creates it: a stand-in for a busy Site's rate limit, whose real
+/// windows are a minute long.
+async fn slowing_server() -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::post;
+    let hits = Arc::new(Mutex::new(0u32));
+    let app = axum::Router::new()
+        .route(
+            "/api/oauth/token",
+            post(|| async {
+                axum::Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}))
+            }),
+        )
+        .route(
+            "/api/v1/sites/hq/tasks/batch",
+            post(
+                move |axum::Json(body): axum::Json<site_api::CreateTasksRequest>| {
+                    let hits = hits.clone();
+                    async move {
+                        let first = {
+                            let mut hits = hits.lock().unwrap();
+                            *hits += 1;
+                            *hits == 1
+                        };
+                        if first {
+                            let mut headers = HeaderMap::new();
+                            headers.insert("retry-after", "1".parse().unwrap());
+                            return (StatusCode::TOO_MANY_REQUESTS, headers, "{}").into_response();
+                        }
+                        let tasks: Vec<serde_json::Value> = body
+                        .tasks
+                        .iter()
+                        .enumerate()
+                        .map(|(i, task)| {
+                            json!({
+                                "id": format!("scan-{}", i + 1), "kind": "scan", "number": i + 1,
+                                "label": format!("Scan #{}", i + 1),
+                                "target": {"type": "device", "name": task.target.name},
+                                "start_date": "2026-12-03T10:00:00Z", "scope": task.scope,
+                                "initiator": "a@x", "schedule": null, "status": "queued",
+                                "audit_service": null, "running_since": null, "progress": null,
+                                "end_date": null, "errors": 0
+                            })
+                        })
+                        .collect();
+                        (StatusCode::CREATED, axum::Json(json!({ "tasks": tasks }))).into_response()
+                    }
+                },
+            ),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn a_429_during_a_run_is_waited_out_and_the_wait_shown() {
+    use taskdeck_app::run_tasks::run_tasks;
+    let url = slowing_server().await;
+    let client = client(&url, "c", "s");
+    let mut progress = Vec::new();
+    let started = std::time::Instant::now();
+    let summary = run_tasks(&client, "hq", &hanging_scans("WS-SLOW", 3), |p| {
+        progress.push(p)
+    })
+    .await;
+    assert!(summary.is_complete(), "{summary:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "the wait was waited"
+    );
+    assert_eq!(summary.waits, 1);
+    assert_eq!(progress.len(), 2, "{progress:?}");
+    assert_eq!(progress[0].waiting_secs, Some(1));
+    assert_eq!(progress[0].created, 0);
+    assert_eq!(progress[1].created, 3);
+    assert!(summary.sentence().contains("asked to slow down once"));
+}

@@ -124,8 +124,13 @@ impl ActiveTasks {
         });
         // The counts depend on the filters only, not on the order or the rows shown.
         let facet_query = Memo::new(move |_| query.get().map(|q| q.filters()));
-        let counts =
-            reading::keep_facets(facet_query.into(), revision, filter_open.into(), older_site);
+        let counts = reading::keep_facets(
+            facet_query.into(),
+            revision,
+            filter_open.into(),
+            filtered.settled(query),
+            older_site,
+        );
         let select_matching = RwSignal::new(false);
         // A new filter ends "all matching".
         Effect::new(move |_| {
@@ -173,6 +178,7 @@ impl ActiveTasks {
     /// Another Site is shown: nothing read for the last one stays.
     pub fn forget_site(self) {
         self.filtered.page.set(None);
+        self.filtered.answered.set(None);
         self.older_site.set(false);
         self.counts.set(FacetCounts::default());
         self.list.selected.update(|set| set.clear());

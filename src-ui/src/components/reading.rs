@@ -78,6 +78,24 @@ pub struct FilteredList {
     pub page: RwSignal<Option<ActiveTasksPage>>,
     /// Why the last reading failed.
     pub error: RwSignal<Option<String>>,
+    /// The query `page` answers.
+    pub answered: RwSignal<Option<ListQuery>>,
+}
+
+impl FilteredList {
+    /// Whether the list shows what `query` asks for (or gave up on it): a
+    /// new filter's rows are in, or the live list needs no reading.
+    pub fn settled(self, query: Memo<Option<ListQuery>>) -> Signal<bool> {
+        Signal::derive(move || match query.get() {
+            None => true,
+            Some(query) => {
+                self.error.with(Option::is_some)
+                    || self
+                        .answered
+                        .with(|answered| answered.as_ref() == Some(&query))
+            }
+        })
+    }
 }
 
 /// Reads the list `query` asks for (`None`: the live list, nothing to
@@ -91,12 +109,14 @@ pub fn keep_filtered_list(
     let list = FilteredList {
         page: RwSignal::new(None),
         error: RwSignal::new(None),
+        answered: RwSignal::new(None),
     };
     let readings = OneAtATime::<ListQuery>::new();
     Effect::new(move |_| {
         changes.track();
         let Some(wanted) = query.get() else {
             list.page.set(None);
+            list.answered.set(None);
             return;
         };
         readings.run(wanted, move |wanted| async move {
@@ -111,6 +131,7 @@ pub fn keep_filtered_list(
             match result {
                 Ok(page) => {
                     list.page.set(Some(page));
+                    list.answered.set(Some(wanted));
                     list.error.set(None);
                 }
                 Err(error) if error.kind() == Some(ErrorKind::OlderSite) => {
@@ -127,14 +148,17 @@ pub fn keep_filtered_list(
 const FACETS_DEBOUNCE: Duration = Duration::from_millis(300);
 
 /// Keeps the filter menus' counts for `query` (`None`: the whole queue)
-/// while `open`: read at once when the menu opens or the query changes,
-/// and again once `revision` (the queue's) has stopped moving for a
-/// moment; one reading at a time. A Site without facets (1.0) sets
+/// while `open`: read when the menu opens or the query changes, and again
+/// once `revision` (the queue's) has stopped moving for a moment; one
+/// reading at a time. Rows first: after a change of filter the counts wait
+/// until the list is `settled` (its rows are in), so the two readings do
+/// not share the Site's time. A Site without facets (1.0) sets
 /// `older_site` and is not asked again.
 pub fn keep_facets(
     query: Signal<Option<ListQuery>>,
     revision: Signal<u64>,
     open: Signal<bool>,
+    settled: Signal<bool>,
     older_site: RwSignal<bool>,
 ) -> RwSignal<FacetCounts> {
     let counts = RwSignal::new(FacetCounts::default());
@@ -147,6 +171,9 @@ pub fn keep_facets(
         let wanted = query.get().unwrap_or_default();
         if !open.get() || older_site.get() {
             asked.update_value(|(last, _)| *last = None);
+            return;
+        }
+        if !settled.get() {
             return;
         }
         let (at_once, ticket) = asked

@@ -144,7 +144,9 @@ pub async fn start(options: DemoOptions) -> Result<Demo, StartError> {
         state: server.state().clone(),
         site,
     };
-    tokio::spawn(traffic.run(server.shutdown_token()));
+    // Its day and its first queue are there before anyone connects.
+    let schedules = traffic.prepare().await;
+    tokio::spawn(traffic.run(schedules, server.shutdown_token()));
     Ok(Demo {
         server,
         registrations,
@@ -322,7 +324,10 @@ struct Traffic {
 }
 
 impl Traffic {
-    async fn run(self, shutdown: CancellationToken) {
+    /// The demo's schedules, its day of history (first run only) and a
+    /// queue to look at from the first second, entered over the last
+    /// minutes.
+    async fn prepare(&self) -> Vec<ObjectRef> {
         let schedules = match self.schedules().await {
             Ok(schedules) => schedules,
             Err(error) => {
@@ -330,10 +335,6 @@ impl Traffic {
                 Vec::new()
             }
         };
-        // A queue to look at from the first second (topped up, not doubled,
-        // when the demo's data was kept from an earlier run). A fresh queue
-        // starts with a scheduled scan of a Segment, so every filter of the
-        // Active tasks list has something to show, not just most of them.
         // A day behind it, on the first run: its logs and charts are full.
         if !self.has_history().await {
             let day = demo_day(crate::db::now().timestamp(), &mut rand::rng(), &schedules);
@@ -346,6 +347,10 @@ impl Traffic {
                 tracing::warn!(%error, "the demo's history could not be loaded");
             }
         }
+        // A queue to look at from the first second (topped up, not doubled,
+        // when the demo's data was kept from an earlier run). A fresh queue
+        // starts with the long audit, then a scheduled scan of a Segment, so
+        // every filter of the Active tasks list has something to show.
         let queued = self.queued().await;
         if queued == 0 {
             // First, a task that will run long: the running-long signal
@@ -364,10 +369,38 @@ impl Traffic {
                 task.scope = format!("Segment {}", SEGMENTS[0]);
             }
             self.queue(task).await;
+            for _ in 1..SEED_QUEUE {
+                self.add_task(&schedules).await;
+            }
+            self.spread_start_dates().await;
+        } else {
+            for _ in queued..SEED_QUEUE {
+                self.add_task(&schedules).await;
+            }
         }
-        for _ in queued.max(1)..SEED_QUEUE {
-            self.add_task(&schedules).await;
+        schedules
+    }
+
+    /// The first queue entered over the last ten minutes, not at one
+    /// instant: the newest stays now, the others earlier, in their order.
+    /// Only before anyone has connected (no client holds these dates).
+    async fn spread_start_dates(&self) {
+        let spread = sqlx::query(
+            "UPDATE tasks SET start_date = start_date - (
+                 SELECT COUNT(*) FROM tasks AS newer
+                  WHERE newer.site_id = tasks.site_id AND newer.end_date IS NULL AND newer.seq > tasks.seq
+             ) * 40
+              WHERE site_id = $1 AND end_date IS NULL",
+        )
+        .bind(self.site.id())
+        .execute(self.state.pool())
+        .await;
+        if let Err(error) = spread {
+            tracing::warn!(%error, "the demo's first queue keeps one start date");
         }
+    }
+
+    async fn run(self, schedules: Vec<ObjectRef>, shutdown: CancellationToken) {
         let started = tokio::time::Instant::now();
         let mut last_long = started;
         loop {

@@ -1686,6 +1686,33 @@ async fn the_demo_serves_a_live_queue_with_its_own_schedules() {
             .iter()
             .any(|s| s.id == reference.id && s.name == reference.name));
     }
+    // Its first queue entered over the last minutes, not at one instant.
+    let starts: Vec<_> = page.tasks.iter().map(|t| t.start_date).collect();
+    let (first, last) = (starts.iter().min().unwrap(), starts.iter().max().unwrap());
+    assert!(
+        *last - *first >= chrono::Duration::minutes(5),
+        "start dates spread: {first} … {last}"
+    );
+    // A day behind it: its logs and the stats' history are full at once.
+    let (_, body) = site.get(&token, "/api/v1/sites/demo/scan-log").await;
+    let log: site_api::LogPage = serde_json::from_value(body).unwrap();
+    assert!(log.entries.len() >= 100, "{} log rows", log.entries.len());
+    assert!(log
+        .entries
+        .iter()
+        .any(|e| e.task.status == site_api::TaskStatus::Failed && !e.error_messages.is_empty()));
+    let (_, body) = site.get(&token, "/api/v1/sites/demo/stats").await;
+    let stats: site_api::Stats = serde_json::from_value(body).unwrap();
+    let ended: u64 = stats
+        .history
+        .iter()
+        .map(|b| b.finished + b.failed + b.cancelled)
+        .sum();
+    assert!(ended >= 300, "{ended} ended in the history");
+    assert!(
+        stats.history.iter().any(|b| b.queued >= 25),
+        "a long queue in the day"
+    );
     // The viewer may look but not cancel.
     let viewer = demo
         .registrations

@@ -355,7 +355,7 @@ impl Traffic {
         if queued == 0 {
             // First, a task that will run long: the running-long signal
             // shows within minutes.
-            self.queue(long_task()).await;
+            let mut first = vec![long_task()];
             let mut task = random_task(&mut rand::rng(), &schedules);
             // The Hourly LAN scan: a Segment, as its schedule says.
             if let Some(schedule) = schedules.iter().find(|s| s.name.contains("LAN")) {
@@ -368,15 +368,15 @@ impl Traffic {
                 };
                 task.scope = format!("Segment {}", SEGMENTS[0]);
             }
-            self.queue(task).await;
-            for _ in 1..SEED_QUEUE {
-                self.add_task(&schedules).await;
-            }
+            first.push(task);
+            first.extend((1..SEED_QUEUE).map(|_| random_task(&mut rand::rng(), &schedules)));
+            self.queue_all(first).await;
             self.spread_start_dates().await;
         } else {
-            for _ in queued..SEED_QUEUE {
-                self.add_task(&schedules).await;
-            }
+            let more = (queued..SEED_QUEUE)
+                .map(|_| random_task(&mut rand::rng(), &schedules))
+                .collect();
+            self.queue_all(more).await;
         }
         schedules
     }
@@ -454,6 +454,14 @@ impl Traffic {
     async fn add_task(&self, schedules: &[ObjectRef]) {
         let task = random_task(&mut rand::rng(), schedules);
         self.queue(task).await;
+    }
+
+    /// Queues `tasks` in one transaction (one commit, not one each: the
+    /// app waits for the first queue before it shows its first rows).
+    async fn queue_all(&self, tasks: Vec<NewTask>) {
+        if let Err(error) = lifecycle::create_many(self.state.pool(), &self.site, tasks).await {
+            tracing::warn!(%error, "the demo's first queue could not be queued");
+        }
     }
 
     async fn queue(&self, task: NewTask) {

@@ -10,6 +10,9 @@ use taskdeck_ipc::{request, RunSummary};
 use super::session::{request_action, Session};
 use crate::bridge;
 
+/// How many of a run's new tasks its summary names one by one.
+const ITEMS_LISTED: usize = 100;
+
 /// Creates tasks on the shown Site and keeps the summary.
 pub type RunAction = Action<request::RunTasks, Result<RunSummary, String>>;
 
@@ -45,8 +48,30 @@ pub fn RunOutcome(run: RunAction, testid: &'static str) -> impl IntoView {
                     true => "notice notice-ok",
                     false => "notice notice-error",
                 };
-                view! { <p class=class role="status" data-testid=testid>{summary.sentence()}</p> }
-                    .into_any()
+                // Task by task, as Cancel reports: each one started (the
+                // first hundred), then how many more.
+                let shown: Vec<String> = summary
+                    .created
+                    .iter()
+                    .take(ITEMS_LISTED)
+                    .map(|id| id.to_string())
+                    .collect();
+                let more = summary.created.len().saturating_sub(ITEMS_LISTED);
+                let several = summary.created.len() > 1;
+                view! {
+                    <div class=class role="status">
+                        <p data-testid=testid>{summary.sentence()}</p>
+                        {several.then(|| view! {
+                            <details data-testid=format!("{testid}-items")>
+                                <summary>"Each task started"</summary>
+                                <p class="mono">{shown.join(", ")}
+                                    {(more > 0).then(|| format!(" and {} more", crate::views::grouped(more as u64)))}
+                                </p>
+                            </details>
+                        })}
+                    </div>
+                }
+                .into_any()
             }
             Err(error) => {
                 view! { <p class="notice notice-error" role="alert" data-testid=testid>{error}</p> }

@@ -1637,9 +1637,11 @@ async fn a_firing_missed_while_down_runs_once_at_start() {
 
 #[tokio::test]
 async fn the_demo_serves_a_live_queue_with_its_own_schedules() {
+    let starting = Instant::now();
     let demo = taskdeck_site::demo::start(Default::default())
         .await
         .unwrap();
+    eprintln!("the demo started in {:?}", starting.elapsed());
     let site = Site {
         http: Client::new(),
         server: demo.server,

@@ -2853,7 +2853,24 @@ async fn work_is_run_from_the_console_new_again_and_every_failed_one() {
             .click()
             .await
             .unwrap();
+            // The drawer reads the task from the Site, then offers its actions.
+            wait_until("the detail's Cancel", Duration::from_secs(30), || async {
+                app.find(By::Css("[data-testid='detail-cancel']"))
+                    .await
+                    .ok()
+            })
+            .await;
             click(&app, "detail-cancel").await;
+            wait_until(
+                "the cancel's confirmation",
+                Duration::from_secs(30),
+                || async {
+                    app.find(By::Css("[data-testid='cancel-confirm']"))
+                        .await
+                        .ok()
+                },
+            )
+            .await;
             click(&app, "cancel-confirm").await;
             wait_until("the cancel's outcome", Duration::from_secs(30), || async {
                 text_of(&app, "cancel-summary").await

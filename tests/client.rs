@@ -301,31 +301,53 @@ async fn the_follower_notifies_each_failure_once_across_a_server_restart() {
     server.stop().await;
 }
 
+/// Serves `app` on a free loopback port; its URL.
+async fn serve_on_loopback(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A stand-in server's token endpoint: any client gets token `t`.
+fn stand_in_token(app: axum::Router) -> axum::Router {
+    app.route(
+        "/api/oauth/token",
+        axum::routing::post(|| async {
+            axum::Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}))
+        }),
+    )
+}
+
+/// A 429 asking to wait one second, on the first of `hits` only.
+fn slow_down_once(hits: &Mutex<u32>) -> Option<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let mut hits = hits.lock().unwrap();
+    *hits += 1;
+    (*hits == 1).then(|| {
+        (
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "1")],
+            "{}",
+        )
+            .into_response()
+    })
+}
+
 /// A local server that answers 429 (with `Retry-After: 1`) once, then what
 /// the contract says, except for a list that is not JSON.
 async fn misbehaving_server() -> String {
-    use axum::http::{HeaderMap, StatusCode};
     use axum::response::IntoResponse;
-    use axum::routing::{get, post};
+    use axum::routing::get;
     let hits = Arc::new(Mutex::new(0u32));
-    let app = axum::Router::new()
-        .route(
-            "/api/oauth/token",
-            post(|| async {
-                axum::Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}))
-            }),
-        )
+    let app = stand_in_token(axum::Router::new())
         .route(
             "/api/v1/me",
             get(move || {
                 let hits = hits.clone();
                 async move {
-                    let mut hits = hits.lock().unwrap();
-                    *hits += 1;
-                    if *hits == 1 {
-                        let mut headers = HeaderMap::new();
-                        headers.insert("retry-after", "1".parse().unwrap());
-                        return (StatusCode::TOO_MANY_REQUESTS, headers, "{}").into_response();
+                    if let Some(slow_down) = slow_down_once(&hits) {
+                        return slow_down;
                     }
                     axum::Json(json!({
                         "email": "a@x", "display_name": "A", "client_id": "c", "sites": []
@@ -342,10 +364,7 @@ async fn misbehaving_server() -> String {
             "/api/v1/sites/hq/events",
             get(|| async { ([("content-type", "text/html")], "<html>proxy login</html>") }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    serve_on_loopback(app).await
 }
 
 #[tokio::test]
@@ -372,17 +391,11 @@ async fn a_misbehaving_server_gets_clear_errors_and_429s_are_waited_out() {
 /// A local server whose list answers take 200 ms, counting how many list
 /// requests it holds at once (the most, and in all).
 async fn slow_server() -> (String, Arc<Mutex<(u32, u32, u32)>>) {
-    use axum::routing::{get, post};
+    use axum::routing::get;
     // (now, most at once, in all)
     let load = Arc::new(Mutex::new((0u32, 0u32, 0u32)));
     let counted = load.clone();
-    let app = axum::Router::new()
-        .route(
-            "/api/oauth/token",
-            post(|| async {
-                axum::Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}))
-            }),
-        )
+    let app = stand_in_token(axum::Router::new())
         .route(
             "/api/v1/sites/hq/active-tasks",
             get(move || {
@@ -416,10 +429,7 @@ async fn slow_server() -> (String, Arc<Mutex<(u32, u32, u32)>>) {
             "/api/v1/sites/hq/audit-log",
             get(|| async { axum::Json(json!({"entries": [], "next_cursor": null})) }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, load)
+    (serve_on_loopback(app).await, load)
 }
 
 #[tokio::test]
@@ -899,34 +909,20 @@ async fn a_1_0_site_gets_its_tasks_one_by_one() {
 /// then creates it: a stand-in for a busy Site's rate limit, whose real
 /// windows are a minute long.
 async fn slowing_server() -> String {
-    use axum::http::{HeaderMap, StatusCode};
+    use axum::http::StatusCode;
     use axum::response::IntoResponse;
     use axum::routing::post;
     let hits = Arc::new(Mutex::new(0u32));
-    let app = axum::Router::new()
-        .route(
-            "/api/oauth/token",
-            post(|| async {
-                axum::Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}))
-            }),
-        )
-        .route(
-            "/api/v1/sites/hq/tasks/batch",
-            post(
-                move |axum::Json(body): axum::Json<site_api::CreateTasksRequest>| {
-                    let hits = hits.clone();
-                    async move {
-                        let first = {
-                            let mut hits = hits.lock().unwrap();
-                            *hits += 1;
-                            *hits == 1
-                        };
-                        if first {
-                            let mut headers = HeaderMap::new();
-                            headers.insert("retry-after", "1".parse().unwrap());
-                            return (StatusCode::TOO_MANY_REQUESTS, headers, "{}").into_response();
-                        }
-                        let tasks: Vec<serde_json::Value> = body
+    let app = stand_in_token(axum::Router::new()).route(
+        "/api/v1/sites/hq/tasks/batch",
+        post(
+            move |axum::Json(body): axum::Json<site_api::CreateTasksRequest>| {
+                let hits = hits.clone();
+                async move {
+                    if let Some(slow_down) = slow_down_once(&hits) {
+                        return slow_down;
+                    }
+                    let tasks: Vec<serde_json::Value> = body
                         .tasks
                         .iter()
                         .enumerate()
@@ -942,15 +938,12 @@ async fn slowing_server() -> String {
                             })
                         })
                         .collect();
-                        (StatusCode::CREATED, axum::Json(json!({ "tasks": tasks }))).into_response()
-                    }
-                },
-            ),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+                    (StatusCode::CREATED, axum::Json(json!({ "tasks": tasks }))).into_response()
+                }
+            },
+        ),
+    );
+    serve_on_loopback(app).await
 }
 
 #[tokio::test]

@@ -2854,39 +2854,17 @@ async fn work_is_run_from_the_console_new_again_and_every_failed_one() {
             .await
             .unwrap();
             // The drawer reads the task from the Site, then offers its actions.
-            wait_until("the detail's Cancel", Duration::from_secs(30), || async {
-                app.find(By::Css("[data-testid='detail-cancel']"))
-                    .await
-                    .ok()
-            })
-            .await;
+            shown(&app, "detail-cancel").await;
             click(&app, "detail-cancel").await;
-            wait_until(
-                "the cancel's confirmation",
-                Duration::from_secs(30),
-                || async {
-                    app.find(By::Css("[data-testid='cancel-confirm']"))
-                        .await
-                        .ok()
-                },
-            )
-            .await;
+            shown(&app, "cancel-confirm").await;
             click(&app, "cancel-confirm").await;
             wait_until("the cancel's outcome", Duration::from_secs(30), || async {
                 text_of(&app, "cancel-summary").await
             })
             .await;
             click(&app, "cancel-close").await;
-            wait_until(
-                "the detail showing it cancelled",
-                Duration::from_secs(30),
-                || async {
-                    app.find(By::Css("[data-testid='detail-run-again']"))
-                        .await
-                        .ok()
-                },
-            )
-            .await;
+            // The detail shows it ended: it offers Run again.
+            shown(&app, "detail-run-again").await;
             assert_eq!(
                 site.task("hq", scan_id.parse().unwrap())
                     .await
@@ -2906,6 +2884,16 @@ async fn work_is_run_from_the_console_new_again_and_every_failed_one() {
     let outcome = tokio::spawn(scenario).await;
     server.stop().await;
     close(app, driver, outcome).await;
+}
+
+/// Waits until the element with `data-testid` `testid` is in the page.
+async fn shown(app: &WebDriver, testid: &str) -> WebElement {
+    wait_until(testid, Duration::from_secs(30), || async {
+        app.find(By::Css(format!("[data-testid='{testid}']")))
+            .await
+            .ok()
+    })
+    .await
 }
 
 /// The ids of the log rows shown, top to bottom.

@@ -53,7 +53,9 @@ pub struct Config {
 pub enum Store {
     /// `data_dir/site.db`: the embedded default, for one server.
     Sqlite(PathBuf),
-    /// A PostgreSQL database, shared by any number of servers.
+    /// A PostgreSQL database, shared by any number of servers (with the
+    /// `postgres` feature).
+    #[cfg(feature = "postgres")]
     Postgres(String),
 }
 
@@ -340,7 +342,7 @@ impl Config {
                         redact_password(url)
                     ));
                 }
-                Ok(Store::Postgres(url.clone()))
+                Self::postgres_store(url)
             }
             (None, Some(dir)) => Ok(Store::Sqlite(dir.clone())),
             (None, None) => Err(
@@ -348,6 +350,20 @@ impl Config {
                     .to_owned(),
             ),
         }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn postgres_store(url: &str) -> Result<Store, String> {
+        Ok(Store::Postgres(url.to_owned()))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn postgres_store(_url: &str) -> Result<Store, String> {
+        Err(
+            "this taskdeck-site is built without PostgreSQL (its `postgres` feature): \
+             give data_dir instead of database_url"
+                .to_owned(),
+        )
     }
 
     /// Checks what serde cannot: id formats, references, test-only fields.

@@ -209,6 +209,70 @@ pub async fn listen(url: String, sites: Vec<Arc<SiteRuntime>>, shutdown: Cancell
     }
 }
 
+/// A server's part in Sites it shares with other servers on one database:
+/// its [`Liveness`], and where each Site's follower goes on from.
+pub struct Following {
+    url: String,
+    liveness: Liveness,
+    followed: Vec<(Arc<SiteRuntime>, i64)>,
+}
+
+impl Following {
+    /// Registers this server, ends the tasks of servers that died (this
+    /// one's last life among them) now rather than at the next sweep, and
+    /// announces each Site no server announces yet.
+    pub async fn start(
+        url: &str,
+        server_id: &str,
+        pool: &AnyPool,
+        sites: &[Arc<SiteRuntime>],
+    ) -> Result<Following, AppError> {
+        let mut liveness = Liveness::register(url, server_id).await?;
+        liveness.sweep(pool, sites).await?;
+        liveness.claim_announcers(sites).await?;
+        Ok(Following {
+            url: url.to_owned(),
+            liveness,
+            followed: Vec::new(),
+        })
+    }
+
+    /// Fills `site`'s replay buffer from the table ([`preload`]); its
+    /// follower goes on from there.
+    pub async fn preload(
+        &mut self,
+        pool: &AnyPool,
+        site: &Arc<SiteRuntime>,
+    ) -> Result<(), AppError> {
+        let last = preload(pool, site).await?;
+        self.followed.push((site.clone(), last));
+        Ok(())
+    }
+
+    /// Spawns the listener, the heartbeat, each preloaded Site's follower
+    /// and the pruning of the shared rate limits, until `shutdown`.
+    pub fn spawn(
+        self,
+        tasks: &mut tokio::task::JoinSet<()>,
+        pool: &AnyPool,
+        sites: Vec<Arc<SiteRuntime>>,
+        shutdown: &CancellationToken,
+    ) {
+        tasks.spawn(listen(self.url.clone(), sites.clone(), shutdown.clone()));
+        tasks.spawn(beat(
+            self.url,
+            self.liveness,
+            pool.clone(),
+            sites,
+            shutdown.clone(),
+        ));
+        for (site, last) in self.followed {
+            tasks.spawn(follow(pool.clone(), site, last, shutdown.clone()));
+        }
+        tasks.spawn(crate::limits::prune(pool.clone(), shutdown.clone()));
+    }
+}
+
 /// A server's hold on its `servers` row: a connection of its own holding
 /// a session advisory lock on the row's `lock_key`. PostgreSQL releases
 /// the lock the moment the server's process dies and its connection

@@ -29,6 +29,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 mod extract;
+#[cfg(feature = "postgres")]
 pub mod follow;
 mod health;
 pub mod history;
@@ -177,36 +178,33 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let limits = limits::Limits::for_pool(config.rate_limit_per_minute, &pool);
     let state = AppState::new(pool.clone(), config.mode, sites, shutdown.clone(), limits);
     let all_sites: Vec<Arc<SiteRuntime>> = state.sites().cloned().collect();
-    let mut followed = Vec::new();
-    let liveness = match &store {
-        config::Store::Postgres(url) => {
-            let mut liveness = follow::Liveness::register(url, &server_id)
+    // On PostgreSQL this server shares its Sites with others.
+    #[cfg(feature = "postgres")]
+    let mut following = match &store {
+        config::Store::Postgres(url) => Some(
+            follow::Following::start(url, &server_id, &pool, &all_sites)
                 .await
-                .map_err(StartError::Recover)?;
-            // The tasks of servers that died (this one's last life among
-            // them) end now, not at the next sweep.
-            liveness
-                .sweep(&pool, &all_sites)
-                .await
-                .map_err(StartError::Recover)?;
-            // One server announces each Site: this one, if none does yet.
-            liveness
-                .claim_announcers(&all_sites)
-                .await
-                .map_err(StartError::Recover)?;
-            Some(liveness)
-        }
+                .map_err(StartError::Recover)?,
+        ),
         config::Store::Sqlite(_) => None,
     };
     for site in &all_sites {
-        if liveness.is_some() {
+        #[cfg(feature = "postgres")]
+        let shared = match &mut following {
             // Another server's in-process tasks are its own, or, once it
             // is dead, failed by the sweep of the servers still up.
-            let last = follow::preload(&pool, site)
-                .await
-                .map_err(StartError::Recover)?;
-            followed.push((site.clone(), last));
-        } else {
+            Some(following) => {
+                following
+                    .preload(&pool, site)
+                    .await
+                    .map_err(StartError::Recover)?;
+                true
+            }
+            None => false,
+        };
+        #[cfg(not(feature = "postgres"))]
+        let shared = false;
+        if !shared {
             let ended = lifecycle::interrupt_running(
                 &pool,
                 site,
@@ -290,23 +288,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             "https"
         }
     };
-    if let (config::Store::Postgres(url), Some(liveness)) = (&store, liveness) {
-        tasks.spawn(follow::listen(
-            url.clone(),
-            all_sites.clone(),
-            shutdown.clone(),
-        ));
-        tasks.spawn(follow::beat(
-            url.clone(),
-            liveness,
-            pool.clone(),
-            all_sites,
-            shutdown.clone(),
-        ));
-        for (site, last) in followed {
-            tasks.spawn(follow::follow(pool.clone(), site, last, shutdown.clone()));
-        }
-        tasks.spawn(limits::prune(pool.clone(), shutdown.clone()));
+    #[cfg(feature = "postgres")]
+    if let Some(following) = following {
+        following.spawn(&mut tasks, &pool, all_sites, &shutdown);
     }
     for site in state.sites() {
         tasks.spawn(monitor::run(pool.clone(), site.clone(), shutdown.clone()));
@@ -352,22 +336,37 @@ fn hash_agent_secrets(sites: &mut [config::SiteConfig], mode: Mode) -> Result<()
     Ok(())
 }
 
+/// Each app registration's stored hash, in order: the one configured, or
+/// (outside production) its plain secret hashed. Argon2 is slow on purpose:
+/// the secrets are hashed at once, each off the async workers (the
+/// desktop's window keeps answering while its Demo Site starts).
+async fn registration_hashes(config: &Config) -> Result<Vec<String>, StartError> {
+    let hashing: Vec<_> = config
+        .app_registrations
+        .iter()
+        .map(|registration| {
+            let configured = registration.client_secret_hash.clone();
+            let plain = registration
+                .client_secret
+                .clone()
+                .filter(|_| config.mode != Mode::Production);
+            tokio::task::spawn_blocking(move || match (configured, plain) {
+                (Some(hash), _) => Ok(hash),
+                (None, Some(secret)) => hash_secret(&secret).map_err(StartError::Hash),
+                (None, None) => Err(StartError::Hash("no usable client secret".to_owned())),
+            })
+        })
+        .collect();
+    let mut hashes = Vec::with_capacity(hashing.len());
+    for hash in hashing {
+        hashes.push(hash.await.map_err(|e| StartError::Hash(e.to_string()))??);
+    }
+    Ok(hashes)
+}
+
 /// Makes the stored Sites, users, roles and registrations match `config`.
 async fn sync_configuration(pool: &sqlx::AnyPool, config: &Config) -> Result<(), StartError> {
-    let mut hashed = Vec::with_capacity(config.app_registrations.len());
-    for registration in &config.app_registrations {
-        let hash = match (
-            &registration.client_secret_hash,
-            &registration.client_secret,
-        ) {
-            (Some(hash), _) => hash.clone(),
-            (None, Some(secret)) if config.mode != Mode::Production => {
-                hash_secret(secret).map_err(StartError::Hash)?
-            }
-            _ => return Err(StartError::Hash("no usable client secret".to_owned())),
-        };
-        hashed.push(hash);
-    }
+    let hashed = registration_hashes(config).await?;
     let mut tx = pool.begin().await?;
     if db::Dialect::of(pool) == db::Dialect::Postgres {
         // Servers starting at once rewrite these tables one after another.

@@ -12,7 +12,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sqlx::AnyPool;
-use tokio_util::sync::CancellationToken;
 
 use crate::db::Dialect;
 use crate::error::AppError;
@@ -201,11 +200,13 @@ fn seconds_left(ms: i64) -> u64 {
 }
 
 /// How often the rows of clients quiet for longer than every window go.
+#[cfg(feature = "postgres")]
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// Deletes, every minute until `shutdown`, the `client_limits` rows of
 /// clients with no hit inside any window (PostgreSQL only).
-pub async fn prune(pool: AnyPool, shutdown: CancellationToken) {
+#[cfg(feature = "postgres")]
+pub async fn prune(pool: AnyPool, shutdown: tokio_util::sync::CancellationToken) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(PRUNE_EVERY) => {}

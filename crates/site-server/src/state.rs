@@ -154,6 +154,7 @@ impl SiteRuntime {
         self.announcer.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    #[cfg(feature = "postgres")]
     pub(crate) fn set_announcer(&self, announcer: bool) {
         self.announcer
             .store(announcer, std::sync::atomic::Ordering::SeqCst);
@@ -165,6 +166,7 @@ impl SiteRuntime {
     }
 
     /// Waits for [`SiteRuntime::wake_follower`].
+    #[cfg(feature = "postgres")]
     pub(crate) async fn committed(&self) {
         self.committed.notified().await
     }

@@ -53,6 +53,7 @@ impl TestSite {
     pub fn config_text(&self) -> String {
         let store = match &self.store {
             Store::Sqlite(dir) => format!("data_dir = {:?}", dir.display().to_string()),
+            #[cfg(feature = "postgres")]
             Store::Postgres(url) => format!("database_url = {url:?}"),
         };
         let (more_sites, alice_roles) = if self.more_sites {

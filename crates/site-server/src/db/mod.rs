@@ -11,7 +11,6 @@ mod sql;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use site_api::{
@@ -32,6 +31,7 @@ use crate::error::{AppError, StartError};
 pub type Pool = AnyPool;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+#[cfg(feature = "postgres")]
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Opens `store` and migrates it.
@@ -42,6 +42,7 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 pub async fn open(store: &Store) -> Result<Pool, StartError> {
     match store {
         Store::Sqlite(data_dir) => open_sqlite(data_dir).await,
+        #[cfg(feature = "postgres")]
         Store::Postgres(url) => open_postgres(url).await,
     }
 }
@@ -97,11 +98,12 @@ fn sqlite_url(path: &Path) -> Result<String, StartError> {
 }
 
 /// Connects to the PostgreSQL database at `url` and migrates it.
+#[cfg(feature = "postgres")]
 async fn open_postgres(url: &str) -> Result<Pool, StartError> {
     sqlx::any::install_default_drivers();
     let pool = AnyPoolOptions::new()
         .max_connections(16)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(std::time::Duration::from_secs(10))
         .connect(url)
         .await
         .map_err(|source| StartError::Connect {

@@ -25,11 +25,18 @@ const PSS_ALLOWANCE_MB: f64 = 60.0;
 
 const ROWS: &str = "return document.querySelectorAll(\"[data-testid='task-row']\").length > 0;";
 
-/// When the first rows were in the DOM, in ms since the Unix epoch (the
-/// app's User Timing mark).
-const FIRST_ROWS_EPOCH: &str = "const mark = performance.getEntriesByType('mark')\
-    .find(m => m.name.startsWith('taskdeck:first-rows:'));\
-    return mark ? performance.timeOrigin + mark.startTime : null;";
+/// The page's User Timing marks of a start, in ms since the Unix epoch, in
+/// the order of [`STAGES`] (null where the page has no such mark).
+const START_MARKS: &str = "const at = prefix => {\
+      const mark = performance.getEntriesByType('mark').find(m => m.name.startsWith(prefix));\
+      return mark ? performance.timeOrigin + mark.startTime : null;\
+    };\
+    return ['taskdeck:ui-start', 'taskdeck:connected', 'taskdeck:first-snapshot', 'taskdeck:first-rows:'].map(at);";
+
+/// What the marks of [`START_MARKS`] say: the UI's WebAssembly running, the
+/// Demo Site connected (as the backend reports it), its first list in the
+/// page, its first rows in the DOM.
+const STAGES: [&str; 4] = ["UI running", "Site connected", "first list", "first rows"];
 
 fn release_app() -> PathBuf {
     std::env::var_os("TASKDECK_RELEASE_APP")
@@ -155,25 +162,42 @@ async fn main() {
     // starts with the app, as on a first launch.
     let mut launch_to_rows = Vec::new();
     let mut process_to_rows = Vec::new();
+    let mut stage_times = std::collections::BTreeMap::<&str, Vec<f64>>::new();
     for run in 1..=STARTS {
         let driver = TauriDriver::start(&[]).with_application(&binary);
         let started = Instant::now();
         let app = launch_app(&driver).await;
         wait_for_rows(&app).await;
         let seen = started.elapsed().as_secs_f64() * 1000.0;
-        let first_rows: Option<f64> = app
-            .execute(FIRST_ROWS_EPOCH, Vec::new())
+        let marks: Vec<Option<f64>> = app
+            .execute(START_MARKS, Vec::new())
             .await
             .ok()
-            .and_then(|r| r.convert().ok());
-        let from_process = pid_of(&binary)
-            .and_then(start_epoch_ms)
-            .zip(first_rows)
-            .map(|(start, rows)| rows - start);
+            .and_then(|r| r.convert().ok())
+            .unwrap_or_default();
+        let process_start = pid_of(&binary).and_then(start_epoch_ms);
+        let since_start: Vec<Option<f64>> = (0..STAGES.len())
+            .map(|i| Some(marks.get(i).copied().flatten()? - process_start?))
+            .collect();
+        let from_process = since_start.last().copied().flatten();
+        let stages: Vec<String> = STAGES
+            .iter()
+            .zip(&since_start)
+            .map(|(stage, ms)| match ms {
+                Some(ms) => format!("{stage} {ms:.0}"),
+                None => format!("{stage} n/a"),
+            })
+            .collect();
         println!(
-            "cold start {run}: launch request → rows seen {seen:.0} ms; process start → first rows {}",
-            from_process.map_or("n/a".to_owned(), |ms| format!("{ms:.0} ms"))
+            "cold start {run}: launch request → rows seen {seen:.0} ms; process start → first rows {} (ms from process start: {})",
+            from_process.map_or("n/a".to_owned(), |ms| format!("{ms:.0} ms")),
+            stages.join(", ")
         );
+        for (stage, ms) in STAGES.iter().zip(since_start) {
+            if let Some(ms) = ms {
+                stage_times.entry(*stage).or_default().push(ms);
+            }
+        }
         launch_to_rows.push(seen);
         if let Some(ms) = from_process {
             process_to_rows.push(ms);
@@ -186,6 +210,18 @@ async fn main() {
         "cold start to first rows: median {:.0} ms from process start, {:.0} ms from the launch request (goal ≤ 1500 ms)",
         percentile(&process_to_rows, 0.5),
         percentile(&launch_to_rows, 0.5)
+    );
+    let medians: Vec<String> = STAGES
+        .iter()
+        .filter_map(|stage| {
+            let mut times = stage_times.get(stage)?.clone();
+            times.sort_by(f64::total_cmp);
+            Some(format!("{stage} {:.0} ms", percentile(&times, 0.5)))
+        })
+        .collect();
+    println!(
+        "cold start stages, medians from process start: {}",
+        medians.join(", ")
     );
 
     // Idle memory: the window open on the live Demo Site, nobody touching it.

@@ -74,3 +74,45 @@ async fn a_connection_is_tested_then_saved_with_its_secret_in_the_keyring_only()
     connections::forget_secret(&reloaded).unwrap();
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_site_keeps_one_secret_in_the_keyring_however_often_it_starts() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "run through `cargo xtask test` (a D-Bus session with a keyring)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let filed = |demo: &taskdeck_app::demo_site::DemoConnection| SecretRef {
+        connection_id: taskdeck_app::demo_site::DEMO_CONNECTION_ID.to_owned(),
+        client_id: demo.demo.admin().client_id.clone(),
+    };
+    let first = taskdeck_app::demo_site::start(dir.path().to_owned())
+        .await
+        .unwrap();
+    let first_secret = filed(&first);
+    assert_eq!(
+        first_secret.load().unwrap(),
+        first.demo.admin().client_secret,
+        "the first launch's secret is in the keyring"
+    );
+    assert_eq!(first.client.me().await.unwrap().sites.len(), 1);
+    first.demo.stop().await;
+
+    // The next launch: new credentials, and the last ones leave the keyring.
+    let second = taskdeck_app::demo_site::start(dir.path().to_owned())
+        .await
+        .unwrap();
+    let second_secret = filed(&second);
+    assert_ne!(first_secret.client_id, second_secret.client_id);
+    assert_eq!(
+        second_secret.load().unwrap(),
+        second.demo.admin().client_secret
+    );
+    assert!(
+        first_secret.load().is_err(),
+        "the first launch's secret is still in the keyring"
+    );
+    assert_eq!(second.client.me().await.unwrap().sites.len(), 1);
+    second.demo.stop().await;
+    second_secret.delete().unwrap();
+}

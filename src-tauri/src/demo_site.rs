@@ -29,10 +29,17 @@ pub struct DemoConnection {
 /// free loopback port (to reach it with other tools, and in tests).
 pub const LISTEN_VARIABLE: &str = "TASKDECK_DEMO_LISTEN";
 
+/// The file in the Demo Site's folder naming the client id whose secret
+/// the keyring holds (not secret): the next launch removes that entry, so
+/// the keyring holds one demo secret, not one per launch.
+const FILED_CLIENT_ID: &str = "keyring-client-id";
+
 /// Starts the Demo Site with its data in `data_dir` and files its admin
-/// secret in the keyring. Without a usable keyring the demo still runs, its
-/// throw-away secret kept in memory, and `keyring` says why.
+/// secret in the keyring, in place of the last launch's. Without a usable
+/// keyring the demo still runs, its throw-away secret kept in memory, and
+/// `keyring` says why.
 pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
+    let filed = data_dir.join(FILED_CLIENT_ID);
     let mut options = DemoOptions {
         data_dir: Some(data_dir),
         ..DemoOptions::default()
@@ -44,22 +51,23 @@ pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
             ))
         })?;
     }
-    let demo = demo::start(options)
-        .await
-        .map_err(|e| Error::Demo(e.to_string()))?;
-    let admin = demo.registration(SiteRole::SiteAdministrator).clone();
+    let admin = options
+        .registration(SiteRole::SiteAdministrator)
+        .cloned()
+        .ok_or_else(|| Error::Demo("the demo has no administrator".to_owned()))?;
     let secret = SecretRef {
         connection_id: DEMO_CONNECTION_ID.to_owned(),
         client_id: admin.client_id.clone(),
     };
-    let stored = {
+    // The secret is filed while the Site starts: neither waits for the other.
+    let filing = {
         let secret = secret.clone();
         let value = admin.client_secret.clone();
-        tokio::task::spawn_blocking(move || crate::connections::store_and_check(&secret, &value))
-            .await
-            .map_err(Error::from)
-            .and_then(|result| result)
+        tokio::task::spawn_blocking(move || file_secret(&secret, &value, &filed))
     };
+    let (demo, stored) = tokio::join!(demo::start(options), filing);
+    let demo = demo.map_err(|e| Error::Demo(e.to_string()))?;
+    let stored = stored.map_err(Error::from).and_then(|result| result);
     let (keyring, source) = match stored {
         Ok(()) => (KeyringState::Available, SecretSource::Keyring(secret)),
         Err(error) => {
@@ -79,4 +87,32 @@ pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
         client,
         keyring,
     })
+}
+
+/// Files `value` as `secret` (checked by reading it back) and removes the
+/// secret the last launch filed, whose client id `filed` names. Blocking.
+fn file_secret(secret: &SecretRef, value: &str, filed: &std::path::Path) -> Result<()> {
+    let last = std::fs::read_to_string(filed)
+        .ok()
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty() && *id != secret.client_id);
+    if let Some(client_id) = last {
+        let last = SecretRef {
+            connection_id: DEMO_CONNECTION_ID.to_owned(),
+            client_id,
+        };
+        if let Err(error) = last.delete() {
+            tracing::warn!(%error, "the last launch's demo secret stays in the keyring");
+        }
+    }
+    crate::connections::store_and_check(secret, value)?;
+    // The Site may be creating its folder at this very moment.
+    let written = filed
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(filed, &secret.client_id));
+    if let Err(error) = written {
+        tracing::warn!(%error, "the next launch cannot remove this demo secret");
+    }
+    Ok(())
 }

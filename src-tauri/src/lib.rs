@@ -91,6 +91,9 @@ pub fn run() {
         ])
         .setup(|app| {
             let handle = app.handle().clone();
+            // First: the Demo Site starts while the rest is set up and the
+            // window loads (it shows itself only if no Site is shown by then).
+            tauri::async_runtime::spawn(connect_demo(handle.clone()));
             load_settings(&handle);
             for connection in handle.state::<DesktopState>().settings_now().connections {
                 watch_connection(&handle, connection, None);
@@ -102,7 +105,6 @@ pub fn run() {
             if let Err(error) = tray::install(&handle) {
                 tracing::warn!(%error, "no system tray: closing the window quits");
             }
-            tauri::async_runtime::spawn(connect_demo(handle));
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -331,8 +333,15 @@ async fn try_connect_demo(app: &AppHandle) -> Result<()> {
         .app_data_dir()
         .map_err(|e| Error::Demo(format!("no data folder: {e}")))?
         .join("demo-site");
+    let began = std::time::Instant::now();
     let connection = demo_site::start(data_dir).await?;
+    let started = began.elapsed();
     let me = connection.client.me().await?;
+    tracing::info!(
+        start_ms = started.as_millis() as u64,
+        token_and_me_ms = (began.elapsed() - started).as_millis() as u64,
+        "connected to the Demo Site"
+    );
     let site = me
         .sites
         .first()

@@ -22,5 +22,6 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    components::dom::mark("taskdeck:ui-start");
     leptos::mount::mount_to_body(components::App);
 }

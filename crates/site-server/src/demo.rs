@@ -51,6 +51,9 @@ pub struct DemoOptions {
     pub listen: SocketAddr,
     /// Keep the data here; `None`: a temporary folder removed at stop.
     pub data_dir: Option<PathBuf>,
+    /// Its app registrations (by default [`new_registrations`]): known
+    /// before it starts, so a client can file its secret meanwhile.
+    pub registrations: Vec<DemoRegistration>,
 }
 
 impl Default for DemoOptions {
@@ -58,8 +61,33 @@ impl Default for DemoOptions {
         DemoOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: None,
+            registrations: new_registrations(),
         }
     }
+}
+
+impl DemoOptions {
+    /// The registration whose owner has `role`.
+    pub fn registration(&self, role: SiteRole) -> Option<&DemoRegistration> {
+        self.registrations.iter().find(|r| r.role == role)
+    }
+}
+
+/// Fresh credentials: a Site Administrator's registration and a Site
+/// User's, each with a new id and secret.
+pub fn new_registrations() -> Vec<DemoRegistration> {
+    [
+        (DEMO_ADMIN_EMAIL, SiteRole::SiteAdministrator),
+        (DEMO_USER_EMAIL, SiteRole::SiteUser),
+    ]
+    .into_iter()
+    .map(|(owner, role)| DemoRegistration {
+        client_id: new_client_id(),
+        client_secret: new_client_secret(),
+        owner: owner.to_owned(),
+        role,
+    })
+    .collect()
 }
 
 /// One demo app registration, with its secret in the clear.
@@ -119,22 +147,20 @@ pub async fn start(options: DemoOptions) -> Result<Demo, StartError> {
             (temp.path().to_owned(), Some(temp))
         }
     };
-    let registrations = vec![
-        DemoRegistration {
-            client_id: new_client_id(),
-            client_secret: new_client_secret(),
-            owner: DEMO_ADMIN_EMAIL.to_owned(),
-            role: SiteRole::SiteAdministrator,
-        },
-        DemoRegistration {
-            client_id: new_client_id(),
-            client_secret: new_client_secret(),
-            owner: DEMO_USER_EMAIL.to_owned(),
-            role: SiteRole::SiteUser,
-        },
-    ];
+    let registrations = options.registrations;
+    if !registrations
+        .iter()
+        .any(|r| r.role == SiteRole::SiteAdministrator)
+    {
+        return Err(StartError::InvalidConfig {
+            path: "(demo)".into(),
+            message: "the demo needs a Site Administrator's app registration".to_owned(),
+        });
+    }
     let config = demo_config(options.listen, data_dir, &registrations);
+    let began = std::time::Instant::now();
     let server = crate::start(config).await?;
+    let server_ready = began.elapsed();
     let site = server
         .state()
         .site(DEMO_SITE_ID)
@@ -146,6 +172,11 @@ pub async fn start(options: DemoOptions) -> Result<Demo, StartError> {
     };
     // Its day and its first queue are there before anyone connects.
     let schedules = traffic.prepare().await;
+    tracing::info!(
+        server_ms = server_ready.as_millis() as u64,
+        prepared_ms = (began.elapsed() - server_ready).as_millis() as u64,
+        "the Demo Site is ready"
+    );
     tokio::spawn(traffic.run(schedules, server.shutdown_token()));
     Ok(Demo {
         server,
@@ -339,12 +370,14 @@ impl Traffic {
         if !self.has_history().await {
             let day = demo_day(crate::db::now().timestamp(), &mut rand::rng(), &schedules);
             let pool = self.state.pool();
-            let loaded = async {
-                crate::history::ended_tasks(pool, self.site.id(), &day.tasks).await?;
-                crate::history::queue_samples(pool, self.site.id(), &day.samples).await
-            };
-            if let Err(error) = loaded.await {
-                tracing::warn!(%error, "the demo's history could not be loaded");
+            let began = std::time::Instant::now();
+            match crate::history::day(pool, self.site.id(), &day.tasks, &day.samples).await {
+                Ok(()) => tracing::info!(
+                    tasks = day.tasks.len(),
+                    ms = began.elapsed().as_millis() as u64,
+                    "the demo's day of history is loaded"
+                ),
+                Err(error) => tracing::warn!(%error, "the demo's history could not be loaded"),
             }
         }
         // A queue to look at from the first second (topped up, not doubled,

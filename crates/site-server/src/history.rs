@@ -1,5 +1,5 @@
 //! Loading ended tasks into a Site's logs at once: the Demo Site's day of
-//! history, and the tests' and benchmarks' logs of many rows. Plain
+//! history, and the tests' and benchmarks' logs of many rows. Multi-row
 //! inserts in one transaction, numbered as the Site would have numbered
 //! them.
 
@@ -32,6 +32,10 @@ pub struct EndedTask {
     pub cancelled_by: Option<String>,
 }
 
+/// Rows per multi-row `INSERT`: 18 bound values each, far under what
+/// either store takes in one statement.
+const ROWS_PER_INSERT: usize = 400;
+
 /// Loads `tasks` (ended) into Site `site_id`'s logs in one transaction,
 /// numbered after the Site's last numbers of each kind, in the order
 /// given. Nothing enters the queue; the Site's event revision is not
@@ -41,6 +45,30 @@ pub async fn ended_tasks(
     site_id: &str,
     tasks: &[EndedTask],
 ) -> Result<(), sqlx::Error> {
+    day(pool, site_id, tasks, &[]).await
+}
+
+/// Puts one queue sample per `(minute, queued, running)` (Unix minutes) in
+/// Site `site_id`'s history, over any already there for those minutes
+/// (each minute once: PostgreSQL updates a row once per statement).
+pub async fn queue_samples(
+    pool: &sqlx::AnyPool,
+    site_id: &str,
+    samples: &[(i64, u64, u64)],
+) -> Result<(), sqlx::Error> {
+    day(pool, site_id, &[], samples).await
+}
+
+/// [`ended_tasks`] and [`queue_samples`] at once: one transaction, so one
+/// commit (the Demo Site's day of history is loaded before its first
+/// rows are shown).
+pub async fn day(
+    pool: &sqlx::AnyPool,
+    site_id: &str,
+    tasks: &[EndedTask],
+    samples: &[(i64, u64, u64)],
+) -> Result<(), sqlx::Error> {
+    let dialect = crate::db::Dialect::of(pool);
     let mut tx = pool.begin().await?;
     sqlx::query("INSERT INTO sites (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")
         .bind(site_id)
@@ -58,35 +86,61 @@ pub async fn ended_tasks(
                 .fetch_optional(&mut *tx)
                 .await?;
         let first = last.map_or(0, |(last,)| last) + 1;
-        for (i, task) in of_kind.iter().enumerate() {
-            let messages = serde_json::to_string(&task.error_messages)
-                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-            sqlx::query(
+        for (c, chunk) in of_kind.chunks(ROWS_PER_INSERT).enumerate() {
+            let mut insert = crate::db::Sql::new(
+                dialect,
                 "INSERT INTO tasks (site_id, kind, number, target_type, target_name, scope, initiator,
                                     schedule_id, schedule_name, status, audit_service_id, audit_service_name,
                                     running_since, start_date, end_date, errors, error_messages, cancelled_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-            )
-            .bind(site_id)
-            .bind(kind.as_str())
-            .bind(first + i as i64)
-            .bind(task.target.target_type.as_str())
-            .bind(&task.target.name)
-            .bind(&task.scope)
-            .bind(&task.initiator)
-            .bind(task.schedule.as_ref().map(|s| s.id.clone()))
-            .bind(task.schedule.as_ref().map(|s| s.name.clone()))
-            .bind(task.status.as_str())
-            .bind(task.audit_service.as_ref().map(|s| s.id.clone()))
-            .bind(task.audit_service.as_ref().map(|s| s.name.clone()))
-            .bind(task.running_since)
-            .bind(task.start_date)
-            .bind(task.end_date)
-            .bind(task.error_messages.len() as i64)
-            .bind(messages)
-            .bind(task.cancelled_by.clone())
-            .execute(&mut *tx)
-            .await?;
+                 VALUES ",
+            );
+            for (i, task) in chunk.iter().enumerate() {
+                let number = first + (c * ROWS_PER_INSERT + i) as i64;
+                let messages = serde_json::to_string(&task.error_messages)
+                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                if i > 0 {
+                    insert.push(", ");
+                }
+                insert
+                    .push("(")
+                    .push_bind(site_id.to_owned())
+                    .push(", ")
+                    .push_bind(kind.as_str())
+                    .push(", ")
+                    .push_bind(number)
+                    .push(", ")
+                    .push_bind(task.target.target_type.as_str())
+                    .push(", ")
+                    .push_bind(task.target.name.clone())
+                    .push(", ")
+                    .push_bind(task.scope.clone())
+                    .push(", ")
+                    .push_bind(task.initiator.clone())
+                    .push(", ")
+                    .push_bind(task.schedule.as_ref().map(|s| s.id.clone()))
+                    .push(", ")
+                    .push_bind(task.schedule.as_ref().map(|s| s.name.clone()))
+                    .push(", ")
+                    .push_bind(task.status.as_str())
+                    .push(", ")
+                    .push_bind(task.audit_service.as_ref().map(|s| s.id.clone()))
+                    .push(", ")
+                    .push_bind(task.audit_service.as_ref().map(|s| s.name.clone()))
+                    .push(", ")
+                    .push_bind(task.running_since)
+                    .push(", ")
+                    .push_bind(task.start_date)
+                    .push(", ")
+                    .push_bind(task.end_date)
+                    .push(", ")
+                    .push_bind(task.error_messages.len() as i64)
+                    .push(", ")
+                    .push_bind(messages)
+                    .push(", ")
+                    .push_bind(task.cancelled_by.clone())
+                    .push(")");
+            }
+            insert.build().execute(&mut *tx).await?;
         }
         sqlx::query(
             "INSERT INTO task_numbers (site_id, kind, last) VALUES ($1, $2, $3)
@@ -98,29 +152,30 @@ pub async fn ended_tasks(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Puts one queue sample per `(minute, queued, running)` (Unix minutes) in
-/// Site `site_id`'s history, over any already there for those minutes.
-pub async fn queue_samples(
-    pool: &sqlx::AnyPool,
-    site_id: &str,
-    samples: &[(i64, u64, u64)],
-) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    for (minute, queued, running) in samples {
-        sqlx::query(
-            "INSERT INTO queue_samples (site_id, minute, queued, running) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (site_id, minute) DO UPDATE SET queued = excluded.queued, running = excluded.running",
-        )
-        .bind(site_id)
-        .bind(minute)
-        .bind(*queued as i64)
-        .bind(*running as i64)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in samples.chunks(ROWS_PER_INSERT) {
+        let mut insert = crate::db::Sql::new(
+            dialect,
+            "INSERT INTO queue_samples (site_id, minute, queued, running) VALUES ",
+        );
+        for (i, (minute, queued, running)) in chunk.iter().enumerate() {
+            if i > 0 {
+                insert.push(", ");
+            }
+            insert
+                .push("(")
+                .push_bind(site_id.to_owned())
+                .push(", ")
+                .push_bind(*minute)
+                .push(", ")
+                .push_bind(*queued as i64)
+                .push(", ")
+                .push_bind(*running as i64)
+                .push(")");
+        }
+        insert.push(
+            " ON CONFLICT (site_id, minute) DO UPDATE SET queued = excluded.queued, running = excluded.running",
+        );
+        insert.build().execute(&mut *tx).await?;
     }
     tx.commit().await
 }

@@ -185,6 +185,7 @@ async fn run(command: Command) -> Result<(), String> {
             let demo = demo::start(DemoOptions {
                 listen,
                 data_dir: data,
+                ..DemoOptions::default()
             })
             .await
             .map_err(|e| e.to_string())?;

@@ -1,5 +1,5 @@
 //! Helpers over the WebView itself: closing a pop-up from outside it, the
-//! `/` shortcut, and the viewer's time zone.
+//! `/` shortcut, the viewer's time zone, and User Timing marks.
 
 use leptos::prelude::*;
 
@@ -85,5 +85,23 @@ pub fn copy_text(text: &str) -> bool {
             .call1(&clipboard, &wasm_bindgen::JsValue::from_str(text))
             .is_ok(),
         _ => false,
+    }
+}
+
+/// A User Timing mark named `name` (ms since the page began), for the
+/// benchmarks: `taskdeck:ui-start`, `taskdeck:connected`,
+/// `taskdeck:first-snapshot`, `taskdeck:first-rows:<site>`.
+pub fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
+/// [`mark`], unless the page has a mark of that name already.
+pub fn mark_once(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        if performance.get_entries_by_name(name).length() == 0 {
+            let _ = performance.mark(name);
+        }
     }
 }

@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use taskdeck_ipc::{
-    commands, events, ActiveTasksSnapshot, ConnectionStatus, LinkStatus, OpenTask, RunProgress,
-    SignalsNow, TasksChanged,
+    commands, events, ActiveTasksSnapshot, ConnectionPhase, ConnectionStatus, LinkStatus, OpenTask,
+    RunProgress, SignalsNow, TasksChanged,
 };
 
 use crate::bridge;
@@ -138,6 +138,7 @@ impl Session {
 
     /// Keeps `incoming` unless the list holds a newer one.
     fn accept_snapshot(self, incoming: ActiveTasksSnapshot) {
+        super::dom::mark_once("taskdeck:first-snapshot");
         self.snapshot.update(|current| {
             if supersedes(current.as_ref(), &incoming) {
                 *current = Some(incoming);
@@ -178,6 +179,7 @@ impl Session {
                 switched.run(());
                 self.read_again();
             }
+            mark_connected(&s);
             self.status.set(Some(s));
             // A connection coming up may also show another Site.
             self.sites_changed.update(|n| *n += 1);
@@ -203,6 +205,7 @@ impl Session {
         })
         .await?;
         let now: ConnectionStatus = bridge::invoke(commands::CONNECTION_STATUS).await?;
+        mark_connected(&now);
         self.status.set(Some(now));
         let latest: Option<ActiveTasksSnapshot> = bridge::invoke(commands::ACTIVE_TASKS).await?;
         if let Some(latest) = latest {
@@ -217,6 +220,13 @@ impl Session {
             self.link.set(now);
         }
         Ok(())
+    }
+}
+
+/// The page's `taskdeck:connected` mark, when a Site is first connected.
+fn mark_connected(status: &ConnectionStatus) {
+    if status.phase == ConnectionPhase::Connected {
+        super::dom::mark_once("taskdeck:connected");
     }
 }
 

@@ -133,9 +133,7 @@ pub fn TasksTable(
         marked.update_value(|m| {
             m.insert(site.clone());
         });
-        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-            let _ = performance.mark(&format!("taskdeck:first-rows:{site}"));
-        }
+        super::dom::mark(&format!("taskdeck:first-rows:{site}"));
     });
     // Tasks that left the list leave the selection too.
     Effect::new(move |_| {

@@ -31,12 +31,22 @@ const START_MARKS: &str = "const at = prefix => {\
       const mark = performance.getEntriesByType('mark').find(m => m.name.startsWith(prefix));\
       return mark ? performance.timeOrigin + mark.startTime : null;\
     };\
-    return ['taskdeck:ui-start', 'taskdeck:connected', 'taskdeck:first-snapshot', 'taskdeck:first-rows:'].map(at);";
+    const loaded = performance.getEntriesByType('navigation')[0];\
+    return [performance.timeOrigin, loaded ? performance.timeOrigin + loaded.responseEnd : null]\
+      .concat(['taskdeck:ui-start', 'taskdeck:connected', 'taskdeck:first-snapshot', 'taskdeck:first-rows:'].map(at));";
 
-/// What the marks of [`START_MARKS`] say: the UI's WebAssembly running, the
-/// Demo Site connected (as the backend reports it), its first list in the
-/// page, its first rows in the DOM.
-const STAGES: [&str; 4] = ["UI running", "Site connected", "first list", "first rows"];
+/// What the times of [`START_MARKS`] say: the WebView began to load the
+/// page, had its HTML, the UI's WebAssembly was running, the Demo Site
+/// connected (as the window learnt it), its first list was in the page,
+/// its first rows in the DOM.
+const STAGES: [&str; 6] = [
+    "page began",
+    "page loaded",
+    "UI running",
+    "Site connected",
+    "first list",
+    "first rows",
+];
 
 fn release_app() -> PathBuf {
     std::env::var_os("TASKDECK_RELEASE_APP")

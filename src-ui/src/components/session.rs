@@ -156,13 +156,18 @@ impl Session {
         });
     }
 
+    /// Every listener is registered at once (each is a round trip to the
+    /// backend; one after another they held up the first rows), then the
+    /// backend's state is read, its four parts at once.
     async fn listening(self, handlers: Handlers) -> Result<(), bridge::BridgeError> {
+        use futures_util::future::try_join_all;
+        use futures_util::FutureExt;
         let Handlers {
             switched,
             open_task,
             tasks_changed,
         } = handlers;
-        bridge::listen(events::CONNECTION, move |s: ConnectionStatus| {
+        let on_connection = move |s: ConnectionStatus| {
             let key = |s: &ConnectionStatus| {
                 (
                     s.connection_id.clone(),
@@ -183,41 +188,46 @@ impl Session {
             self.status.set(Some(s));
             // A connection coming up may also show another Site.
             self.sites_changed.update(|n| *n += 1);
-        })
+        };
+        try_join_all([
+            bridge::listen(events::CONNECTION, on_connection).boxed_local(),
+            bridge::listen(events::ACTIVE_TASKS, move |s| self.accept_snapshot(s)).boxed_local(),
+            bridge::listen(events::SIGNALS, move |s: SignalsNow| {
+                self.signals.set(Some(s))
+            })
+            .boxed_local(),
+            bridge::listen(events::LINK, move |l: LinkStatus| self.link.set(Some(l))).boxed_local(),
+            bridge::listen(events::OPEN_TASK, move |open| open_task.run(open)).boxed_local(),
+            bridge::listen(events::TASKS_CHANGED, move |changed| {
+                tasks_changed.run(changed)
+            })
+            .boxed_local(),
+            bridge::listen(events::RUN_PROGRESS, move |progress| {
+                self.run_progress.set(Some(progress))
+            })
+            .boxed_local(),
+            bridge::listen(events::SITES, move |_: ()| {
+                self.sites_changed.update(|n| *n += 1)
+            })
+            .boxed_local(),
+        ])
         .await?;
-        bridge::listen(events::ACTIVE_TASKS, move |s| self.accept_snapshot(s)).await?;
-        bridge::listen(events::SIGNALS, move |s: SignalsNow| {
-            self.signals.set(Some(s))
-        })
-        .await?;
-        bridge::listen(events::LINK, move |l: LinkStatus| self.link.set(Some(l))).await?;
-        bridge::listen(events::OPEN_TASK, move |open| open_task.run(open)).await?;
-        bridge::listen(events::TASKS_CHANGED, move |changed| {
-            tasks_changed.run(changed)
-        })
-        .await?;
-        bridge::listen(events::RUN_PROGRESS, move |progress| {
-            self.run_progress.set(Some(progress))
-        })
-        .await?;
-        bridge::listen(events::SITES, move |_: ()| {
-            self.sites_changed.update(|n| *n += 1)
-        })
-        .await?;
-        let now: ConnectionStatus = bridge::invoke(commands::CONNECTION_STATUS).await?;
-        mark_connected(&now);
-        self.status.set(Some(now));
-        let latest: Option<ActiveTasksSnapshot> = bridge::invoke(commands::ACTIVE_TASKS).await?;
+        let (status, latest, signals, link) = futures_util::try_join!(
+            bridge::invoke::<ConnectionStatus>(commands::CONNECTION_STATUS),
+            bridge::invoke::<Option<ActiveTasksSnapshot>>(commands::ACTIVE_TASKS),
+            bridge::invoke::<Option<SignalsNow>>(commands::SIGNALS),
+            bridge::invoke::<Option<LinkStatus>>(commands::LINK_STATUS),
+        )?;
+        mark_connected(&status);
+        self.status.set(Some(status));
         if let Some(latest) = latest {
             self.accept_snapshot(latest);
         }
-        let now: Option<SignalsNow> = bridge::invoke(commands::SIGNALS).await?;
-        if now.is_some() {
-            self.signals.set(now);
+        if signals.is_some() {
+            self.signals.set(signals);
         }
-        let now: Option<LinkStatus> = bridge::invoke(commands::LINK_STATUS).await?;
-        if now.is_some() {
-            self.link.set(now);
+        if link.is_some() {
+            self.link.set(link);
         }
         Ok(())
     }

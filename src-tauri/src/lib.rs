@@ -91,9 +91,15 @@ pub fn run() {
         ])
         .setup(|app| {
             let handle = app.handle().clone();
-            // First: the Demo Site starts while the rest is set up and the
-            // window loads (it shows itself only if no Site is shown by then).
+            // First: the Demo Site starts while the window is built and
+            // loads and the rest is set up (it shows itself only if no Site
+            // is shown by then). The window is built here, not by Tauri
+            // before `setup` (`create: false` in tauri.conf.json): Tauri's
+            // order kept the Demo Site waiting for the WebView.
             tauri::async_runtime::spawn(connect_demo(handle.clone()));
+            for window in app.config().app.windows.clone() {
+                tauri::WebviewWindowBuilder::from_config(&handle, &window)?.build()?;
+            }
             load_settings(&handle);
             for connection in handle.state::<DesktopState>().settings_now().connections {
                 watch_connection(&handle, connection, None);

@@ -98,47 +98,26 @@ pub async fn day(
                 let number = first + (c * ROWS_PER_INSERT + i) as i64;
                 let messages = serde_json::to_string(&task.error_messages)
                     .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-                if i > 0 {
-                    insert.push(", ");
-                }
-                insert
-                    .push("(")
-                    .push_bind(site_id.to_owned())
-                    .push(", ")
-                    .push_bind(kind.as_str())
-                    .push(", ")
-                    .push_bind(number)
-                    .push(", ")
-                    .push_bind(task.target.target_type.as_str())
-                    .push(", ")
-                    .push_bind(task.target.name.clone())
-                    .push(", ")
-                    .push_bind(task.scope.clone())
-                    .push(", ")
-                    .push_bind(task.initiator.clone())
-                    .push(", ")
-                    .push_bind(task.schedule.as_ref().map(|s| s.id.clone()))
-                    .push(", ")
-                    .push_bind(task.schedule.as_ref().map(|s| s.name.clone()))
-                    .push(", ")
-                    .push_bind(task.status.as_str())
-                    .push(", ")
-                    .push_bind(task.audit_service.as_ref().map(|s| s.id.clone()))
-                    .push(", ")
-                    .push_bind(task.audit_service.as_ref().map(|s| s.name.clone()))
-                    .push(", ")
-                    .push_bind(task.running_since)
-                    .push(", ")
-                    .push_bind(task.start_date)
-                    .push(", ")
-                    .push_bind(task.end_date)
-                    .push(", ")
-                    .push_bind(task.error_messages.len() as i64)
-                    .push(", ")
-                    .push_bind(messages)
-                    .push(", ")
-                    .push_bind(task.cancelled_by.clone())
-                    .push(")");
+                insert.push_row(i, |row| {
+                    row.bind(site_id.to_owned())
+                        .bind(kind.as_str())
+                        .bind(number)
+                        .bind(task.target.target_type.as_str())
+                        .bind(task.target.name.clone())
+                        .bind(task.scope.clone())
+                        .bind(task.initiator.clone())
+                        .bind(task.schedule.as_ref().map(|s| s.id.clone()))
+                        .bind(task.schedule.as_ref().map(|s| s.name.clone()))
+                        .bind(task.status.as_str())
+                        .bind(task.audit_service.as_ref().map(|s| s.id.clone()))
+                        .bind(task.audit_service.as_ref().map(|s| s.name.clone()))
+                        .bind(task.running_since)
+                        .bind(task.start_date)
+                        .bind(task.end_date)
+                        .bind(task.error_messages.len() as i64)
+                        .bind(messages)
+                        .bind(task.cancelled_by.clone());
+                });
             }
             insert.build().execute(&mut *tx).await?;
         }
@@ -158,19 +137,12 @@ pub async fn day(
             "INSERT INTO queue_samples (site_id, minute, queued, running) VALUES ",
         );
         for (i, (minute, queued, running)) in chunk.iter().enumerate() {
-            if i > 0 {
-                insert.push(", ");
-            }
-            insert
-                .push("(")
-                .push_bind(site_id.to_owned())
-                .push(", ")
-                .push_bind(*minute)
-                .push(", ")
-                .push_bind(*queued as i64)
-                .push(", ")
-                .push_bind(*running as i64)
-                .push(")");
+            insert.push_row(i, |row| {
+                row.bind(site_id.to_owned())
+                    .bind(*minute)
+                    .bind(*queued as i64)
+                    .bind(*running as i64);
+            });
         }
         insert.push(
             " ON CONFLICT (site_id, minute) DO UPDATE SET queued = excluded.queued, running = excluded.running",

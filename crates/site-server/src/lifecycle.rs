@@ -150,21 +150,13 @@ impl<'a> SiteWrite<'a> {
                 "INSERT INTO active_counts (site_id, kind, status, target_type, n) VALUES ",
             );
             for (i, ((kind, status, target_type), n)) in moves.0.iter().enumerate() {
-                if i > 0 {
-                    upsert.push(", ");
-                }
-                upsert
-                    .push("(")
-                    .push_bind(self.site.id().to_owned())
-                    .push(", ")
-                    .push_bind(kind_column(*kind))
-                    .push(", ")
-                    .push_bind(status_column(*status))
-                    .push(", ")
-                    .push_bind(target_type.as_str())
-                    .push(", ")
-                    .push_bind(*n)
-                    .push(")");
+                upsert.push_row(i, |row| {
+                    row.bind(self.site.id().to_owned())
+                        .bind(kind_column(*kind))
+                        .bind(status_column(*status))
+                        .bind(target_type.as_str())
+                        .bind(*n);
+                });
             }
             upsert.push(
                 " ON CONFLICT (site_id, kind, status, target_type) \
@@ -207,19 +199,12 @@ impl<'a> SiteWrite<'a> {
                 let data = change
                     .to_json()
                     .map_err(|e| AppError::Internal(e.to_string()))?;
-                if i > 0 {
-                    insert.push(", ");
-                }
-                insert
-                    .push("(")
-                    .push_bind(self.site.id().to_owned())
-                    .push(", ")
-                    .push_bind(revision)
-                    .push(", ")
-                    .push_bind(change.event_name())
-                    .push(", ")
-                    .push_bind(data)
-                    .push(")");
+                insert.push_row(i, |row| {
+                    row.bind(self.site.id().to_owned())
+                        .bind(revision)
+                        .bind(change.event_name())
+                        .bind(data);
+                });
             }
             insert.build().execute(&mut *self.tx).await?;
         }
@@ -422,35 +407,20 @@ async fn insert_tasks(
                                 schedule_id, schedule_name, status, start_date, simulate) VALUES ",
         );
         for (i, (number, simulate, new)) in chunk.iter().enumerate() {
-            if i > 0 {
-                insert.push(", ");
-            }
-            insert
-                .push("(")
-                .push_bind(site.id().to_owned())
-                .push(", ")
-                .push_bind(kind_column(new.kind))
-                .push(", ")
-                .push_bind(*number)
-                .push(", ")
-                .push_bind(new.target.target_type.as_str())
-                .push(", ")
-                .push_bind(new.target.name.clone())
-                .push(", ")
-                .push_bind(new.scope.clone())
-                .push(", ")
-                .push_bind(new.initiator.as_str().to_owned())
-                .push(", ")
-                .push_bind(new.schedule.as_ref().map(|s| s.id.clone()))
-                .push(", ")
-                .push_bind(new.schedule.as_ref().map(|s| s.name.clone()))
-                .push(", ")
-                .push_bind(status_column(TaskStatus::Queued))
-                .push(", ")
-                .push_bind(start_date)
-                .push(", ")
-                .push_bind(simulate.clone())
-                .push(")");
+            insert.push_row(i, |row| {
+                row.bind(site.id().to_owned())
+                    .bind(kind_column(new.kind))
+                    .bind(*number)
+                    .bind(new.target.target_type.as_str())
+                    .bind(new.target.name.clone())
+                    .bind(new.scope.clone())
+                    .bind(new.initiator.as_str().to_owned())
+                    .bind(new.schedule.as_ref().map(|s| s.id.clone()))
+                    .bind(new.schedule.as_ref().map(|s| s.name.clone()))
+                    .bind(status_column(TaskStatus::Queued))
+                    .bind(start_date)
+                    .bind(simulate.clone());
+            });
         }
         insert.push(format_args!(" RETURNING {TASK_COLUMNS}"));
         for row in insert
@@ -755,21 +725,13 @@ async fn complete_in(
             "WITH ends (end_kind, end_number, end_status, end_errors, end_messages) AS (VALUES ",
         );
         for (i, (id, (status, errors, messages))) in chunk.iter().enumerate() {
-            if i > 0 {
-                update.push(", ");
-            }
-            update
-                .push("(")
-                .push_bind(kind_column(id.kind))
-                .push(", ")
-                .push_bind(id.number as i64)
-                .push(", ")
-                .push_bind(status_column(*status))
-                .push(", ")
-                .push_bind(*errors)
-                .push(", ")
-                .push_bind(messages.clone())
-                .push(")");
+            update.push_row(i, |row| {
+                row.bind(kind_column(id.kind))
+                    .bind(id.number as i64)
+                    .bind(status_column(*status))
+                    .bind(*errors)
+                    .bind(messages.clone());
+            });
         }
         update.push(") UPDATE tasks SET status = ends.end_status, end_date = ");
         update

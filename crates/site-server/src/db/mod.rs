@@ -22,7 +22,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
 pub use dialect::Dialect;
-pub use sql::Sql;
+pub use sql::{Row, Sql};
 
 use crate::config::{FailedLabel, Store};
 use crate::error::{AppError, StartError};

@@ -90,6 +90,20 @@ impl Sql {
         self
     }
 
+    /// Appends row `index` of a multi-row `VALUES`: `", "` before every
+    /// row but the first, then `(v1, v2, …)` of the values `row` binds.
+    pub fn push_row(&mut self, index: usize, row: impl FnOnce(&mut Row<'_>)) -> &mut Sql {
+        if index > 0 {
+            self.push(", ");
+        }
+        self.push("(");
+        row(&mut Row {
+            sql: self,
+            values: 0,
+        });
+        self.push(")")
+    }
+
     /// The SQL text so far.
     pub fn text(&self) -> &str {
         &self.text
@@ -117,6 +131,27 @@ impl Sql {
     }
 }
 
+/// One row of a multi-row `VALUES` ([`Sql::push_row`]).
+pub struct Row<'a> {
+    sql: &'a mut Sql,
+    values: usize,
+}
+
+impl Row<'_> {
+    /// Appends a placeholder for `value`, after a `", "` but for the first.
+    pub fn bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: 'static + Encode<'static, Any> + Type<Any>,
+    {
+        if self.values > 0 {
+            self.sql.push(", ");
+        }
+        self.sql.push_bind(value);
+        self.values += 1;
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +168,13 @@ mod tests {
             sql.text(),
             "SELECT 1 WHERE a = $1 AND b IN ($2, $3) AND c = lower($4)"
         );
+        let mut sql = Sql::new(Dialect::Postgres, "INSERT INTO t (a, b) VALUES ");
+        for (i, (a, b)) in [(1_i64, "x"), (2, "y")].into_iter().enumerate() {
+            sql.push_row(i, |row| {
+                row.bind(a).bind(b);
+            });
+        }
+        assert_eq!(sql.text(), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
         let mut sql = Sql::new(Dialect::Sqlite, "SELECT ");
         sql.push_bind_nocase("Z");
         assert_eq!(sql.text(), "SELECT $1");

@@ -55,10 +55,7 @@ pub async fn start(data_dir: PathBuf) -> Result<DemoConnection> {
         .registration(SiteRole::SiteAdministrator)
         .cloned()
         .ok_or_else(|| Error::Demo("the demo has no administrator".to_owned()))?;
-    let secret = SecretRef {
-        connection_id: DEMO_CONNECTION_ID.to_owned(),
-        client_id: admin.client_id.clone(),
-    };
+    let secret = demo_secret(admin.client_id.clone());
     // The secret is filed while the Site starts: neither waits for the other.
     let filing = {
         let secret = secret.clone();
@@ -97,11 +94,7 @@ fn file_secret(secret: &SecretRef, value: &str, filed: &std::path::Path) -> Resu
         .map(|id| id.trim().to_owned())
         .filter(|id| !id.is_empty() && *id != secret.client_id);
     if let Some(client_id) = last {
-        let last = SecretRef {
-            connection_id: DEMO_CONNECTION_ID.to_owned(),
-            client_id,
-        };
-        if let Err(error) = last.delete() {
+        if let Err(error) = demo_secret(client_id).delete() {
             tracing::warn!(%error, "the last launch's demo secret stays in the keyring");
         }
     }
@@ -115,4 +108,12 @@ fn file_secret(secret: &SecretRef, value: &str, filed: &std::path::Path) -> Resu
         tracing::warn!(%error, "the next launch cannot remove this demo secret");
     }
     Ok(())
+}
+
+/// The keyring entry of the Demo Site's secret for `client_id`.
+fn demo_secret(client_id: String) -> SecretRef {
+    SecretRef {
+        connection_id: DEMO_CONNECTION_ID.to_owned(),
+        client_id,
+    }
 }

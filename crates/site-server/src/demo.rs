@@ -69,8 +69,16 @@ impl Default for DemoOptions {
 impl DemoOptions {
     /// The registration whose owner has `role`.
     pub fn registration(&self, role: SiteRole) -> Option<&DemoRegistration> {
-        self.registrations.iter().find(|r| r.role == role)
+        registration_of(&self.registrations, role)
     }
+}
+
+/// The registration in `registrations` whose owner has `role`.
+fn registration_of(
+    registrations: &[DemoRegistration],
+    role: SiteRole,
+) -> Option<&DemoRegistration> {
+    registrations.iter().find(|r| r.role == role)
 }
 
 /// Fresh credentials: a Site Administrator's registration and a Site
@@ -120,10 +128,7 @@ impl Demo {
 
     /// The registration whose owner has `role`.
     pub fn registration(&self, role: SiteRole) -> &DemoRegistration {
-        self.registrations
-            .iter()
-            .find(|registration| registration.role == role)
-            .unwrap_or(&self.registrations[0])
+        registration_of(&self.registrations, role).unwrap_or(&self.registrations[0])
     }
 
     /// Stops the server and removes temporary data.
@@ -148,10 +153,7 @@ pub async fn start(options: DemoOptions) -> Result<Demo, StartError> {
         }
     };
     let registrations = options.registrations;
-    if !registrations
-        .iter()
-        .any(|r| r.role == SiteRole::SiteAdministrator)
-    {
+    if registration_of(&registrations, SiteRole::SiteAdministrator).is_none() {
         return Err(StartError::InvalidConfig {
             path: "(demo)".into(),
             message: "the demo needs a Site Administrator's app registration".to_owned(),

@@ -341,27 +341,24 @@ fn hash_agent_secrets(sites: &mut [config::SiteConfig], mode: Mode) -> Result<()
 /// the secrets are hashed at once, each off the async workers (the
 /// desktop's window keeps answering while its Demo Site starts).
 async fn registration_hashes(config: &Config) -> Result<Vec<String>, StartError> {
-    let hashing: Vec<_> = config
-        .app_registrations
-        .iter()
-        .map(|registration| {
-            let configured = registration.client_secret_hash.clone();
-            let plain = registration
-                .client_secret
-                .clone()
-                .filter(|_| config.mode != Mode::Production);
-            tokio::task::spawn_blocking(move || match (configured, plain) {
+    let hashing = config.app_registrations.iter().map(|registration| {
+        let configured = registration.client_secret_hash.clone();
+        let plain = registration
+            .client_secret
+            .clone()
+            .filter(|_| config.mode != Mode::Production);
+        async move {
+            match (configured, plain) {
                 (Some(hash), _) => Ok(hash),
-                (None, Some(secret)) => hash_secret(&secret).map_err(StartError::Hash),
+                (None, Some(secret)) => tokio::task::spawn_blocking(move || hash_secret(&secret))
+                    .await
+                    .map_err(|e| StartError::Hash(e.to_string()))?
+                    .map_err(StartError::Hash),
                 (None, None) => Err(StartError::Hash("no usable client secret".to_owned())),
-            })
-        })
-        .collect();
-    let mut hashes = Vec::with_capacity(hashing.len());
-    for hash in hashing {
-        hashes.push(hash.await.map_err(|e| StartError::Hash(e.to_string()))??);
-    }
-    Ok(hashes)
+            }
+        }
+    });
+    futures_util::future::try_join_all(hashing).await
 }
 
 /// Makes the stored Sites, users, roles and registrations match `config`.

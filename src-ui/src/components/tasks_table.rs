@@ -122,18 +122,13 @@ pub fn TasksTable(
     }
     // A User Timing mark when a Site's first rows are in the page, for the
     // window benchmark (`taskdeck:first-rows:<site>`, ms since the page began).
-    let marked = StoredValue::new(BTreeSet::<String>::new());
     Effect::new(move |_| {
         let Some(site) = snapshot.with(|s| s.as_ref().map(|s| s.site_id.clone())) else {
             return;
         };
-        if rows.with(Vec::is_empty) || marked.with_value(|m| m.contains(&site)) {
-            return;
+        if !rows.with(Vec::is_empty) {
+            super::dom::mark_once(&format!("taskdeck:first-rows:{site}"));
         }
-        marked.update_value(|m| {
-            m.insert(site.clone());
-        });
-        super::dom::mark(&format!("taskdeck:first-rows:{site}"));
     });
     // Tasks that left the list leave the selection too.
     Effect::new(move |_| {

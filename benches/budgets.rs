@@ -5,7 +5,7 @@
 //!
 //! Run through `cargo xtask bench-budgets`, which builds the release app and
 //! the bundles first and runs this in the test session (Xvfb, D-Bus,
-//! keyring). `BUDGET_IDLE_MINUTES` shortens the idle wait (default 10).
+//! keyring). `BUDGET_IDLE_MINUTES` shortens the idle wait (default 10; 0 skips it).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -26,7 +26,7 @@ const PSS_ALLOWANCE_MB: f64 = 60.0;
 const ROWS: &str = "return document.querySelectorAll(\"[data-testid='task-row']\").length > 0;";
 
 /// The page's User Timing marks of a start, in ms since the Unix epoch, in
-/// the order of [`STAGES`] (null where the page has no such mark).
+/// the order of [`STAGES`] after the first (null where the page has no such mark).
 const START_MARKS: &str = "const at = prefix => {\
       const mark = performance.getEntriesByType('mark').find(m => m.name.startsWith(prefix));\
       return mark ? performance.timeOrigin + mark.startTime : null;\
@@ -35,11 +35,13 @@ const START_MARKS: &str = "const at = prefix => {\
     return [performance.timeOrigin, loaded ? performance.timeOrigin + loaded.responseEnd : null]\
       .concat(['taskdeck:ui-start', 'taskdeck:connected', 'taskdeck:first-snapshot', 'taskdeck:first-rows:'].map(at));";
 
-/// What the times of [`START_MARKS`] say: the WebView began to load the
+/// The stages of a start: WebKit's web process started (seen in /proc, to
+/// 10 ms), then what the times of [`START_MARKS`] say: the WebView began to load the
 /// page, had its HTML, the UI's WebAssembly was running, the Demo Site
 /// connected (as the window learnt it), its first list was in the page,
 /// its first rows in the DOM.
-const STAGES: [&str; 6] = [
+const STAGES: [&str; 7] = [
+    "web process started",
     "page began",
     "page loaded",
     "UI running",
@@ -185,9 +187,22 @@ async fn main() {
             .ok()
             .and_then(|r| r.convert().ok())
             .unwrap_or_default();
-        let process_start = pid_of(&binary).and_then(start_epoch_ms);
-        let since_start: Vec<Option<f64>> = (0..STAGES.len())
-            .map(|i| Some(marks.get(i).copied().flatten()? - process_start?))
+        let pid = pid_of(&binary);
+        let process_start = pid.and_then(start_epoch_ms);
+        // The first stage is seen from outside the page: WebKit's web
+        // process, started by the app's window.
+        let web_process = pid.and_then(|pid| {
+            process_tree(pid)
+                .into_iter()
+                .filter(|p| process_name(*p).starts_with("WebKitWebProc"))
+                .filter_map(start_epoch_ms)
+                .min_by(f64::total_cmp)
+        });
+        let since_start: Vec<Option<f64>> = std::iter::once(web_process)
+            .chain(marks.iter().copied())
+            .chain(std::iter::repeat(None))
+            .take(STAGES.len())
+            .map(|at| Some(at? - process_start?))
             .collect();
         let from_process = since_start.last().copied().flatten();
         let stages: Vec<String> = STAGES
@@ -238,12 +253,21 @@ async fn main() {
     let minutes: u64 = std::env::var("BUDGET_IDLE_MINUTES")
         .ok()
         .and_then(|m| m.parse().ok())
-        .unwrap_or(10)
-        .max(1);
-    let driver = TauriDriver::start(&[]).with_application(&binary);
+        .unwrap_or(10);
+    if minutes == 0 {
+        println!("idle memory: not measured (BUDGET_IDLE_MINUTES=0)");
+    } else {
+        idle_memory(&binary, minutes).await;
+    }
+    bundle_sizes();
+}
+
+/// PSS of the app's process tree after each of `minutes` idle minutes.
+async fn idle_memory(binary: &Path, minutes: u64) {
+    let driver = TauriDriver::start(&[]).with_application(binary);
     let app = launch_app(&driver).await;
     wait_for_rows(&app).await;
-    let pid = pid_of(&binary).expect("the app's process");
+    let pid = pid_of(binary).expect("the app's process");
     let began = Instant::now();
     let mut at_minute_one = None;
     for minute in 1..=minutes {
@@ -252,6 +276,12 @@ async fn main() {
             // Keep the WebDriver session alive, as a window left open would be.
             let _ = app.title().await;
             tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        if stat_fields(pid).is_none() {
+            println!(
+                "idle minute {minute}: the app's process {pid} is gone; idle memory not measured"
+            );
+            break;
         }
         let (pss, rss, parts) = memory(pid);
         println!("idle minute {minute}: PSS {pss:.0} MB, RSS {rss:.0} MB ({parts})");
@@ -267,8 +297,10 @@ async fn main() {
         }
     }
     close(app, driver, Ok(())).await;
+}
 
-    // The bundles (`cargo xtask bundle` recorded their sizes).
+/// The bundles' sizes, as `cargo xtask bundle` recorded them.
+fn bundle_sizes() {
     let sizes = std::env::var_os("TASKDECK_BUNDLE_SIZES")
         .and_then(|path| std::fs::read_to_string(path).ok())
         .unwrap_or_default();

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod sink;
 pub mod site_client;
 pub mod sites;
+mod startup;
 pub mod state;
 mod tray;
 
@@ -34,6 +35,7 @@ use crate::state::{update_status, DesktopState};
 
 /// Starts the app: the window, then the Demo Site connection in the background.
 pub fn run() {
+    let launched = startup::launched();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -46,7 +48,16 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_main_window(app);
         }))
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // The window's size and place come back; whether it is shown is
+        // decided by the page's load (`build_main_window`).
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
@@ -89,7 +100,8 @@ pub fn run() {
             commands::tasks::run_tasks,
             commands::logs::failed_in_log
         ])
-        .setup(|app| {
+        .setup(move |app| {
+            let mut steps = startup::Steps::new(launched);
             let handle = app.handle().clone();
             // First: the Demo Site starts while the window is built and
             // loads and the rest is set up (it shows itself only if no Site
@@ -97,20 +109,26 @@ pub fn run() {
             // before `setup` (`create: false` in tauri.conf.json): Tauri's
             // order kept the Demo Site waiting for the WebView.
             tauri::async_runtime::spawn(connect_demo(handle.clone()));
+            steps.done("setup began");
             for window in app.config().app.windows.clone() {
-                tauri::WebviewWindowBuilder::from_config(&handle, &window)?.build()?;
+                build_main_window(&handle, &window)?;
             }
+            steps.done("window built");
             load_settings(&handle);
             for connection in handle.state::<DesktopState>().settings_now().connections {
                 watch_connection(&handle, connection, None);
             }
             tauri::async_runtime::spawn(watch_signals(handle.clone()));
+            steps.done("settings loaded");
             if let Err(error) = notify::install(&handle) {
                 tracing::warn!(%error, "notification clicks will not open the task");
             }
+            steps.done("notifications");
             if let Err(error) = tray::install(&handle) {
                 tracing::warn!(%error, "no system tray: closing the window quits");
             }
+            steps.done("tray");
+            steps.log();
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -173,6 +191,44 @@ pub fn run() {
         }
     });
 }
+
+/// Builds a window of the configuration hidden, and shows it once its page
+/// has loaded (or after [`SHOW_AT_LATEST`], whatever the page does).
+///
+/// Shown at once, the window asked WebKit for its first paint before the
+/// page had begun to load; without compositing (no GPU) WebKit then holds
+/// the app's main thread for up to half a second waiting for that paint,
+/// while the page waits for the main thread to serve its files. About
+/// every second start stalled so (`cargo xtask bench-budgets`: ~450 ms
+/// with the machine idle between the web process's start and the page's).
+fn build_main_window(
+    app: &AppHandle,
+    config: &tauri::utils::config::WindowConfig,
+) -> tauri::Result<()> {
+    let shown = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let on_load = shown.clone();
+    let window = tauri::WebviewWindowBuilder::from_config(app, config)?
+        .visible(false)
+        .on_page_load(move |window, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished
+                && !on_load.swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                let _ = window.show();
+            }
+        })
+        .build()?;
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(SHOW_AT_LATEST).await;
+        if !shown.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            tracing::warn!("the page did not load in time: the window is shown as it is");
+            let _ = window.show();
+        }
+    });
+    Ok(())
+}
+
+/// The latest the main window is shown, loaded or not.
+const SHOW_AT_LATEST: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Brings the main window forward (a second launch, a notification click).
 pub(crate) fn show_main_window(app: &AppHandle) {
@@ -344,6 +400,7 @@ async fn try_connect_demo(app: &AppHandle) -> Result<()> {
     let started = began.elapsed();
     let me = connection.client.me().await?;
     tracing::info!(
+        since_launch_ms = startup::launched().elapsed().as_millis() as u64,
         start_ms = started.as_millis() as u64,
         token_and_me_ms = (began.elapsed() - started).as_millis() as u64,
         "connected to the Demo Site"

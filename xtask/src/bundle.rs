@@ -63,21 +63,45 @@ fn print_size(path: &Path) -> Result<(), String> {
 }
 
 /// Repacks the `.deb` with xz, as Debian's own packages are: `tauri build`
-/// writes gzip, a third larger for our binary. The contents, control file
-/// and checksums stay as they are.
+/// writes gzip, a third larger for our binary. Its contents go through
+/// xz's x86 branch filter first (`xz --x86`), which makes machine code
+/// compress better (7.89 -> 7.45 MB); dpkg's xz decoder reads any filter
+/// chain. `dpkg-deb` builds the package uncompressed (it cannot set a
+/// filter), then its members are compressed and put back in their order.
+/// The contents, control file and checksums stay as they are.
 fn recompress_deb(deb: &Path) -> Result<(), String> {
-    let unpacked = target_dir().join("tmp").join("deb-repack");
-    let _ = std::fs::remove_dir_all(&unpacked);
+    let work = target_dir().join("tmp").join("deb-repack");
+    let _ = std::fs::remove_dir_all(&work);
+    let (unpacked, members) = (work.join("root"), work.join("members"));
+    std::fs::create_dir_all(&members).map_err(|e| e.to_string())?;
     run(Command::new("dpkg-deb")
         .arg("--raw-extract")
         .arg(deb)
         .arg(&unpacked))?;
+    let plain = work.join("plain.deb");
     run(Command::new("dpkg-deb")
-        .args(["--root-owner-group", "-Zxz", "-z9", "--build"])
+        .args(["--root-owner-group", "-Znone", "--build"])
         .arg(&unpacked)
-        .arg(deb)
+        .arg(&plain)
         .stdout(std::process::Stdio::null()))?;
-    let _ = std::fs::remove_dir_all(&unpacked);
+    run(Command::new("ar")
+        .arg("x")
+        .arg(&plain)
+        .current_dir(&members))?;
+    run(Command::new("xz")
+        .args(["--x86", "--lzma2=preset=9e", "data.tar"])
+        .current_dir(&members))?;
+    run(Command::new("xz")
+        .args(["-9e", "control.tar"])
+        .current_dir(&members))?;
+    std::fs::remove_file(deb).map_err(|e| format!("{}: {e}", deb.display()))?;
+    // `D`: members with zero dates and owners, as dpkg-deb writes them.
+    run(Command::new("ar")
+        .arg("rcD")
+        .arg(deb)
+        .args(["debian-binary", "control.tar.xz", "data.tar.xz"])
+        .current_dir(&members))?;
+    let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
 

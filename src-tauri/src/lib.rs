@@ -195,12 +195,15 @@ pub fn run() {
 /// Builds a window of the configuration hidden, and shows it once its page
 /// has loaded (or after [`SHOW_AT_LATEST`], whatever the page does).
 ///
-/// Shown at once, the window asked WebKit for its first paint before the
-/// page had begun to load; without compositing (no GPU) WebKit then holds
-/// the app's main thread for up to half a second waiting for that paint,
-/// while the page waits for the main thread to serve its files. About
-/// every second start stalled so (`cargo xtask bench-budgets`: ~450 ms
-/// with the machine idle between the web process's start and the page's).
+/// Shown at once, about every second start stalled for ~450 ms with the
+/// machine idle, between WebKit's web process starting and the page
+/// beginning to load, when WebKit paints without compositing (no GPU:
+/// `rendering.rs`); with compositing, or with the window shown after the
+/// load, no start did (`cargo xtask bench-budgets`, BENCHMARKS.md). The
+/// likely cause: WebKit waits up to half a second on the main thread for
+/// the first paint of a newly shown view, while the page waits for that
+/// thread to serve its files. Shown after the load, the window also never
+/// shows a blank page.
 fn build_main_window(
     app: &AppHandle,
     config: &tauri::utils::config::WindowConfig,

@@ -35,7 +35,8 @@ use crate::state::{update_status, DesktopState};
 
 /// Starts the app: the window, then the Demo Site connection in the background.
 pub fn run() {
-    let launched = startup::launched();
+    // The start's times count from here.
+    startup::launched();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -100,8 +101,8 @@ pub fn run() {
             commands::tasks::run_tasks,
             commands::logs::failed_in_log
         ])
-        .setup(move |app| {
-            let mut steps = startup::Steps::new(launched);
+        .setup(|app| {
+            let mut steps = startup::Steps::default();
             let handle = app.handle().clone();
             // First: the Demo Site starts while the window is built and
             // loads and the rest is set up (it shows itself only if no Site

@@ -37,36 +37,30 @@ pub static WINDOW_ASKED: Milestone = Milestone::new("the window's first reading"
 /// The first Active tasks list sent to the window.
 pub static FIRST_LIST: Milestone = Milestone::new("the first list sent to the window");
 
-/// Logs `milestone` with the ms since launch, the first time only.
-pub fn milestone(milestone: &Milestone) {
+/// Logs `milestone` with the ms since launch, the first time only; true
+/// if this call was the first.
+pub fn milestone(milestone: &Milestone) -> bool {
     if milestone.reached.swap(true, Ordering::Relaxed) {
-        return;
+        return false;
     }
     tracing::info!(
         ms = launched().elapsed().as_millis() as u64,
         "start: {}",
         milestone.name
     );
+    true
 }
 
-/// Steps of the start, each with the ms since the process's `run` began.
+/// Steps of the start, each with the ms since the app's launch.
+#[derive(Default)]
 pub struct Steps {
-    launched: Instant,
     done: Vec<(&'static str, u128)>,
 }
 
 impl Steps {
-    /// A timeline counted from `launched`.
-    pub fn new(launched: Instant) -> Self {
-        Self {
-            launched,
-            done: Vec::new(),
-        }
-    }
-
     /// Records that `step` has just finished.
     pub fn done(&mut self, step: &'static str) {
-        self.done.push((step, self.launched.elapsed().as_millis()));
+        self.done.push((step, launched().elapsed().as_millis()));
     }
 
     /// One line: `step N ms, …` in the order the steps finished.
@@ -91,15 +85,13 @@ mod tests {
     #[test]
     fn a_milestone_is_reached_once() {
         let once = Milestone::new("test");
-        milestone(&once);
-        assert!(once.reached.load(Ordering::Relaxed));
-        milestone(&once);
-        assert!(once.reached.load(Ordering::Relaxed));
+        assert!(milestone(&once), "the first time is logged");
+        assert!(!milestone(&once), "the second is not");
     }
 
     #[test]
     fn the_summary_lists_steps_in_order_with_their_times() {
-        let mut steps = Steps::new(Instant::now());
+        let mut steps = Steps::default();
         steps.done("window built");
         steps.done("tray");
         let summary = steps.summary();

@@ -5,7 +5,9 @@
 //!
 //! Run through `cargo xtask bench-budgets`, which builds the release app and
 //! the bundles first and runs this in the test session (Xvfb, D-Bus,
-//! keyring). `BUDGET_IDLE_MINUTES` shortens the idle wait (default 10; 0 skips it).
+//! keyring). `BUDGET_IDLE_MINUTES` shortens the idle wait (default 10; 0 skips it);
+//! `BUDGET_STARTS` sets the number of cold starts (default 5);
+//! `TASKDECK_RELEASE_APP` names another build to measure (a reference).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -16,7 +18,8 @@ use std::time::{Duration, Instant};
 use support::driver::{close, launch_app, percentile, wait_for_script, TauriDriver};
 use thirtyfour::prelude::*;
 
-/// Cold starts measured, each as a new user on the Demo Site.
+/// Cold starts measured, each as a new user on the Demo Site, unless
+/// `BUDGET_STARTS` says how many.
 const STARTS: usize = 5;
 /// PSS of a minimal Tauri 2 + Leptos window on this machine (the issue's
 /// reference), and the allowance above it.
@@ -33,18 +36,21 @@ const START_MARKS: &str = "const at = prefix => {\
     };\
     const loaded = performance.getEntriesByType('navigation')[0];\
     return [performance.timeOrigin, loaded ? performance.timeOrigin + loaded.responseEnd : null]\
-      .concat(['taskdeck:ui-start', 'taskdeck:connected', 'taskdeck:first-snapshot', 'taskdeck:first-rows:'].map(at));";
+      .concat(['taskdeck:ui-start', 'taskdeck:ui-mounted', 'taskdeck:listening', 'taskdeck:connected', 'taskdeck:first-snapshot', 'taskdeck:first-rows:'].map(at));";
 
 /// The stages of a start: WebKit's web process started (seen in /proc, to
 /// 10 ms), then what the times of [`START_MARKS`] say: the WebView began to load the
-/// page, had its HTML, the UI's WebAssembly was running, the Demo Site
+/// page, had its HTML, the UI's WebAssembly was running, had mounted the
+/// window, had its listeners registered with the backend, the Demo Site
 /// connected (as the window learnt it), its first list was in the page,
 /// its first rows in the DOM.
-const STAGES: [&str; 7] = [
+const STAGES: [&str; 9] = [
     "web process started",
     "page began",
     "page loaded",
     "UI running",
+    "UI mounted",
+    "listening",
     "Site connected",
     "first list",
     "first rows",
@@ -175,7 +181,11 @@ async fn main() {
     let mut launch_to_rows = Vec::new();
     let mut process_to_rows = Vec::new();
     let mut stage_times = std::collections::BTreeMap::<&str, Vec<f64>>::new();
-    for run in 1..=STARTS {
+    let starts = std::env::var("BUDGET_STARTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(STARTS);
+    for run in 1..=starts {
         let driver = TauriDriver::start(&[]).with_application(&binary);
         let started = Instant::now();
         let app = launch_app(&driver).await;

@@ -114,13 +114,15 @@ pub fn run_tests(extra: Vec<String>) -> Result<(), String> {
         // The release app's budgets (`cargo xtask bench-budgets`).
         Some("--bench-budgets") => {
             let target = crate::target_dir();
+            // Another build's binary may be named, to measure a reference
+            // beside this one at the same hour.
+            let app = std::env::var_os("TASKDECK_RELEASE_APP")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| target.join("release").join("taskdeck"));
             bench(
                 "budgets",
                 &[
-                    (
-                        "TASKDECK_RELEASE_APP",
-                        target.join("release").join("taskdeck"),
-                    ),
+                    ("TASKDECK_RELEASE_APP", app),
                     (
                         "TASKDECK_BUNDLE_SIZES",
                         target.join("tmp").join("bundle-sizes.txt"),

@@ -1,6 +1,8 @@
 //! The UI's only way out: Tauri's `invoke` for commands and `listen` for
 //! events, with payloads parsed into the shared IPC types.
 
+use std::future::Future;
+
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -8,10 +10,20 @@ use wasm_bindgen::JsCast;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
-    async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+    fn tauri_invoke(cmd: &str, args: JsValue) -> Result<js_sys::Promise, JsValue>;
 
     #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], js_name = listen, catch)]
-    async fn tauri_listen(event: &str, handler: &js_sys::Function) -> Result<JsValue, JsValue>;
+    fn tauri_listen(event: &str, handler: &js_sys::Function) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// Hands `promise` (or the error of the call that should have made it)
+/// to a future. The call itself has been made already: what the future
+/// awaits is the answer.
+fn answer(
+    promise: Result<js_sys::Promise, JsValue>,
+) -> impl Future<Output = Result<JsValue, JsValue>> {
+    let answer = promise.map(wasm_bindgen_futures::JsFuture::from);
+    async move { answer?.await }
 }
 
 /// Why a call to the backend failed, as a sentence (and the backend's
@@ -56,44 +68,53 @@ fn error_message(error: &JsValue) -> BridgeError {
     )
 }
 
+// Every call below is sent to the backend when the function is called, not
+// when its future is first polled: a call made while the page is still
+// busy (mounting the window, say) is on its way meanwhile.
+
 /// Calls backend command `command` without arguments.
-pub async fn invoke<T: DeserializeOwned>(command: &str) -> Result<T, BridgeError> {
-    let args = js_sys::Object::new();
-    let value = tauri_invoke(command, args.into())
-        .await
-        .map_err(|e| error_message(&e))?;
-    from_js(&value)
+pub fn invoke<T: DeserializeOwned>(
+    command: &str,
+) -> impl Future<Output = Result<T, BridgeError>> + 'static {
+    let answer = answer(tauri_invoke(command, js_sys::Object::new().into()));
+    async move { from_js(&answer.await.map_err(|e| error_message(&e))?) }
 }
 
 /// Calls the command of `request` with it as its one argument, and reads
 /// its answer as the type the request names.
-pub async fn request<R: taskdeck_ipc::request::Request>(
+pub fn request<R: taskdeck_ipc::request::Request>(
     request: &R,
-) -> Result<R::Answer, BridgeError> {
+) -> impl Future<Output = Result<R::Answer, BridgeError>> + 'static {
     #[derive(serde::Serialize)]
     struct Args<'a, R> {
         request: &'a R,
     }
-    let text = serde_json::to_string(&Args { request })
-        .map_err(|e| BridgeError(format!("cannot send the request: {e}"), None))?;
-    let args = js_sys::JSON::parse(&text)
-        .map_err(|_| BridgeError("cannot send the request".to_owned(), None))?;
-    let value = tauri_invoke(R::COMMAND, args)
-        .await
-        .map_err(|e| error_message(&e))?;
-    from_js(&value)
+    let sent = serde_json::to_string(&Args { request })
+        .map_err(|e| BridgeError(format!("cannot send the request: {e}"), None))
+        .and_then(|text| {
+            js_sys::JSON::parse(&text)
+                .map_err(|_| BridgeError("cannot send the request".to_owned(), None))
+        })
+        .map(|args| answer(tauri_invoke(R::COMMAND, args)));
+    async move {
+        let value = sent?.await.map_err(|e| error_message(&e))?;
+        from_js(&value)
+    }
 }
 
-/// [`request`], owning the request (for a future that outlives its caller).
-pub async fn send<R: taskdeck_ipc::request::Request>(request: R) -> Result<R::Answer, BridgeError> {
-    self::request(&request).await
+/// [`request`], owning the request.
+pub fn send<R: taskdeck_ipc::request::Request>(
+    request: R,
+) -> impl Future<Output = Result<R::Answer, BridgeError>> + 'static {
+    self::request(&request)
 }
 
-/// Calls `on_event` with the payload of every `event` from now on.
-pub async fn listen<T: DeserializeOwned + 'static>(
+/// Calls `on_event` with the payload of every `event` from now on; the
+/// future says whether the backend took the listener.
+pub fn listen<T: DeserializeOwned + 'static>(
     event: &str,
     mut on_event: impl FnMut(T) + 'static,
-) -> Result<(), BridgeError> {
+) -> impl Future<Output = Result<(), BridgeError>> + 'static {
     let name = event.to_owned();
     let handler = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
         let payload =
@@ -103,12 +124,13 @@ pub async fn listen<T: DeserializeOwned + 'static>(
             Err(error) => web_sys_log(&format!("event {name}: {error}")),
         }
     });
-    tauri_listen(event, handler.as_ref().unchecked_ref())
-        .await
-        .map_err(|e| error_message(&e))?;
-    // The listener lives as long as the window.
-    handler.forget();
-    Ok(())
+    let taken = answer(tauri_listen(event, handler.as_ref().unchecked_ref()));
+    async move {
+        taken.await.map_err(|e| error_message(&e))?;
+        // The listener lives as long as the window.
+        handler.forget();
+        Ok(())
+    }
 }
 
 fn web_sys_log(message: &str) {

@@ -24,4 +24,5 @@ pub fn start() {
     console_error_panic_hook::set_once();
     components::dom::mark("taskdeck:ui-start");
     leptos::mount::mount_to_body(components::App);
+    components::dom::mark("taskdeck:ui-mounted");
 }

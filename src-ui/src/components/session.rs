@@ -148,20 +148,32 @@ impl Session {
 
     /// Listens to the backend's events, then reads its state: nothing sent
     /// in between is lost. A failure to listen is kept in `bridge_error`.
+    ///
+    /// The listeners are asked for before this returns, so that they are
+    /// on their way while the window mounts (`App` calls this first).
     pub fn listen(self, handlers: Handlers) {
+        let listening = self.listeners(handlers);
         spawn_local(async move {
-            if let Err(error) = self.listening(handlers).await {
+            let read = async {
+                listening.await?;
+                super::dom::mark_once("taskdeck:listening");
+                self.read_state().await
+            };
+            if let Err(error) = read.await {
                 self.bridge_error.set(Some(error.to_string()));
             }
         });
     }
 
-    /// Every listener is registered at once (each is a round trip to the
-    /// backend; one after another they held up the first rows), then the
-    /// backend's state is read, its four parts at once.
-    async fn listening(self, handlers: Handlers) -> Result<(), bridge::BridgeError> {
+    /// Asks for every listener at once (each is a round trip to the
+    /// backend; one after another they held up the first rows); the
+    /// future says when the backend has them all.
+    fn listeners(
+        self,
+        handlers: Handlers,
+    ) -> impl std::future::Future<Output = Result<(), bridge::BridgeError>> {
         use futures_util::future::try_join_all;
-        use futures_util::FutureExt;
+        use futures_util::{FutureExt, TryFutureExt};
         let Handlers {
             switched,
             open_task,
@@ -211,7 +223,11 @@ impl Session {
             })
             .boxed_local(),
         ])
-        .await?;
+        .map_ok(|_| ())
+    }
+
+    /// Reads the backend's state, its four parts at once.
+    async fn read_state(self) -> Result<(), bridge::BridgeError> {
         let (status, latest, signals, link) = futures_util::try_join!(
             bridge::invoke::<ConnectionStatus>(commands::CONNECTION_STATUS),
             bridge::invoke::<Option<ActiveTasksSnapshot>>(commands::ACTIVE_TASKS),

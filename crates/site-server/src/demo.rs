@@ -52,7 +52,9 @@ pub struct DemoOptions {
     /// Keep the data here; `None`: a temporary folder removed at stop.
     pub data_dir: Option<PathBuf>,
     /// Its app registrations (by default [`new_registrations`]): known
-    /// before it starts, so a client can file its secret meanwhile.
+    /// before it starts, so a client can file its secret meanwhile. Their
+    /// secrets must be random, as [`crate::new_client_secret`] makes them: they
+    /// are hashed at argon2's lightest cost ([`crate::hash_random_secret`]).
     pub registrations: Vec<DemoRegistration>,
 }
 
@@ -159,7 +161,7 @@ pub async fn start(options: DemoOptions) -> Result<Demo, StartError> {
             message: "the demo needs a Site Administrator's app registration".to_owned(),
         });
     }
-    let config = demo_config(options.listen, data_dir, &registrations);
+    let config = demo_config(options.listen, data_dir, &registrations)?;
     let began = std::time::Instant::now();
     let server = crate::start(config).await?;
     let server_ready = began.elapsed();
@@ -187,12 +189,29 @@ pub async fn start(options: DemoOptions) -> Result<Demo, StartError> {
     })
 }
 
-/// The demo's configuration: one Site, two Audit Services, an admin and a viewer.
+/// The demo's configuration: one Site, two Audit Services, an admin and a
+/// viewer, whose random secrets are hashed here at the lightest cost.
 pub fn demo_config(
     listen: SocketAddr,
     data_dir: PathBuf,
     registrations: &[DemoRegistration],
-) -> Config {
+) -> Result<Config, StartError> {
+    let app_registrations = registrations
+        .iter()
+        .map(|registration| {
+            Ok(AppRegistrationConfig {
+                client_id: registration.client_id.clone(),
+                client_secret_hash: Some(
+                    crate::hash_random_secret(&registration.client_secret)
+                        .map_err(StartError::Hash)?,
+                ),
+                client_secret: None,
+                owner: registration.owner.clone(),
+                name: "Demo".to_owned(),
+                expires_at: None,
+            })
+        })
+        .collect::<Result<_, StartError>>()?;
     let service = |id: &str, name: &str, slots| AuditServiceConfig {
         id: id.to_owned(),
         name: name.to_owned(),
@@ -209,7 +228,7 @@ pub fn demo_config(
         display_name: name.to_owned(),
         roles: [(DEMO_SITE_ID.to_owned(), role)].into_iter().collect(),
     };
-    Config {
+    Ok(Config {
         listen,
         data_dir: Some(data_dir),
         database_url: None,
@@ -234,19 +253,9 @@ pub fn demo_config(
             ),
             user(DEMO_USER_EMAIL, "Demo Viewer", SiteRole::SiteUser),
         ],
-        app_registrations: registrations
-            .iter()
-            .map(|registration| AppRegistrationConfig {
-                client_id: registration.client_id.clone(),
-                client_secret_hash: None,
-                client_secret: Some(registration.client_secret.clone()),
-                owner: registration.owner.clone(),
-                name: "Demo".to_owned(),
-                expires_at: None,
-            })
-            .collect(),
+        app_registrations,
         api_revision: crate::ApiRevision::default(),
-    }
+    })
 }
 
 const DEVICES: [&str; 12] = [

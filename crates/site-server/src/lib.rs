@@ -59,7 +59,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
-pub use auth::{hash_secret, new_client_id, new_client_secret};
+pub use auth::{hash_random_secret, hash_secret, new_client_id, new_client_secret};
 pub use compat::ApiRevision;
 pub use config::Config;
 pub use error::{AppError, StartError};

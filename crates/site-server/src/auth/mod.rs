@@ -26,6 +26,31 @@ pub fn hash_secret(secret: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Hashes a secret the server made itself ([`new_client_secret`]: about 238
+/// random bits) into an argon2id PHC string at argon2's lightest cost.
+///
+/// A password hash's cost makes each guess of a *guessable* secret dear;
+/// no number of guesses reaches 238 random bits, whatever each costs. So
+/// the Demo Site, whose secrets are made afresh on every start, does not
+/// spend argon2's default cost (tens of ms of CPU per secret) while the
+/// desktop app starts beside it. [`verify_secret`] reads the cost from the
+/// hash, so it checks these as any other.
+pub fn hash_random_secret(secret: &str) -> Result<String, String> {
+    let salt_bytes: [u8; 16] = rand::rng().random();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| e.to_string())?;
+    let params = argon2::Params::new(
+        argon2::Params::MIN_M_COST,
+        argon2::Params::MIN_T_COST,
+        argon2::Params::MIN_P_COST,
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| e.to_string())
+}
+
 /// True if and only if `secret` matches the PHC string `hash`.
 pub fn verify_secret(secret: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
@@ -76,6 +101,21 @@ mod tests {
         assert!(verify_secret("correct horse", &hash));
         assert!(!verify_secret("correct horsf", &hash));
         assert!(!verify_secret("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn made_secrets_are_hashed_light_and_verify_like_any_other() {
+        let secret = new_client_secret();
+        let light = hash_random_secret(&secret).unwrap();
+        assert!(light.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{light}");
+        assert!(verify_secret(&secret, &light));
+        assert!(!verify_secret(&new_client_secret(), &light));
+        // What an administrator chooses keeps argon2's default cost.
+        let chosen = hash_secret(&secret).unwrap();
+        assert!(
+            chosen.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{chosen}"
+        );
     }
 
     #[test]

@@ -110,7 +110,8 @@ pub fn send<R: taskdeck_ipc::request::Request>(
 }
 
 /// Calls `on_event` with the payload of every `event` from now on; the
-/// future says whether the backend took the listener.
+/// future says whether the backend took the listener. Await it: the
+/// handler is kept for good once it has resolved, and dropped with it.
 pub fn listen<T: DeserializeOwned + 'static>(
     event: &str,
     mut on_event: impl FnMut(T) + 'static,

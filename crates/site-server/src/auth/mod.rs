@@ -18,9 +18,14 @@ pub const TOKEN_LIFETIME_SECS: u64 = 3600;
 
 /// Hashes a client secret into an argon2id PHC string.
 pub fn hash_secret(secret: &str) -> Result<String, String> {
+    hash_with(&Argon2::default(), secret)
+}
+
+/// Hashes `secret` with `argon2` and a new random salt, as a PHC string.
+fn hash_with(argon2: &Argon2, secret: &str) -> Result<String, String> {
     let salt_bytes: [u8; 16] = rand::rng().random();
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| e.to_string())?;
-    Argon2::default()
+    argon2
         .hash_password(secret.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|e| e.to_string())
@@ -36,8 +41,6 @@ pub fn hash_secret(secret: &str) -> Result<String, String> {
 /// desktop app starts beside it. [`verify_secret`] reads the cost from the
 /// hash, so it checks these as any other.
 pub fn hash_random_secret(secret: &str) -> Result<String, String> {
-    let salt_bytes: [u8; 16] = rand::rng().random();
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| e.to_string())?;
     let params = argon2::Params::new(
         argon2::Params::MIN_M_COST,
         argon2::Params::MIN_T_COST,
@@ -45,10 +48,8 @@ pub fn hash_random_secret(secret: &str) -> Result<String, String> {
         None,
     )
     .map_err(|e| e.to_string())?;
-    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-        .hash_password(secret.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| e.to_string())
+    let light = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    hash_with(&light, secret)
 }
 
 /// True if and only if `secret` matches the PHC string `hash`.

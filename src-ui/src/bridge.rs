@@ -72,12 +72,21 @@ fn error_message(error: &JsValue) -> BridgeError {
 // when its future is first polled: a call made while the page is still
 // busy (mounting the window, say) is on its way meanwhile.
 
+/// Calls backend command `command` with `args` (unless they could not be
+/// made), and reads its answer as `T`.
+fn call<T: DeserializeOwned>(
+    command: &str,
+    args: Result<JsValue, BridgeError>,
+) -> impl Future<Output = Result<T, BridgeError>> + 'static {
+    let sent = args.map(|args| answer(tauri_invoke(command, args)));
+    async move { from_js(&sent?.await.map_err(|e| error_message(&e))?) }
+}
+
 /// Calls backend command `command` without arguments.
 pub fn invoke<T: DeserializeOwned>(
     command: &str,
 ) -> impl Future<Output = Result<T, BridgeError>> + 'static {
-    let answer = answer(tauri_invoke(command, js_sys::Object::new().into()));
-    async move { from_js(&answer.await.map_err(|e| error_message(&e))?) }
+    call(command, Ok(js_sys::Object::new().into()))
 }
 
 /// Calls the command of `request` with it as its one argument, and reads
@@ -89,17 +98,13 @@ pub fn request<R: taskdeck_ipc::request::Request>(
     struct Args<'a, R> {
         request: &'a R,
     }
-    let sent = serde_json::to_string(&Args { request })
+    let args = serde_json::to_string(&Args { request })
         .map_err(|e| BridgeError(format!("cannot send the request: {e}"), None))
         .and_then(|text| {
             js_sys::JSON::parse(&text)
                 .map_err(|_| BridgeError("cannot send the request".to_owned(), None))
-        })
-        .map(|args| answer(tauri_invoke(R::COMMAND, args)));
-    async move {
-        let value = sent?.await.map_err(|e| error_message(&e))?;
-        from_js(&value)
-    }
+        });
+    call(R::COMMAND, args)
 }
 
 /// [`request`], owning the request.

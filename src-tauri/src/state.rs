@@ -146,7 +146,7 @@ pub fn update_status(app: &AppHandle, change: impl FnOnce(&mut ConnectionStatus)
 /// Tells the UI of the shown Site's new Active tasks list (kept in
 /// [`Sites`](crate::sites::Sites)).
 pub fn publish_snapshot(app: &AppHandle, snapshot: ActiveTasksSnapshot) {
-    let _ = crate::startup::milestone(&crate::startup::FIRST_LIST);
+    crate::startup::milestone(&crate::startup::FIRST_LIST);
     if let Err(error) = app.emit(events::ACTIVE_TASKS, snapshot) {
         tracing::warn!(%error, "cannot send the Active tasks list to the UI");
     }

@@ -14,7 +14,7 @@ use crate::state::DesktopState;
 /// Where the app stands with its Site.
 #[tauri::command]
 pub(crate) fn connection_status(state: State<'_, DesktopState>) -> ConnectionStatus {
-    let _ = crate::startup::milestone(&crate::startup::WINDOW_ASKED);
+    crate::startup::milestone(&crate::startup::WINDOW_ASKED);
     state.status()
 }
 
